@@ -1,0 +1,129 @@
+/**
+ * One typed, validated configuration for `tally serve`: flag > environment variable > default
+ * (contract §2). Every problem is reported with the flag or variable that caused it.
+ */
+import path from 'node:path';
+import type { VspcEnumStyle } from './http/context.js';
+import { isValidTimeZone, parseRfc3339, type Instant } from './time.js';
+
+export interface ServeConfig {
+  dataDir: string;
+  databaseUrl: string | undefined;
+  host: string;
+  vb365Port: number;
+  vspcPort: number;
+  http: boolean;
+  certFile: string | undefined;
+  keyFile: string | undefined;
+  demo: boolean;
+  clock: Instant | undefined;
+  timeZone: string;
+  adminPassword: string | undefined;
+  vspcEnumStyle: VspcEnumStyle;
+  logLevel: string;
+}
+
+/** What commander hands over: only the flags the user actually gave are defined. */
+export interface ServeFlags {
+  data?: string;
+  database?: string;
+  host?: string;
+  vb365Port?: string;
+  vspcPort?: string;
+  http?: boolean;
+  cert?: string;
+  key?: string;
+  demo?: boolean;
+  clock?: string;
+  timeZone?: string;
+  adminPassword?: string;
+  vspcEnumStyle?: string;
+  logLevel?: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function pick(flag: string | undefined, env: Env, name: string): { value: string; source: string } | undefined {
+  if (flag !== undefined) return { value: flag, source: 'flag' };
+  const fromEnv = env[name];
+  if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, source: name };
+  return undefined;
+}
+
+function parsePort(raw: { value: string; source: string } | undefined, flagName: string, fallback: number): number {
+  if (!raw) return fallback;
+  const n = Number(raw.value);
+  if (!/^\d+$/.test(raw.value.trim()) || !Number.isInteger(n) || n < 0 || n > 65535) {
+    const where = raw.source === 'flag' ? flagName : raw.source;
+    throw new ConfigError(`${where} must be a port number from 0 to 65535 (0 picks a free port), not ${JSON.stringify(raw.value)}`);
+  }
+  return n;
+}
+
+function parseSwitch(value: string, name: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+  if (['0', 'false', 'no', 'off'].includes(v)) return false;
+  throw new ConfigError(`${name} must be 1 or 0 (or true/false), not ${JSON.stringify(value)}`);
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
+  const dataDir = path.resolve(pick(flags.data, env, 'TALLY_DATA')?.value ?? './data');
+  const databaseUrl = pick(flags.database, env, 'TALLY_DATABASE_URL')?.value;
+  const host = pick(flags.host, env, 'TALLY_HOST')?.value ?? '127.0.0.1';
+  const vb365Port = parsePort(pick(flags.vb365Port, env, 'TALLY_VB365_PORT'), '--vb365-port', 4443);
+  const vspcPort = parsePort(pick(flags.vspcPort, env, 'TALLY_VSPC_PORT'), '--vspc-port', 1280);
+  if (vb365Port !== 0 && vb365Port === vspcPort) {
+    throw new ConfigError(`the VB365 and VSPC faces need two different ports (both are ${vb365Port})`);
+  }
+
+  const http = flags.http ?? (env.TALLY_HTTP ? parseSwitch(env.TALLY_HTTP, 'TALLY_HTTP') : false);
+  const certFile = pick(flags.cert, env, 'TALLY_CERT')?.value;
+  const keyFile = pick(flags.key, env, 'TALLY_KEY')?.value;
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError('--cert and --key go together: give both files or neither');
+  }
+  if (http && certFile) throw new ConfigError('--http serves plain HTTP; it cannot be combined with --cert/--key');
+
+  // commander sets `demo: false` only for --no-demo; otherwise the flag is left undefined.
+  const demo = flags.demo === false ? false : env.TALLY_DEMO ? parseSwitch(env.TALLY_DEMO, 'TALLY_DEMO') : true;
+
+  const clockRaw = pick(flags.clock, env, 'TALLY_CLOCK');
+  let clock: Instant | undefined;
+  if (clockRaw) {
+    const parsed = parseRfc3339(clockRaw.value);
+    if (parsed === null) {
+      throw new ConfigError(
+        `${clockRaw.source === 'flag' ? '--clock' : clockRaw.source} must be an RFC 3339 instant with an offset, e.g. 2026-11-23T12:00:00Z, not ${JSON.stringify(clockRaw.value)}`,
+      );
+    }
+    clock = parsed;
+  }
+
+  const timeZone = pick(flags.timeZone, env, 'TALLY_TIME_ZONE')?.value ?? 'UTC';
+  if (!isValidTimeZone(timeZone)) {
+    throw new ConfigError(`--time-zone must be an IANA time zone such as UTC or Europe/Berlin, not ${JSON.stringify(timeZone)}`);
+  }
+
+  const adminPassword = pick(flags.adminPassword, env, 'TALLY_ADMIN_PASSWORD')?.value;
+  if (adminPassword !== undefined && adminPassword.length < 8) {
+    throw new ConfigError('--admin-password must have at least 8 characters');
+  }
+
+  const enumStyle = pick(flags.vspcEnumStyle, env, 'TALLY_VSPC_ENUM_STYLE')?.value ?? 'camel';
+  if (enumStyle !== 'camel' && enumStyle !== 'pascal') {
+    throw new ConfigError(`--vspc-enum-style must be camel or pascal, not ${JSON.stringify(enumStyle)}`);
+  }
+
+  const logLevel = pick(flags.logLevel, env, 'TALLY_LOG_LEVEL')?.value ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+
+  return {
+    dataDir, databaseUrl, host, vb365Port, vspcPort, http, certFile, keyFile, demo, clock, timeZone,
+    adminPassword, vspcEnumStyle: enumStyle, logLevel,
+  };
+}

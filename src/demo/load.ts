@@ -1,0 +1,44 @@
+/** Loads the demo scenario into an empty database through the regular store and ingestion paths. */
+import { MAX_EVENTS_PER_BATCH } from '../ingest/events.js';
+import type { AppContext } from '../http/context.js';
+import { putLicenseTerms, upsertCompany, upsertOrganization, upsertReseller } from '../store/entities.js';
+import type { Instant } from '../time.js';
+import { buildDemoScenario } from './scenario.js';
+
+async function isEmpty(ctx: AppContext): Promise<boolean> {
+  const db = ctx.store.db;
+  for (const table of ['events', 'companies', 'organizations', 'resellers', 'licenses'] as const) {
+    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+    if (Number(row?.n ?? 0) > 0) return false;
+  }
+  return true;
+}
+
+/** Returns what was loaded, or null when the database already holds data. */
+export async function loadDemo(ctx: AppContext, now: Instant): Promise<{ events: number } | null> {
+  if (!(await isEmpty(ctx))) return null;
+  const scenario = buildDemoScenario(now, ctx.timeZone);
+  const db = ctx.store.db;
+  for (const r of scenario.resellers) await upsertReseller(db, r);
+  for (const c of scenario.companies) {
+    await upsertCompany(db, { uid: c.uid, name: c.name, resellerUid: c.resellerUid ?? null, tenantUid: c.tenantUid ?? null });
+  }
+  for (const o of scenario.organizations) {
+    await upsertOrganization(db, {
+      id: o.id,
+      name: o.name,
+      officeName: o.officeName ?? null,
+      type: o.type ?? 'Office365',
+      region: o.region ?? 'Worldwide',
+      companyUid: o.companyUid ?? null,
+    });
+  }
+  await putLicenseTerms(db, 'vb365', scenario.vb365License);
+  await putLicenseTerms(db, 'vspc', scenario.vspcLicense);
+  let events = 0;
+  for (let i = 0; i < scenario.events.length; i += MAX_EVENTS_PER_BATCH) {
+    const result = await ctx.ingestion.ingest(scenario.events.slice(i, i + MAX_EVENTS_PER_BATCH));
+    events += result.accepted;
+  }
+  return { events };
+}

@@ -1,0 +1,64 @@
+/**
+ * The licenses Tally knows about, as the engine sees them. One VB365 license and one VSPC console
+ * license per installation, as in the products; either may be absent.
+ */
+import type { Instant } from '../time.js';
+
+export const VB365_LICENSE_TYPES = ['Subscription', 'Rental', 'Evaluation', 'NFR', 'Community'] as const;
+export type Vb365LicenseType = (typeof VB365_LICENSE_TYPES)[number];
+
+export interface Vb365License {
+  type: Vb365LicenseType;
+  /** Units in the license (users). */
+  totalNumber: number;
+  expirationDate: Instant | null;
+  /** Automatic license update enabled: with a recent usage report it doubles the exceed allowance (rule 9). */
+  autoUpdate: boolean;
+  lastReportSentAt: Instant | null;
+}
+
+/** What the product does without an installed license: Community edition, 10 users, no allowance. */
+export const COMMUNITY_LICENSE: Vb365License = {
+  type: 'Community',
+  totalNumber: 10,
+  expirationDate: null,
+  autoUpdate: false,
+  lastReportSentAt: null,
+};
+
+export const VSPC_LICENSE_TYPES = ['Rental', 'Subscription', 'Evaluation', 'NFR', 'Perpetual'] as const;
+export type VspcLicenseType = (typeof VSPC_LICENSE_TYPES)[number];
+
+export const AGENT_MODES = ['server', 'workstation'] as const;
+export type AgentMode = (typeof AGENT_MODES)[number];
+
+export interface AgentWeights {
+  server: number;
+  workstation: number;
+}
+
+export interface VspcLicense {
+  type: VspcLicenseType;
+  edition: string | null;
+  units: number;
+  expirationDate: Instant | null;
+  weights: AgentWeights;
+}
+
+/**
+ * Default weights (units per agent). Rental counts points: 11 per server agent and 4 per
+ * workstation agent, the values the seed example implies (rule 16). Other license types count
+ * instances, one per agent. A license may override both.
+ */
+export function defaultAgentWeights(type: VspcLicenseType): AgentWeights {
+  return type === 'Rental' ? { server: 11, workstation: 4 } : { server: 1, workstation: 1 };
+}
+
+/** Without an installed console license Tally counts as a rental license with default weights. */
+export const DEFAULT_VSPC_LICENSE: VspcLicense = {
+  type: 'Rental',
+  edition: null,
+  units: 0,
+  expirationDate: null,
+  weights: defaultAgentWeights('Rental'),
+};

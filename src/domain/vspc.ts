@@ -1,0 +1,112 @@
+/**
+ * VSPC console licensing engine: the state of each managed agent at an instant, replayed from its
+ * events, and the per-company console counters. Pure functions, no I/O.
+ *
+ * Decisions (contract §5, rules 12–16 and 24):
+ * - an agent counts from activation until deactivation; events dated after `now` are ignored;
+ * - re-activation of an agent that is still active moves it to the new company and keeps its
+ *   original activation time (a move never makes an agent new again);
+ * - its mode is its latest mode at `now`; points follow the mode;
+ * - Rental: activated in the current month → new, else used; unit type points;
+ *   other license types: all used, unit type instances; units = count × weight(mode).
+ */
+import { startOfMonth, type Instant } from '../time.js';
+import { DEFAULT_VSPC_LICENSE, type AgentMode, type VspcLicense } from './licenses.js';
+
+export type AgentEvent =
+  | { id: string; at: Instant; type: 'activated'; companyUid: string; mode: AgentMode; name: string }
+  | { id: string; at: Instant; type: 'modeChanged'; mode: AgentMode }
+  | { id: string; at: Instant; type: 'deactivated' };
+
+export interface AgentState {
+  agentUid: string;
+  name: string;
+  companyUid: string;
+  mode: AgentMode;
+  activatedAt: Instant;
+}
+
+// Events at the same millisecond apply in this order, then by id, so that replay is deterministic
+// whatever order they arrived in.
+const SAME_INSTANT_ORDER = { activated: 0, modeChanged: 1, deactivated: 2 } as const;
+
+function compareAgentEvents(a: AgentEvent, b: AgentEvent): number {
+  return (
+    a.at - b.at ||
+    SAME_INSTANT_ORDER[a.type] - SAME_INSTANT_ORDER[b.type] ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
+}
+
+/** Replays one agent's events up to `now`; null when the agent is not managed at `now`. */
+export function agentStateAt(agentUid: string, events: readonly AgentEvent[], now: Instant): AgentState | null {
+  const ordered = events.filter((e) => e.at <= now).sort(compareAgentEvents);
+  return ordered.reduce<AgentState | null>((state, event) => {
+    switch (event.type) {
+      case 'activated':
+        return state
+          ? { ...state, companyUid: event.companyUid, mode: event.mode, name: event.name }
+          : { agentUid, name: event.name, companyUid: event.companyUid, mode: event.mode, activatedAt: event.at };
+      case 'modeChanged':
+        return state ? { ...state, mode: event.mode } : null;
+      case 'deactivated':
+        return null;
+    }
+  }, null);
+}
+
+export const COUNTER_TYPES = ['VAC_Server_Agent', 'VAC_Workstation_Agent'] as const;
+export type CounterType = (typeof COUNTER_TYPES)[number];
+export type UnitType = 'Points' | 'Instances';
+
+export interface ConsoleLicenseCounter {
+  type: CounterType;
+  unitType: UnitType;
+  usedUnits: number;
+  usedCount: number;
+  newUnits: number;
+  newCount: number;
+}
+
+const COUNTER_MODE: Record<CounterType, AgentMode> = {
+  VAC_Server_Agent: 'server',
+  VAC_Workstation_Agent: 'workstation',
+};
+
+/** Whether the agent is in the rental "new" bucket at `now` (rule 13). */
+export function isNewAgent(agent: AgentState, license: VspcLicense, now: Instant, zone: string): boolean {
+  return license.type === 'Rental' && agent.activatedAt >= startOfMonth(now, zone);
+}
+
+/**
+ * The console counters for a set of agents managed at `now`: always both counter types, server
+ * first, zero or not.
+ */
+export function consoleCounters(
+  agents: Iterable<AgentState>,
+  license: VspcLicense | null,
+  now: Instant,
+  zone: string,
+): ConsoleLicenseCounter[] {
+  const terms = license ?? DEFAULT_VSPC_LICENSE;
+  const unitType: UnitType = terms.type === 'Rental' ? 'Points' : 'Instances';
+  const counts = { server: { used: 0, new: 0 }, workstation: { used: 0, new: 0 } };
+  for (const agent of agents) {
+    const bucket = counts[agent.mode];
+    if (isNewAgent(agent, terms, now, zone)) bucket.new++;
+    else bucket.used++;
+  }
+  return COUNTER_TYPES.map((type) => {
+    const mode = COUNTER_MODE[type];
+    const weight = terms.weights[mode];
+    const { used, new: fresh } = counts[mode];
+    return {
+      type,
+      unitType,
+      usedUnits: used * weight,
+      usedCount: used,
+      newUnits: fresh * weight,
+      newCount: fresh,
+    };
+  });
+}

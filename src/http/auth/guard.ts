@@ -1,0 +1,26 @@
+/**
+ * Bearer-token guard shared by every face: authenticates, checks roles and leaves the principal on
+ * the request. Each face says how a refusal looks in its own dialect.
+ */
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { hasAnyRole, type AuthService, type Authentication, type Principal, type Role } from '../../services/auth.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export interface Refusals {
+  unauthenticated(reply: FastifyReply, reason: Extract<Authentication, { ok: false }>['reason']): FastifyReply;
+  forbidden(reply: FastifyReply): FastifyReply;
+}
+
+export function requireRoles(auth: AuthService, roles: readonly Role[], refusals: Refusals): preHandlerAsyncHookHandler {
+  return async function guard(request: FastifyRequest, reply: FastifyReply) {
+    const result = await auth.authenticate(request.headers.authorization);
+    if (!result.ok) return refusals.unauthenticated(reply, result.reason);
+    if (!hasAnyRole(result.principal, roles)) return refusals.forbidden(reply);
+    request.principal = result.principal;
+  };
+}

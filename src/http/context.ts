@@ -1,0 +1,18 @@
+/** Everything a route needs, built once at start-up and shared by both listeners. */
+import type { Clock } from '../clock.js';
+import type { AuthService } from '../services/auth.js';
+import type { IngestionService } from '../services/ingestion.js';
+import type { LicensingService } from '../services/licensing.js';
+import type { Store } from '../store/database.js';
+
+export type VspcEnumStyle = 'camel' | 'pascal';
+
+export interface AppContext {
+  store: Store;
+  clock: Clock;
+  timeZone: string;
+  auth: AuthService;
+  licensing: LicensingService;
+  ingestion: IngestionService;
+  vspcEnumStyle: VspcEnumStyle;
+}

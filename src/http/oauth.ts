@@ -1,0 +1,50 @@
+/**
+ * The part of the OAuth 2.0 token endpoint that both faces share: reading the grant from a form or
+ * JSON body and running the password or refresh_token grant.
+ */
+import type { AuthService, IssuedTokens } from '../services/auth.js';
+
+export type GrantOutcome =
+  | { ok: true; tokens: IssuedTokens }
+  | { ok: false; error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type'; description: string };
+
+function field(body: Record<string, unknown>, name: string): string | undefined {
+  const value = body[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** Runs the grant a token request asks for. Unknown fields are ignored, as real clients send extras. */
+export async function runGrant(auth: AuthService, body: unknown): Promise<GrantOutcome> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { ok: false, error: 'invalid_request', description: 'The request body must be a form or a JSON object with grant_type.' };
+  }
+  const form = body as Record<string, unknown>;
+  const grantType = field(form, 'grant_type');
+  switch (grantType) {
+    case 'password': {
+      const username = field(form, 'username');
+      const password = field(form, 'password');
+      if (!username || password === undefined) {
+        return { ok: false, error: 'invalid_request', description: 'The password grant needs username and password.' };
+      }
+      const tokens = await auth.login(username, password);
+      return tokens
+        ? { ok: true, tokens }
+        : { ok: false, error: 'invalid_grant', description: 'The user name or password is incorrect.' };
+    }
+    case 'refresh_token': {
+      const refreshToken = field(form, 'refresh_token');
+      if (!refreshToken) {
+        return { ok: false, error: 'invalid_request', description: 'The refresh_token grant needs refresh_token.' };
+      }
+      const tokens = await auth.refresh(refreshToken);
+      return tokens
+        ? { ok: true, tokens }
+        : { ok: false, error: 'invalid_grant', description: 'The refresh token is invalid, expired or already used.' };
+    }
+    case undefined:
+      return { ok: false, error: 'invalid_request', description: 'grant_type is required.' };
+    default:
+      return { ok: false, error: 'unsupported_grant_type', description: `The grant type ${JSON.stringify(grantType)} is not supported.` };
+  }
+}

@@ -1,0 +1,58 @@
+/** The admin API's error dialect: `{"error":{"code","message","details"?}}`. */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Refusals } from '../auth/guard.js';
+import { describeClientError } from '../problems.js';
+
+const CODES: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  500: 'internal_error',
+};
+
+export function sendError(
+  reply: FastifyReply,
+  status: number,
+  message: string,
+  details?: unknown,
+  code = CODES[status] ?? 'error',
+): FastifyReply {
+  return reply
+    .code(status)
+    .type('application/json; charset=utf-8')
+    .serializer(JSON.stringify)
+    .send({ error: details === undefined ? { code, message } : { code, message, details } });
+}
+
+export const tallyRefusals: Refusals = {
+  unauthenticated(reply, reason) {
+    const message =
+      reason === 'missing' ? 'Send a bearer token from POST /v6/token or POST /api/v3/token.' :
+      reason === 'expired' ? 'The access token has expired.' :
+      'The access token is invalid.';
+    return sendError(reply.header('WWW-Authenticate', 'Bearer'), 401, message);
+  },
+  forbidden(reply) {
+    return sendError(reply, 403, 'Your roles do not allow this operation.');
+  },
+};
+
+export function installTallyErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const problem = describeClientError(error, request);
+    if (problem) {
+      const details = problem.parameter ? [{ field: problem.parameter, message: problem.message }] : undefined;
+      return sendError(reply, problem.status, problem.message, details, problem.status === 400 && details ? 'validation_failed' : undefined);
+    }
+    request.log.error({ err: error }, 'request failed');
+    return sendError(reply, 500, 'An internal error occurred.');
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendError(reply, 404, `No admin API route matches ${request.method} ${request.url.split('?')[0]}.`),
+  );
+}

@@ -1,0 +1,16 @@
+/** Tally's own admin and ingestion API, mounted at /tally/v1 on every listener. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../context.js';
+import { clockRoutes } from './clock.js';
+import { entityRoutes } from './entities.js';
+import { installTallyErrorHandling } from './errors.js';
+import { eventRoutes } from './events.js';
+
+export function tallyApi(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    installTallyErrorHandling(app);
+    await app.register(entityRoutes(ctx));
+    await app.register(eventRoutes(ctx));
+    await app.register(clockRoutes(ctx));
+  };
+}

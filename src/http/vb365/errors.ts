@@ -1,0 +1,34 @@
+/**
+ * The VB365 error dialect: `RESTExceptionInfo` = `{"message": …}` (v6 has no other field).
+ * A rejected bearer token answers 401 with an empty body, as real servers do; a request without
+ * any token answers 401 with a message.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Refusals } from '../auth/guard.js';
+import { describeClientError } from '../problems.js';
+
+export function sendMessage(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply.code(status).type('application/json; charset=utf-8').send({ message });
+}
+
+export const vb365Refusals: Refusals = {
+  unauthenticated(reply, reason) {
+    if (reason === 'missing') return sendMessage(reply, 401, 'Authorization has been denied for this request.');
+    return reply.code(401).header('WWW-Authenticate', 'Bearer').send();
+  },
+  forbidden(reply) {
+    return sendMessage(reply, 403, 'Access is denied: the account is not a Veeam Backup for Microsoft 365 administrator.');
+  },
+};
+
+export function installVb365ErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const problem = describeClientError(error, request);
+    if (problem) return sendMessage(reply, problem.status, problem.message);
+    request.log.error({ err: error }, 'request failed');
+    return sendMessage(reply, 500, 'An internal error occurred.');
+  });
+  app.setNotFoundHandler((request, reply) =>
+    sendMessage(reply, 404, `No HTTP resource was found that matches the request URI '${request.url}'.`),
+  );
+}

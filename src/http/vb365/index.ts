@@ -1,0 +1,14 @@
+/** The Veeam Backup for Microsoft 365 REST API v6 face, mounted at /v6. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../context.js';
+import { installVb365ErrorHandling } from './errors.js';
+import { organizationRoutes } from './organizations.js';
+import { tokenRoute } from './token.js';
+
+export function vb365Face(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    installVb365ErrorHandling(app);
+    await app.register(tokenRoute(ctx));
+    await app.register(organizationRoutes(ctx));
+  };
+}

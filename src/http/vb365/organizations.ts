@@ -1,0 +1,72 @@
+/**
+ * `GET /v6/Organizations` (a plain JSON array in v6), `GET /v6/Organizations/{id}` and
+ * `GET /v6/Organizations/{id}/LicensingInformation`.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { AppContext } from '../context.js';
+import { requireRoles } from '../auth/guard.js';
+import { getOrganization, listOrganizations, organizationBackupSpan, type Organization } from '../../store/entities.js';
+import { formatInstant } from '../../time.js';
+import { sendMessage, vb365Refusals } from './errors.js';
+import { ExtendedViewQuery, LicensingInformation, OrganizationList, OrganizationParams, Organization as OrganizationSchema } from './schemas.js';
+
+export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (root) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    const guard = requireRoles(ctx.auth, ['Vb365Administrator'], vb365Refusals);
+    const db = ctx.store.db;
+
+    async function render(org: Organization, extendedView: boolean) {
+      const base = {
+        type: org.type,
+        region: org.region,
+        id: org.id,
+        name: org.name,
+        officeName: org.officeName ?? undefined,
+        _links: { self: { href: `/v6/Organizations/${org.id}` } },
+      };
+      if (!extendedView) return base;
+      // Backups dated after `now` have not happened yet at `now`.
+      const now = ctx.clock.now();
+      const span = await organizationBackupSpan(db, org.id);
+      const first = span.first !== null && span.first <= now ? span.first : null;
+      const last = span.last !== null && span.last <= now ? span.last : first;
+      return {
+        ...base,
+        isBackedup: first !== null,
+        firstBackuptime: first === null ? null : formatInstant(first),
+        lastBackuptime: last === null ? null : formatInstant(last),
+      };
+    }
+
+    app.get(
+      '/Organizations',
+      { preHandler: guard, schema: { querystring: ExtendedViewQuery, response: { 200: OrganizationList } } },
+      async (request) => {
+        const orgs = await listOrganizations(db);
+        return Promise.all(orgs.map((org) => render(org, request.query.extendedView ?? true)));
+      },
+    );
+
+    app.get(
+      '/Organizations/:organizationId',
+      { preHandler: guard, schema: { params: OrganizationParams, querystring: ExtendedViewQuery, response: { 200: OrganizationSchema } } },
+      async (request, reply) => {
+        const org = await getOrganization(db, request.params.organizationId.toLowerCase());
+        if (!org) return sendMessage(reply, 404, `Organization with ID ${request.params.organizationId} was not found.`);
+        return render(org, request.query.extendedView ?? true);
+      },
+    );
+
+    app.get(
+      '/Organizations/:organizationId/LicensingInformation',
+      { preHandler: guard, schema: { params: OrganizationParams, response: { 200: LicensingInformation } } },
+      async (request, reply) => {
+        const org = await getOrganization(db, request.params.organizationId.toLowerCase());
+        if (!org) return sendMessage(reply, 404, `Organization with ID ${request.params.organizationId} was not found.`);
+        return ctx.licensing.organizationLicensingInformation(org.id);
+      },
+    );
+  };
+}

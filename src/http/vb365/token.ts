@@ -1,0 +1,28 @@
+/** `POST /v6/token`: password and refresh_token grants, form or JSON body. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppContext } from '../context.js';
+import { runGrant } from '../oauth.js';
+import { TokenError, TokenReply } from './schemas.js';
+import { formatInstant } from '../../time.js';
+
+export function tokenRoute(ctx: AppContext): FastifyPluginAsync {
+  return async (app) => {
+    app.post('/token', { schema: { response: { 200: TokenReply, 400: TokenError } } }, async (request, reply) => {
+      const outcome = await runGrant(ctx.auth, request.body);
+      if (!outcome.ok) {
+        // Both shapes clients look for: OAuth's error/error_description and RESTExceptionInfo's message.
+        return reply.code(400).send({ error: outcome.error, error_description: outcome.description, message: outcome.description });
+      }
+      const { tokens } = outcome;
+      return {
+        access_token: tokens.accessToken,
+        token_type: 'bearer',
+        expires_in: tokens.expiresIn,
+        refresh_token: tokens.refreshToken,
+        userName: tokens.username,
+        '.issued': formatInstant(tokens.issuedAt),
+        '.expires': formatInstant(tokens.expiresAt),
+      };
+    });
+  };
+}

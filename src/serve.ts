@@ -1,0 +1,130 @@
+/**
+ * `tally serve`: opens the store, prepares the first start (admin account, demo data), starts the
+ * two listeners and shuts down gracefully on SIGINT/SIGTERM.
+ */
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { fixedClock, systemClock, type Clock } from './clock.js';
+import type { ServeConfig } from './config.js';
+import { loadDemo } from './demo/load.js';
+import { buildFaceApp, type Face, type TlsMaterial } from './http/app.js';
+import type { AppContext } from './http/context.js';
+import { loadOrCreateCertificate, readCertificateFiles } from './http/tls.js';
+import { AuthService } from './services/auth.js';
+import { ensureAdminAccount } from './services/bootstrap.js';
+import { IngestionService } from './services/ingestion.js';
+import { LicensingService } from './services/licensing.js';
+import { openSqliteStore, sqliteFileFromUrl, type Store } from './store/database.js';
+
+/** A problem the operator must fix; printed as one line without a stack trace. */
+export class StartupError extends Error {}
+
+export interface RunningServer {
+  urls: Record<Face, string>;
+  ports: Record<Face, number>;
+  context: AppContext;
+  close(): Promise<void>;
+}
+
+function ensureDataDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new StartupError(`cannot use data directory ${dir}: ${code === 'EACCES' || code === 'EPERM' ? 'permission denied' : (error as Error).message}`);
+  }
+}
+
+export function openStore(config: Pick<ServeConfig, 'dataDir' | 'databaseUrl'>): Promise<Store> {
+  ensureDataDir(config.dataDir);
+  return openSqliteStore(sqliteFileFromUrl(config.databaseUrl, config.dataDir));
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function listen(app: FastifyInstance, face: Face, host: string, port: number): Promise<number> {
+  try {
+    await app.listen({ host, port });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const flag = face === 'vb365' ? '--vb365-port' : '--vspc-port';
+    if (code === 'EADDRINUSE') throw new StartupError(`cannot listen on ${host}:${port} (${flag}): the port is already in use`);
+    if (code === 'EACCES') throw new StartupError(`cannot listen on ${host}:${port} (${flag}): permission denied`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') throw new StartupError(`cannot listen on ${host} (--host): no such local address`);
+    throw error;
+  }
+  const address = app.server.address();
+  return typeof address === 'object' && address ? address.port : port;
+}
+
+export async function startServer(
+  config: ServeConfig,
+  out: (line: string) => void = (line) => process.stdout.write(`${line}\n`),
+  logger: Logger = pino({ level: config.logLevel }, pino.destination(2)),
+): Promise<RunningServer> {
+  const store = await openStore(config);
+  const apps: FastifyInstance[] = [];
+  try {
+    const clock: Clock = config.clock !== undefined ? fixedClock(config.clock) : systemClock();
+    const context: AppContext = {
+      store,
+      clock,
+      timeZone: config.timeZone,
+      auth: new AuthService(store.db),
+      licensing: new LicensingService(store.db, clock, config.timeZone),
+      ingestion: new IngestionService(store.db),
+      vspcEnumStyle: config.vspcEnumStyle,
+    };
+
+    const admin = await ensureAdminAccount(store.db, config.adminPassword);
+    if (admin.generatedPassword) {
+      out(`tally created the account admin with password ${admin.generatedPassword} (shown once; set it with --admin-password on a new database)`);
+    }
+    if (config.demo) {
+      const loaded = await loadDemo(context, clock.now());
+      if (loaded) out(`tally loaded the demo scenario: ${loaded.events} events`);
+    }
+
+    let tls: TlsMaterial | undefined;
+    if (!config.http) {
+      try {
+        tls = config.certFile && config.keyFile
+          ? readCertificateFiles(config.certFile, config.keyFile)
+          : (await loadOrCreateCertificate(config.dataDir, config.host)).tls;
+      } catch (error) {
+        throw new StartupError(`cannot read the TLS certificate or key: ${(error as Error).message}`);
+      }
+    }
+
+    const ports = {} as Record<Face, number>;
+    const urls = {} as Record<Face, string>;
+    const scheme = config.http ? 'http' : 'https';
+    for (const [face, port] of [['vb365', config.vb365Port], ['vspc', config.vspcPort]] as const) {
+      const app = await buildFaceApp(face, context, { tls, loggerInstance: logger.child({ face }) });
+      apps.push(app);
+      ports[face] = await listen(app, face, config.host, port);
+      urls[face] = `${scheme}://${urlHost(config.host)}:${ports[face]}`;
+    }
+    out(`tally listening vb365=${urls.vb365} vspc=${urls.vspc}`);
+
+    let closing: Promise<void> | undefined;
+    return {
+      urls,
+      ports,
+      context,
+      close() {
+        // In-flight requests finish; idle keep-alive connections are closed; then the database.
+        closing ??= Promise.all(apps.map((app) => app.close())).then(() => store.close());
+        return closing;
+      },
+    };
+  } catch (error) {
+    await Promise.allSettled(apps.map((app) => app.close()));
+    await store.close();
+    throw error;
+  }
+}

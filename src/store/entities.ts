@@ -1,0 +1,172 @@
+/** Resellers, companies, organizations and the two licenses: upserts and lookups. */
+import type { Kysely } from 'kysely';
+import type { Database, OrganizationRow } from './schema.js';
+
+export interface Reseller {
+  uid: string;
+  name: string;
+}
+
+export interface Company {
+  uid: string;
+  name: string;
+  resellerUid: string | null;
+  tenantUid: string | null;
+}
+
+export const ORGANIZATION_TYPES = ['Office365', 'OnPremises', 'Hybrid'] as const;
+export const ORGANIZATION_REGIONS = ['Worldwide', 'Germany', 'China', 'USDefence', 'USGovernment'] as const;
+
+export interface Organization {
+  id: string;
+  name: string;
+  officeName: string | null;
+  type: (typeof ORGANIZATION_TYPES)[number];
+  region: (typeof ORGANIZATION_REGIONS)[number];
+  companyUid: string | null;
+}
+
+/** A tenant uid that already belongs to another company. */
+export class TenantTakenError extends Error {
+  constructor(readonly tenantUid: string, readonly companyUid: string) {
+    super(`Cloud Connect tenant ${tenantUid} is already mapped to company ${companyUid}`);
+  }
+}
+
+export async function upsertReseller(db: Kysely<Database>, reseller: Reseller): Promise<void> {
+  await db
+    .insertInto('resellers')
+    .values(reseller)
+    .onConflict((oc) => oc.column('uid').doUpdateSet({ name: reseller.name }))
+    .execute();
+}
+
+export async function listResellers(db: Kysely<Database>): Promise<Reseller[]> {
+  return db.selectFrom('resellers').selectAll().orderBy('uid').execute();
+}
+
+export async function getReseller(db: Kysely<Database>, uid: string): Promise<Reseller | undefined> {
+  return db.selectFrom('resellers').selectAll().where('uid', '=', uid).executeTakeFirst();
+}
+
+export async function upsertCompany(db: Kysely<Database>, company: Company): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    if (company.tenantUid) {
+      const holder = await trx
+        .selectFrom('companies')
+        .select('uid')
+        .where('tenant_uid', '=', company.tenantUid)
+        .where('uid', '!=', company.uid)
+        .executeTakeFirst();
+      if (holder) throw new TenantTakenError(company.tenantUid, holder.uid);
+    }
+    const row = {
+      uid: company.uid,
+      name: company.name,
+      reseller_uid: company.resellerUid,
+      tenant_uid: company.tenantUid,
+    };
+    await trx
+      .insertInto('companies')
+      .values(row)
+      .onConflict((oc) => oc.column('uid').doUpdateSet({ name: row.name, reseller_uid: row.reseller_uid, tenant_uid: row.tenant_uid }))
+      .execute();
+  });
+}
+
+function toCompany(row: Database['companies']): Company {
+  return { uid: row.uid, name: row.name, resellerUid: row.reseller_uid, tenantUid: row.tenant_uid };
+}
+
+export async function listCompanies(db: Kysely<Database>): Promise<Company[]> {
+  return (await db.selectFrom('companies').selectAll().orderBy('uid').execute()).map(toCompany);
+}
+
+export async function getCompany(db: Kysely<Database>, uid: string): Promise<Company | undefined> {
+  const row = await db.selectFrom('companies').selectAll().where('uid', '=', uid).executeTakeFirst();
+  return row && toCompany(row);
+}
+
+export async function getCompanyByTenant(db: Kysely<Database>, tenantUid: string): Promise<Company | undefined> {
+  const row = await db.selectFrom('companies').selectAll().where('tenant_uid', '=', tenantUid).executeTakeFirst();
+  return row && toCompany(row);
+}
+
+function toOrganization(row: OrganizationRow): Organization {
+  return {
+    id: row.id,
+    name: row.name,
+    officeName: row.office_name,
+    type: row.type as Organization['type'],
+    region: row.region as Organization['region'],
+    companyUid: row.company_uid,
+  };
+}
+
+export async function upsertOrganization(db: Kysely<Database>, org: Organization): Promise<void> {
+  const row: OrganizationRow = {
+    id: org.id,
+    name: org.name,
+    office_name: org.officeName,
+    type: org.type,
+    region: org.region,
+    company_uid: org.companyUid,
+  };
+  await db
+    .insertInto('organizations')
+    .values(row)
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({
+        name: row.name,
+        office_name: row.office_name,
+        type: row.type,
+        region: row.region,
+        company_uid: row.company_uid,
+      }),
+    )
+    .execute();
+}
+
+export async function listOrganizations(db: Kysely<Database>): Promise<Organization[]> {
+  return (await db.selectFrom('organizations').selectAll().orderBy('name').orderBy('id').execute()).map(toOrganization);
+}
+
+export async function getOrganization(db: Kysely<Database>, id: string): Promise<Organization | undefined> {
+  const row = await db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
+  return row && toOrganization(row);
+}
+
+/** First and last counting backup of an organization (for `firstBackuptime`/`lastBackuptime`). */
+export async function organizationBackupSpan(
+  db: Kysely<Database>,
+  id: string,
+): Promise<{ first: number | null; last: number | null }> {
+  const row = await db
+    .selectFrom('vb365_users')
+    .select((eb) => [eb.fn.min('first_backup_at').as('first'), eb.fn.max('last_backup_at').as('last')])
+    .where('organization_id', '=', id)
+    .executeTakeFirst();
+  return {
+    first: row?.first == null ? null : Number(row.first),
+    last: row?.last == null ? null : Number(row.last),
+  };
+}
+
+export async function putLicenseTerms(db: Kysely<Database>, product: 'vb365' | 'vspc', terms: unknown): Promise<void> {
+  const text = JSON.stringify(terms);
+  await db
+    .insertInto('licenses')
+    .values({ product, terms: text })
+    .onConflict((oc) => oc.column('product').doUpdateSet({ terms: text }))
+    .execute();
+}
+
+export async function getLicenseTerms(db: Kysely<Database>, product: 'vb365' | 'vspc'): Promise<unknown | undefined> {
+  const row = await db.selectFrom('licenses').select('terms').where('product', '=', product).executeTakeFirst();
+  return row ? JSON.parse(row.terms) : undefined;
+}
+
+export async function deleteLicense(db: Kysely<Database>, product: 'vb365' | 'vspc'): Promise<boolean> {
+  const result = await db.deleteFrom('licenses').where('product', '=', product).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}

@@ -1,0 +1,100 @@
+/** The first schema: entities, licenses, the event ledger and its read models, accounts and tokens. */
+import type { Kysely } from 'kysely';
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('resellers')
+    .addColumn('uid', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable('companies')
+    .addColumn('uid', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('reseller_uid', 'varchar(36)')
+    .addColumn('tenant_uid', 'varchar(36)', (c) => c.unique())
+    .execute();
+
+  await db.schema
+    .createTable('organizations')
+    .addColumn('id', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('office_name', 'text')
+    .addColumn('type', 'varchar(16)', (c) => c.notNull())
+    .addColumn('region', 'varchar(16)', (c) => c.notNull())
+    .addColumn('company_uid', 'varchar(36)')
+    .execute();
+
+  await db.schema
+    .createTable('licenses')
+    .addColumn('product', 'varchar(16)', (c) => c.primaryKey())
+    .addColumn('terms', 'text', (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable('events')
+    .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('id', 'varchar(200)', (c) => c.notNull().unique())
+    .addColumn('type', 'varchar(40)', (c) => c.notNull())
+    .addColumn('at', 'bigint', (c) => c.notNull())
+    .addColumn('scope_id', 'varchar(36)')
+    .addColumn('subject_id', 'varchar(200)', (c) => c.notNull())
+    .addColumn('content', 'text', (c) => c.notNull())
+    .addColumn('ingested_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('events_subject_at').on('events').columns(['subject_id', 'at']).execute();
+
+  await db.schema
+    .createTable('vb365_users')
+    .addColumn('organization_id', 'varchar(36)', (c) => c.notNull())
+    .addColumn('user_id', 'varchar(200)', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('first_backup_at', 'bigint', (c) => c.notNull())
+    .addColumn('last_backup_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('vb365_users_pk', ['organization_id', 'user_id'])
+    .execute();
+  await db.schema.createIndex('vb365_users_last_backup').on('vb365_users').column('last_backup_at').execute();
+
+  await db.schema
+    .createTable('vspc_agent_companies')
+    .addColumn('agent_uid', 'varchar(36)', (c) => c.notNull())
+    .addColumn('company_uid', 'varchar(36)', (c) => c.notNull())
+    .addPrimaryKeyConstraint('vspc_agent_companies_pk', ['company_uid', 'agent_uid'])
+    .execute();
+
+  await db.schema
+    .createTable('accounts')
+    .addColumn('username', 'varchar(200)', (c) => c.primaryKey())
+    .addColumn('password_hash', 'text', (c) => c.notNull())
+    .addColumn('roles', 'text', (c) => c.notNull())
+    .addColumn('scope_uid', 'varchar(36)')
+    .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .execute();
+
+  await db.schema
+    .createTable('tokens')
+    .addColumn('token_hash', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('kind', 'varchar(16)', (c) => c.notNull())
+    .addColumn('username', 'varchar(200)', (c) => c.notNull())
+    .addColumn('issued_at', 'bigint', (c) => c.notNull())
+    .addColumn('expires_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('tokens_expires').on('tokens').column('expires_at').execute();
+
+  await db.schema
+    .createTable('settings')
+    .addColumn('key', 'varchar(64)', (c) => c.primaryKey())
+    .addColumn('value', 'text', (c) => c.notNull())
+    .execute();
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  for (const table of [
+    'settings', 'tokens', 'accounts', 'vspc_agent_companies', 'vb365_users', 'events',
+    'licenses', 'organizations', 'companies', 'resellers',
+  ]) {
+    await db.schema.dropTable(table).execute();
+  }
+}

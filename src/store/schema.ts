@@ -1,0 +1,96 @@
+/**
+ * Row types of every table, for Kysely. Instants are epoch milliseconds stored as 64-bit integers;
+ * structured values (roles, license terms, event content) are JSON text, which both SQLite and
+ * PostgreSQL store without a dialect-specific type.
+ */
+import type { Generated } from 'kysely';
+
+export interface ResellerRow {
+  uid: string;
+  name: string;
+}
+
+export interface CompanyRow {
+  uid: string;
+  name: string;
+  reseller_uid: string | null;
+  tenant_uid: string | null;
+}
+
+export interface OrganizationRow {
+  id: string;
+  name: string;
+  office_name: string | null;
+  type: string;
+  region: string;
+  company_uid: string | null;
+}
+
+export interface LicenseRow {
+  product: 'vb365' | 'vspc';
+  terms: string;
+}
+
+/** The ledger: every accepted event, forever. `content` is the canonical JSON used for idempotency. */
+export interface EventRow {
+  seq: Generated<number>;
+  id: string;
+  type: string;
+  at: number;
+  /** organizationId or companyUid, when the event names one. */
+  scope_id: string | null;
+  /** The workload: VB365 user id or VSPC agent uid. */
+  subject_id: string;
+  content: string;
+  ingested_at: number;
+}
+
+/** Read model: one row per (organization, user) with counting backups, kept by ingestion. */
+export interface Vb365UserRow {
+  organization_id: string;
+  user_id: string;
+  name: string;
+  first_backup_at: number;
+  last_backup_at: number;
+}
+
+/** Read model: every company an agent was ever activated in, so a company's agents are found by index. */
+export interface VspcAgentCompanyRow {
+  agent_uid: string;
+  company_uid: string;
+}
+
+export interface AccountRow {
+  username: string;
+  password_hash: string;
+  roles: string;
+  scope_uid: string | null;
+  disabled: number;
+  created_at: number;
+}
+
+export interface TokenRow {
+  token_hash: string;
+  kind: 'access' | 'refresh';
+  username: string;
+  issued_at: number;
+  expires_at: number;
+}
+
+export interface SettingRow {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  resellers: ResellerRow;
+  companies: CompanyRow;
+  organizations: OrganizationRow;
+  licenses: LicenseRow;
+  events: EventRow;
+  vb365_users: Vb365UserRow;
+  vspc_agent_companies: VspcAgentCompanyRow;
+  accounts: AccountRow;
+  tokens: TokenRow;
+  settings: SettingRow;
+}

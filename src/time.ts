@@ -1,0 +1,64 @@
+/**
+ * Instants are epoch milliseconds (UTC) everywhere inside Tally; this module converts at the edges
+ * and answers calendar questions (month boundaries) in a configured IANA time zone.
+ */
+import { DateTime, IANAZone } from 'luxon';
+
+export type Instant = number;
+
+export const DAY_MS = 86_400_000;
+
+// RFC 3339 date-time with a mandatory offset (Z or ±hh:mm); up to 9 fractional digits.
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Parses an RFC 3339 timestamp with offset; returns epoch ms (sub-millisecond digits truncated) or null. */
+export function parseRfc3339(text: string): Instant | null {
+  const m = RFC3339.exec(text);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, frac, offset] = m as unknown as string[];
+  const month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return null;
+  const daysInMonth = new Date(Date.UTC(Number(y), month, 0)).getUTCDate();
+  if (day > daysInMonth) return null;
+  const ms = frac ? Number(frac.slice(1, 4).padEnd(3, '0')) : 0;
+  let offsetMin = 0;
+  if (offset && offset !== 'Z' && offset !== 'z') {
+    const sign = offset[0] === '-' ? -1 : 1;
+    const oh = Number(offset.slice(1, 3)), om = Number(offset.slice(4, 6));
+    if (oh > 23 || om > 59) return null;
+    offsetMin = sign * (oh * 60 + om);
+  }
+  // A leap second (:60) is folded onto the next second, as most systems do.
+  const utc = Date.UTC(Number(y), month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  return Number.isFinite(utc) ? utc : null;
+}
+
+/** ISO-8601 in UTC with milliseconds: 2026-11-23T10:00:00.000Z. */
+export function formatInstant(at: Instant): string {
+  return new Date(at).toISOString();
+}
+
+/** ISO-8601 in UTC without fractional seconds when they are zero: 2026-11-23T10:00:00Z. */
+export function formatInstantCompact(at: Instant): string {
+  const iso = new Date(at).toISOString();
+  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+}
+
+export function isValidTimeZone(zone: string): boolean {
+  return IANAZone.isValidZone(zone);
+}
+
+/** 00:00 on the first day of the calendar month that contains `at`, in `zone`. */
+export function startOfMonth(at: Instant, zone: string): Instant {
+  return DateTime.fromMillis(at, { zone }).startOf('month').toMillis();
+}
+
+/** 00:00 on the first day of the month after the one that contains `at`, in `zone`. */
+export function startOfNextMonth(at: Instant, zone: string): Instant {
+  return DateTime.fromMillis(at, { zone }).startOf('month').plus({ months: 1 }).toMillis();
+}
+
+/** The same wall-clock time one calendar month earlier, in `zone` (clamped to the month's last day). */
+export function oneMonthBefore(at: Instant, zone: string): Instant {
+  return DateTime.fromMillis(at, { zone }).minus({ months: 1 }).toMillis();
+}
