@@ -1,0 +1,126 @@
+/**
+ * Starts the real `tally serve` (the built dist/cli.js, as `npm start` does) on free ports in a
+ * child process, and talks HTTPS to it like a client.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+export interface ServerProcess {
+  child: ChildProcess;
+  vb365: string;
+  vspc: string;
+  dataDir: string;
+  stdout: () => string;
+  stderr: () => string;
+  /** Sends SIGTERM and waits for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export interface SpawnOptions {
+  args?: string[];
+  env?: Record<string, string>;
+  dataDir?: string;
+  /** Keep the data dir after stop (for restart tests). */
+  keepData?: boolean;
+}
+
+export function spawnTally(options: SpawnOptions = {}): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'tally-e2e-'));
+  const args = [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--data', dataDir, '--vb365-port', '0', '--vspc-port', '0', ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`tally did not start in time\nstdout: ${out}\nstderr: ${err}`));
+    }, 60_000);
+    const check = () => {
+      const m = /tally listening vb365=(\S+) vspc=(\S+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      child.stdout!.off('data', check);
+      resolve({
+        child,
+        vb365: m[1]!,
+        vspc: m[2]!,
+        dataDir,
+        stdout: () => out,
+        stderr: () => err,
+        async stop(signal = 'SIGTERM') {
+          if (child.exitCode === null) child.kill(signal);
+          const code = await exited;
+          if (!options.keepData && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+          return code;
+        },
+      });
+    };
+    child.stdout!.on('data', check);
+    exited.then((code) => {
+      clearTimeout(timer);
+      if (!/tally listening/.test(out)) reject(Object.assign(new Error(`tally exited with ${code}\nstdout: ${out}\nstderr: ${err}`), { code, stderr: err }));
+    });
+  });
+}
+
+/** Runs `tally serve` expecting it to fail at start-up; resolves with its exit code and stderr. */
+export function runTallyExpectingFailure(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr: err })));
+}
+
+export interface Response {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  text: string;
+  json(): any;
+}
+
+/** One HTTP(S) request; certificate checks are off like `curl -k`. */
+export function request(
+  method: string,
+  url: string,
+  options: { headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<Response> {
+  const target = new URL(url);
+  const lib = target.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(
+      target,
+      { method, headers: options.headers, rejectUnauthorized: false, agent: false },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json: () => JSON.parse(text) });
+        });
+      },
+    );
+    req.on('error', reject);
+    if (options.body !== undefined) req.write(options.body);
+    req.end();
+  });
+}
+
+export function form(fields: Record<string, string>): { headers: Record<string, string>; body: string } {
+  return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() };
+}
+
+export async function passwordToken(base: string, face: 'vb365' | 'vspc', username: string, password: string): Promise<string> {
+  const url = face === 'vb365' ? `${base}/v6/token` : `${base}/api/v3/token`;
+  const res = await request('POST', url, form({ grant_type: 'password', username, password }));
+  if (res.status !== 200) throw new Error(`token: ${res.status} ${res.text}`);
+  return res.json().access_token;
+}
