@@ -3,6 +3,7 @@ import { MAX_EVENTS_PER_BATCH } from '../ingest/events.js';
 import type { AppContext } from '../http/context.js';
 import { putLicenseTerms, upsertCompany, upsertOrganization, upsertReseller } from '../store/entities.js';
 import type { Instant } from '../time.js';
+import { companyFromBody, organizationFromBody } from '../services/entities.js';
 import { buildDemoScenario } from './scenario.js';
 
 async function isEmpty(ctx: AppContext): Promise<boolean> {
@@ -20,19 +21,8 @@ export async function loadDemo(ctx: AppContext, now: Instant): Promise<{ events:
   const scenario = buildDemoScenario(now, ctx.timeZone);
   const db = ctx.store.db;
   for (const r of scenario.resellers) await upsertReseller(db, r);
-  for (const c of scenario.companies) {
-    await upsertCompany(db, { uid: c.uid, name: c.name, resellerUid: c.resellerUid ?? null, tenantUid: c.tenantUid ?? null });
-  }
-  for (const o of scenario.organizations) {
-    await upsertOrganization(db, {
-      id: o.id,
-      name: o.name,
-      officeName: o.officeName ?? null,
-      type: o.type ?? 'Office365',
-      region: o.region ?? 'Worldwide',
-      companyUid: o.companyUid ?? null,
-    });
-  }
+  for (const { uid, ...body } of scenario.companies) await upsertCompany(db, companyFromBody(uid, body));
+  for (const { id, ...body } of scenario.organizations) await upsertOrganization(db, organizationFromBody(id, body));
   await putLicenseTerms(db, 'vb365', scenario.vb365License);
   await putLicenseTerms(db, 'vspc', scenario.vspcLicense);
   let events = 0;

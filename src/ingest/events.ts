@@ -156,7 +156,7 @@ export function validateEvent(raw: unknown, index: number): ValidationResult {
   }
   const eventType = type as EventType;
   const payload: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw)) if (!ENVELOPE_FIELDS.has(key)) payload[key] = value;
+  for (const [key, value] of Object.entries(raw)) if (!ENVELOPE_FIELDS.has(key) && value !== undefined) payload[key] = value;
   errors.push(...payloadErrors(eventType, payload, index));
   if (errors.length > 0 || instant === null) return { ok: false, errors };
 
@@ -164,12 +164,25 @@ export function validateEvent(raw: unknown, index: number): ValidationResult {
   return { ok: true, event, canonical: canonicalContent(event) };
 }
 
+/** Fills defaults and lower-cases uuids, so equal facts have equal canonical content. */
 function applyDefaults(event: LedgerEvent): LedgerEvent {
-  if (event.type === 'vb365.backup') {
-    const kind: UserKind = event.user.kind ?? 'user';
-    return { ...event, user: { ...event.user, kind, m365Licensed: event.user.m365Licensed ?? false } };
+  switch (event.type) {
+    case 'vb365.backup': {
+      const kind: UserKind = event.user.kind ?? 'user';
+      return {
+        ...event,
+        organizationId: event.organizationId.toLowerCase(),
+        user: { ...event.user, kind, m365Licensed: event.user.m365Licensed ?? false },
+      };
+    }
+    case 'vb365.dataRemoved':
+      return { ...event, organizationId: event.organizationId.toLowerCase() };
+    case 'vspc.agentActivated':
+      return { ...event, companyUid: event.companyUid.toLowerCase(), agent: { ...event.agent, uid: event.agent.uid.toLowerCase() } };
+    case 'vspc.agentModeChanged':
+    case 'vspc.agentDeactivated':
+      return { ...event, agentUid: event.agentUid.toLowerCase() };
   }
-  return event;
 }
 
 /** JSON with sorted keys and the instant in UTC: equal content gives equal text. */

@@ -15,6 +15,7 @@ import {
 } from '../../store/entities.js';
 import { getAccount, upsertAccount } from '../../store/accounts.js';
 import { hashPassword } from '../../services/passwords.js';
+import { companyFromBody, organizationFromBody } from '../../services/entities.js';
 
 export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
@@ -39,12 +40,7 @@ export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
       return found ?? sendError(reply, 404, `Company ${request.params.uid} does not exist.`);
     });
     app.put('/companies/:uid', { schema: { params: UidParams, body: CompanyBody } }, async (request, reply) => {
-      const company = {
-        uid: request.params.uid.toLowerCase(),
-        name: request.body.name,
-        resellerUid: request.body.resellerUid?.toLowerCase() ?? null,
-        tenantUid: request.body.tenantUid?.toLowerCase() ?? null,
-      };
+      const company = companyFromBody(request.params.uid, request.body);
       try {
         await upsertCompany(db, company);
       } catch (error) {
@@ -60,14 +56,7 @@ export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
       return found ?? sendError(reply, 404, `Organization ${request.params.id} does not exist.`);
     });
     app.put('/organizations/:id', { schema: { params: IdParams, body: OrganizationBody } }, async (request) => {
-      const organization = {
-        id: request.params.id.toLowerCase(),
-        name: request.body.name,
-        officeName: request.body.officeName ?? null,
-        type: request.body.type ?? 'Office365',
-        region: request.body.region ?? 'Worldwide',
-        companyUid: request.body.companyUid?.toLowerCase() ?? null,
-      };
+      const organization = organizationFromBody(request.params.id, request.body);
       await upsertOrganization(db, organization);
       return organization;
     });

@@ -1,0 +1,213 @@
+/**
+ * Golden tests: whole response bodies, byte for byte, for each face, over a small known ledger.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { adminPut, startTestApp, type TestApp } from '../support/harness.js';
+
+const NOW = '2026-11-23T12:00:00Z';
+const ORG_A = '11111111-2222-4333-8444-555555555555';
+const ORG_B = '22222222-3333-4444-8555-666666666666';
+const COMPANY = 'f886afdf-af2b-4e31-9f1e-7c0e96a0ee5e';
+const TENANT = 'b4971992-84ac-4dee-b837-95c8db275f28';
+const AGENTS = ['a0000000-0000-4000-8000-000000000001', 'a0000000-0000-4000-8000-000000000002', 'a0000000-0000-4000-8000-000000000003', 'a0000000-0000-4000-8000-000000000004', 'a0000000-0000-4000-8000-000000000005'];
+
+let app: TestApp;
+const auth = () => ({ authorization: `Bearer ${app.adminToken}` });
+
+before(async () => {
+  app = await startTestApp({ clock: NOW });
+  await adminPut(app, `/tally/v1/organizations/${ORG_A}`, { name: 'contoso.onmicrosoft.com', officeName: 'contoso' });
+  await adminPut(app, `/tally/v1/organizations/${ORG_B}`, { name: 'fabrikam.onmicrosoft.com', type: 'Hybrid', region: 'Germany' });
+  await adminPut(app, `/tally/v1/companies/${COMPANY}`, { name: 'Alpine Dental Group', tenantUid: TENANT });
+  await adminPut(app, '/tally/v1/licenses/vb365', { type: 'Rental', totalNumber: 100, expirationDate: '2026-11-30T00:00:00Z' });
+  await adminPut(app, '/tally/v1/licenses/vspc', { type: 'Rental', units: 1000, expirationDate: '2026-11-30T00:00:00Z', weights: { server: 11, workstation: 4 } });
+  const events = [
+    // ORG_A: two consuming users, one new this month, one released after 31 days, one Teams object.
+    { id: 'b1', type: 'vb365.backup', at: '2026-08-01T02:00:00Z', organizationId: ORG_A, user: { id: 'u1', name: 'anna@contoso.example' } },
+    { id: 'b2', type: 'vb365.backup', at: '2026-11-22T02:00:00Z', organizationId: ORG_A, user: { id: 'u1', name: 'anna@contoso.example' } },
+    { id: 'b3', type: 'vb365.backup', at: '2026-10-25T02:00:00Z', organizationId: ORG_A, user: { id: 'u2', name: 'ben@contoso.example' } },
+    { id: 'b4', type: 'vb365.backup', at: '2026-11-05T02:00:00Z', organizationId: ORG_A, user: { id: 'u3', name: 'carla@contoso.example' } },
+    { id: 'b5', type: 'vb365.backup', at: '2026-09-01T02:00:00Z', organizationId: ORG_A, user: { id: 'u4', name: 'leaver@contoso.example' } },
+    { id: 'b6', type: 'vb365.backup', at: '2026-11-20T02:00:00Z', organizationId: ORG_A, user: { id: 't1', name: 'Team', kind: 'teams' } },
+    // Agents: two new this month, one used, one deactivated, one activated after now.
+    { id: 'a1', type: 'vspc.agentActivated', at: '2026-11-02T08:00:00Z', companyUid: COMPANY, agent: { uid: AGENTS[0], name: 'srv1', mode: 'server' } },
+    { id: 'a2', type: 'vspc.agentActivated', at: '2026-11-03T08:00:00Z', companyUid: COMPANY, agent: { uid: AGENTS[1], name: 'ws1', mode: 'workstation' } },
+    { id: 'a3', type: 'vspc.agentActivated', at: '2026-06-03T08:00:00Z', companyUid: COMPANY, agent: { uid: AGENTS[2], name: 'srv2', mode: 'server' } },
+    { id: 'a4', type: 'vspc.agentActivated', at: '2026-06-03T08:00:00Z', companyUid: COMPANY, agent: { uid: AGENTS[3], name: 'ws2', mode: 'workstation' } },
+    { id: 'a5', type: 'vspc.agentDeactivated', at: '2026-11-10T08:00:00Z', agentUid: AGENTS[3] },
+    { id: 'a6', type: 'vspc.agentActivated', at: '2026-11-24T08:00:00Z', companyUid: COMPANY, agent: { uid: AGENTS[4], name: 'srv3', mode: 'server' } },
+  ];
+  const res = await app.ingest(events);
+  assert.deepEqual(res, { status: 200, body: { accepted: 12, duplicates: 0 } });
+});
+
+after(() => app.close());
+
+describe('VB365 face', () => {
+  test('GET /v6/Organizations is a plain array with extended fields', async () => {
+    const res = await app.vb365.inject({ url: '/v6/Organizations', headers: auth() });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(
+      res.body,
+      `[{"type":"Office365","region":"Worldwide","id":"${ORG_A}","name":"contoso.onmicrosoft.com","_links":{"self":{"href":"/v6/Organizations/${ORG_A}"}},"officeName":"contoso","isBackedup":true,"firstBackuptime":"2026-08-01T02:00:00.000Z","lastBackuptime":"2026-11-22T02:00:00.000Z"},` +
+        `{"type":"Hybrid","region":"Germany","id":"${ORG_B}","name":"fabrikam.onmicrosoft.com","_links":{"self":{"href":"/v6/Organizations/${ORG_B}"}},"isBackedup":false,"firstBackuptime":null,"lastBackuptime":null}]`,
+    );
+  });
+
+  test('extendedView=false leaves out the backup fields', async () => {
+    const res = await app.vb365.inject({ url: `/v6/Organizations/${ORG_A}?extendedView=false`, headers: auth() });
+    assert.equal(
+      res.body,
+      `{"type":"Office365","region":"Worldwide","id":"${ORG_A}","name":"contoso.onmicrosoft.com","_links":{"self":{"href":"/v6/Organizations/${ORG_A}"}},"officeName":"contoso"}`,
+    );
+  });
+
+  test('LicensingInformation under a rental license', async () => {
+    const a = await app.vb365.inject({ url: `/v6/Organizations/${ORG_A}/LicensingInformation`, headers: auth() });
+    assert.equal(a.body, '{"licensedUsers":2,"newUsers":1}');
+    const b = await app.vb365.inject({ url: `/v6/Organizations/${ORG_B}/LicensingInformation`, headers: auth() });
+    assert.equal(b.body, '{"licensedUsers":0,"newUsers":0}');
+  });
+
+  test('the token answer carries all seven fields', async () => {
+    const res = await app.vb365.inject({ method: 'POST', url: '/v6/token', payload: 'grant_type=password&username=admin&password=test-admin-password&refresh_token=%27%27', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(res.statusCode, 200);
+    const body = res.json();
+    assert.deepEqual(Object.keys(body), ['access_token', 'token_type', 'expires_in', 'refresh_token', 'userName', '.issued', '.expires']);
+    assert.equal(body.token_type, 'bearer');
+    assert.equal(body.expires_in, 3600);
+    assert.equal(body.userName, 'admin');
+    assert.equal(Date.parse(body['.expires']) - Date.parse(body['.issued']), 3_600_000);
+    assert.match(body.access_token, /^[A-Za-z0-9_-]{43}$/);
+  });
+
+  test('error bodies', async () => {
+    const cases: [string, number, string][] = [
+      [`/v6/Organizations/not-a-guid/LicensingInformation`, 400, `{"message":"The value 'not-a-guid' is not valid for organizationId: it must be a valid uuid."}`],
+      [`/v6/Organizations/33333333-3333-4333-8333-333333333333/LicensingInformation`, 404, '{"message":"Organization with ID 33333333-3333-4333-8333-333333333333 was not found."}'],
+      ['/v6/Nothing', 404, `{"message":"No HTTP resource was found that matches the request URI '/v6/Nothing'."}`],
+    ];
+    for (const [url, status, body] of cases) {
+      const res = await app.vb365.inject({ url, headers: auth() });
+      assert.equal(res.statusCode, status, url);
+      assert.equal(res.body, body, url);
+    }
+    const anonymous = await app.vb365.inject({ url: `/v6/Organizations/${ORG_A}/LicensingInformation` });
+    assert.equal(anonymous.statusCode, 401);
+    assert.equal(anonymous.body, '{"message":"Authorization has been denied for this request."}');
+    const rejected = await app.vb365.inject({ url: `/v6/Organizations/${ORG_A}/LicensingInformation`, headers: { authorization: 'Bearer nope' } });
+    assert.equal(rejected.statusCode, 401);
+    assert.equal(rejected.body, '');
+    const badLogin = await app.vb365.inject({ method: 'POST', url: '/v6/token', payload: { grant_type: 'password', username: 'admin', password: 'wrong' } });
+    assert.equal(badLogin.statusCode, 400);
+    assert.equal(badLogin.body, '{"error":"invalid_grant","error_description":"The user name or password is incorrect.","message":"The user name or password is incorrect."}');
+  });
+});
+
+describe('VSPC face', () => {
+  const url = `/api/v3/licensing/console/usage/companies/vcc/${TENANT}`;
+
+  test('console usage by tenant: new, used, deactivated and future agents', async () => {
+    const res = await app.vspc.inject({ url, headers: auth() });
+    assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(
+      res.body,
+      `{"data":{"companyUid":"${COMPANY}","tenantUid":"${TENANT}","counters":[` +
+        '{"type":"vaC_Server_Agent","unitType":"points","usedUnits":11.0,"usedCount":1,"newUnits":11.0,"newCount":1},' +
+        '{"type":"vaC_Workstation_Agent","unitType":"points","usedUnits":0.0,"usedCount":0,"newUnits":4.0,"newCount":1}]}}',
+    );
+  });
+
+  test('error bodies', async () => {
+    const bad = await app.vspc.inject({ url: '/api/v3/licensing/console/usage/companies/vcc/xyz', headers: auth() });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.body, `{"errors":[{"message":"The value 'xyz' is not valid for tenantUid: it must be a valid uuid.","type":"logical","code":400,"parameterName":"tenantUid"}]}`);
+    const missing = await app.vspc.inject({ url: '/api/v3/licensing/console/usage/companies/vcc/33333333-3333-4333-8333-333333333333', headers: auth() });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.body, '{"errors":[{"message":"Tenant with UID 33333333-3333-4333-8333-333333333333 does not exist.","type":"logical","code":404}]}');
+    const anonymous = await app.vspc.inject({ url });
+    assert.equal(anonymous.statusCode, 401);
+    assert.equal(anonymous.body, '{"errors":[{"message":"Authorization is required: send an access token in the Authorization header.","type":"security","code":401}]}');
+    const owner = await app.tokenFor('owner', ['CompanyOwner']);
+    const forbidden = await app.vspc.inject({ url, headers: { authorization: `Bearer ${owner}` } });
+    assert.equal(forbidden.statusCode, 403);
+    assert.equal(forbidden.body, '{"errors":[{"message":"Access denied: your role does not allow this operation.","type":"security","code":403}]}');
+    const badLogin = await app.vspc.inject({ method: 'POST', url: '/api/v3/token', payload: 'grant_type=password&username=admin&password=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(badLogin.statusCode, 400);
+    assert.equal(badLogin.body, '{"error":"invalid_grant","error_description":"The user name or password is incorrect."}');
+  });
+
+  test('the token answer', async () => {
+    const res = await app.vspc.inject({ method: 'POST', url: '/api/v3/token', payload: 'grant_type=password&username=admin&password=test-admin-password', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(Object.keys(res.json()), ['access_token', 'token_type', 'refresh_token', 'expires_in']);
+    assert.match(res.body, /^\{"access_token":"[A-Za-z0-9_-]{43}","token_type":"bearer","refresh_token":"[A-Za-z0-9_-]{43}","expires_in":3600\}$/);
+  });
+});
+
+describe('VSPC enum style and license types', () => {
+  test('pascal style and a subscription license counting instances', async () => {
+    const other = await startTestApp({ clock: NOW, vspcEnumStyle: 'pascal' });
+    try {
+      await adminPut(other, `/tally/v1/companies/${COMPANY}`, { name: 'Alpine', tenantUid: TENANT });
+      await adminPut(other, '/tally/v1/licenses/vspc', { type: 'Subscription', units: 100, expirationDate: '2027-01-01T00:00:00Z', weights: { server: 1, workstation: 0.5 } });
+      const res = await other.ingest([
+        { id: 'x1', type: 'vspc.agentActivated', at: '2026-11-02T08:00:00Z', companyUid: COMPANY, agent: { uid: AGENTS[0], name: 'srv', mode: 'server' } },
+        { id: 'x2', type: 'vspc.agentActivated', at: '2026-11-02T08:00:00Z', companyUid: COMPANY, agent: { uid: AGENTS[1], name: 'ws', mode: 'workstation' } },
+        { id: 'x3', type: 'vspc.agentActivated', at: '2026-01-02T08:00:00Z', companyUid: COMPANY, agent: { uid: AGENTS[2], name: 'ws', mode: 'workstation' } },
+        { id: 'x4', type: 'vspc.agentActivated', at: '2026-01-02T08:00:00Z', companyUid: COMPANY, agent: { uid: AGENTS[3], name: 'ws', mode: 'workstation' } },
+      ]);
+      assert.equal(res.status, 200);
+      const usage = await other.vspc.inject({ url: `/api/v3/licensing/console/usage/companies/vcc/${TENANT}`, headers: { authorization: `Bearer ${other.adminToken}` } });
+      assert.equal(
+        usage.body,
+        `{"data":{"companyUid":"${COMPANY}","tenantUid":"${TENANT}","counters":[` +
+          '{"type":"VAC_Server_Agent","unitType":"Instances","usedUnits":1.0,"usedCount":1,"newUnits":0.0,"newCount":0},' +
+          '{"type":"VAC_Workstation_Agent","unitType":"Instances","usedUnits":1.5,"usedCount":3,"newUnits":0.0,"newCount":0}]}}',
+      );
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('admin API', () => {
+  test('ingestion answers and errors', async () => {
+    const dup = await app.ingest([{ id: 'b1', type: 'vb365.backup', at: '2026-08-01T02:00:00Z', organizationId: ORG_A, user: { id: 'u1', name: 'anna@contoso.example' } }]);
+    assert.deepEqual(dup, { status: 200, body: { accepted: 0, duplicates: 1 } });
+    const conflict = await app.ingest([
+      { id: 'new-1', type: 'vspc.agentDeactivated', at: '2026-11-20T00:00:00Z', agentUid: AGENTS[0] },
+      { id: 'b1', type: 'vb365.backup', at: '2026-08-01T02:00:01Z', organizationId: ORG_A, user: { id: 'u1', name: 'anna@contoso.example' } },
+    ]);
+    assert.equal(conflict.status, 409);
+    assert.deepEqual(conflict.body, {
+      error: {
+        code: 'conflict',
+        message: 'event "b1" was already recorded with different content; nothing was stored.',
+        details: [{ index: 1, field: 'id', message: 'event "b1" was already recorded with different content' }],
+      },
+    });
+    const invalid = await app.ingest([
+      { id: 'new-1', type: 'vspc.agentDeactivated', at: '2026-11-20T00:00:00Z', agentUid: AGENTS[0] },
+      { id: 'new-2', type: 'vspc.agentDeactivated', at: '2026-11-20', agentUid: AGENTS[0] },
+    ]);
+    assert.equal(invalid.status, 400);
+    assert.deepEqual(invalid.body, {
+      error: {
+        code: 'validation_failed',
+        message: 'The batch has invalid events; nothing was stored.',
+        details: [{ index: 1, field: 'at', message: 'must be an RFC 3339 date-time with an offset, e.g. 2026-11-01T08:00:00Z' }],
+      },
+    });
+    // Neither failed request stored new-1.
+    assert.deepEqual(await app.ingest([{ id: 'new-1', type: 'vspc.agentDeactivated', at: '2026-11-20T00:00:00Z', agentUid: AGENTS[0] }]), { status: 200, body: { accepted: 1, duplicates: 0 } });
+  });
+
+  test('clock', async () => {
+    const res = await app.vb365.inject({ url: '/tally/v1/clock', headers: auth() });
+    assert.equal(res.body, '{"now":"2026-11-23T12:00:00.000Z","fixed":true}');
+  });
+});
