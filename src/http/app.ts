@@ -2,10 +2,14 @@
  * Builds the Fastify instance of one listener: the VB365 face or the VSPC face, plus the admin API
  * that both listeners carry. Both share one AppContext (store, clock, services).
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { AppContext } from './context.js';
+import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
+import { validatorCompiler } from './validation.js';
+import { sendMessage } from './vb365/errors.js';
+import { sendErrors } from './vspc/errors.js';
 import { vb365Face } from './vb365/index.js';
 import { vspcFace } from './vspc/index.js';
 
@@ -26,9 +30,13 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
     // Veeam clients spell VB365 paths in several casings (/v6/Token, /v6/licensedusers).
-    routerOptions: { caseSensitive: face !== 'vb365', ignoreTrailingSlash: true },
-    // Unknown fields are rejected where a schema says additionalProperties: false, never silently dropped.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    routerOptions: { caseSensitive: face !== 'vb365', ignoreTrailingSlash: true, maxParamLength: 256 },
+    // A malformed URL (bad percent-encoding, an over-long parameter) still answers in the dialect.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.statusCode ?? 400;
+      const message = `The request URI is not valid: ${error.message}`;
+      return sendInDialect(dialectOf(face, request.url), reply, status, message);
+    },
     bodyLimit: 1024 * 1024,
     // Idle keep-alive connections must not hold a graceful shutdown open.
     forceCloseConnections: 'idle',
@@ -39,16 +47,31 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   });
   // text/plain is not a body any route accepts: answer 415 rather than hand handlers a string.
   app.removeContentTypeParser('text/plain');
+  app.setValidatorCompiler(validatorCompiler);
   await app.register(formbody);
   if (face === 'vb365') await app.register(vb365Face(ctx), { prefix: '/v6' });
   else await app.register(vspcFace(ctx), { prefix: '/api/v3' });
   await app.register(tallyApi(ctx), { prefix: '/tally/v1' });
   // Outside every mounted prefix: answer in the listener's own dialect.
-  app.setNotFoundHandler((request, reply) => {
-    const message = `No resource matches ${request.method} ${request.url.split('?')[0]}.`;
-    return face === 'vb365'
-      ? reply.code(404).send({ message })
-      : reply.code(404).send({ errors: [{ message, type: 'logical', code: 404 }] });
-  });
+  app.setNotFoundHandler((request, reply) =>
+    sendInDialect(face, reply, 404, `No resource matches ${request.method} ${request.url.split('?')[0]}.`),
+  );
   return app;
+}
+
+type Dialect = Face | 'tally';
+
+function dialectOf(face: Face, url: string): Dialect {
+  return url.toLowerCase().startsWith('/tally/') ? 'tally' : face;
+}
+
+function sendInDialect(dialect: Dialect, reply: FastifyReply, status: number, message: string): FastifyReply {
+  switch (dialect) {
+    case 'vb365':
+      return sendMessage(reply, status, message);
+    case 'vspc':
+      return sendErrors(reply, status, { message, type: 'logical' });
+    case 'tally':
+      return sendError(reply, status, message);
+  }
 }

@@ -8,7 +8,8 @@ import type { Refusals } from '../auth/guard.js';
 import { describeClientError } from '../problems.js';
 
 export function sendMessage(reply: FastifyReply, status: number, message: string): FastifyReply {
-  return reply.code(status).type('application/json; charset=utf-8').send({ message });
+  // Plain JSON: the route's own response schemas (e.g. the token error) must not reshape it.
+  return reply.code(status).type('application/json; charset=utf-8').serializer(JSON.stringify).send({ message });
 }
 
 export const vb365Refusals: Refusals = {
