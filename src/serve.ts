@@ -15,7 +15,7 @@ import { AuthService } from './services/auth.js';
 import { ensureAdminAccount } from './services/bootstrap.js';
 import { IngestionService } from './services/ingestion.js';
 import { LicensingService } from './services/licensing.js';
-import { openSqliteStore, sqliteFileFromUrl, type Store } from './store/database.js';
+import { openStoreAt, type Store } from './store/database.js';
 
 /** A problem the operator must fix; printed as one line without a stack trace. */
 export class StartupError extends Error {}
@@ -39,7 +39,7 @@ function ensureDataDir(dir: string): void {
 
 export function openStore(config: Pick<ServeConfig, 'dataDir' | 'databaseUrl'>): Promise<Store> {
   ensureDataDir(config.dataDir);
-  return openSqliteStore(sqliteFileFromUrl(config.databaseUrl, config.dataDir));
+  return openStoreAt(config.databaseUrl, config.dataDir);
 }
 
 function urlHost(host: string): string {

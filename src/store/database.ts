@@ -1,53 +1,55 @@
 /**
- * Opens the store: one Kysely instance over the embedded SQLite database (better-sqlite3), with the
- * schema migrated to the latest version. PostgreSQL will plug in here as a second dialect.
+ * Opens the store: one Kysely instance over the embedded SQLite database (better-sqlite3) or a
+ * PostgreSQL server (pg pool), with the schema migrated to the latest version. Everything above
+ * this file is dialect-neutral.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect, type Migration, type MigrationProvider } from 'kysely';
-import * as ledger0001 from './migrations/0001_ledger.js';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import pg from 'pg';
+import { isPostgresUrl, type Dialect } from './dialect.js';
+import { ledgerMigration } from './migrations/0001_ledger.js';
 import type { Database } from './schema.js';
-
-const MIGRATIONS: Record<string, Migration> = {
-  '0001_ledger': ledger0001,
-};
-
-class StaticMigrationProvider implements MigrationProvider {
-  async getMigrations(): Promise<Record<string, Migration>> {
-    return MIGRATIONS;
-  }
-}
 
 export interface Store {
   db: Kysely<Database>;
-  dialect: 'sqlite';
-  /** Where the data lives, for messages. */
+  dialect: Dialect;
+  /** Where the data lives, for messages (passwords redacted). */
   location: string;
   close(): Promise<void>;
 }
 
 export class StoreError extends Error {}
 
+function migrationsFor(dialect: Dialect): MigrationProvider {
+  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect) }) };
+}
+
 /** The database file used when no `--database` URL is given. */
 export function defaultDatabaseFile(dataDir: string): string {
   return path.join(dataDir, 'tally.db');
 }
 
-/** Resolves `--database`: a sqlite: URL or file path, or nothing for the file in the data dir. */
+/** Resolves a SQLite `--database` value: a sqlite: URL or file path, or nothing for the data dir's file. */
 export function sqliteFileFromUrl(url: string | undefined, dataDir: string): string {
   if (!url) return defaultDatabaseFile(dataDir);
   if (url === ':memory:' || url === 'sqlite::memory:') return ':memory:';
   if (url.startsWith('sqlite://')) return url.slice('sqlite://'.length);
   if (url.startsWith('sqlite:')) return url.slice('sqlite:'.length);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    throw new StoreError(`unsupported database URL ${redactUrl(url)}: this build stores data in SQLite (sqlite:FILE)`);
+    throw new StoreError(`unsupported database URL ${redactUrl(url)}: use a SQLite file (sqlite:FILE) or postgres://…`);
   }
   return url;
 }
 
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+/** Opens the store a `--database` value names (PostgreSQL URL, or SQLite in the data dir). */
+export function openStoreAt(url: string | undefined, dataDir: string): Promise<Store> {
+  return isPostgresUrl(url) ? openPostgresStore(url) : openSqliteStore(sqliteFileFromUrl(url, dataDir));
 }
 
 export async function openSqliteStore(file: string): Promise<Store> {
@@ -65,17 +67,55 @@ export async function openSqliteStore(file: string): Promise<Store> {
     throw new StoreError(`cannot open database ${file}: ${(error as Error).message}`);
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
-  await migrateToLatest(db);
-  return {
-    db,
-    dialect: 'sqlite',
-    location: file,
-    close: () => db.destroy(),
-  };
+  await migrateToLatest(db, 'sqlite');
+  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
 }
 
-export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
-  const migrator = new Migrator({ db, provider: new StaticMigrationProvider() });
+// int8 (bigint) columns hold epoch milliseconds, far below 2^53: read them as numbers, not strings.
+const PG_INT8 = 20;
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === PG_INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+export interface PostgresOptions {
+  /** Connections per server node; several nodes share one PostgreSQL. */
+  poolSize?: number;
+}
+
+export async function openPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    // A statement that runs longer than this is a bug or an outage, not a slow answer.
+    statement_timeout: 60_000,
+    types: pgTypes,
+  });
+  // An idle client losing its connection (database restart) must not crash the process; the pool
+  // replaces it on the next checkout.
+  pool.on('error', () => {});
+  const location = redactUrl(url);
+  try {
+    const client = await pool.connect();
+    client.release();
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw new StoreError(`cannot connect to PostgreSQL at ${location}: ${(error as Error).message}`);
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await migrateToLatest(db, 'postgres');
+  return { db, dialect: 'postgres', location, close: () => db.destroy() };
+}
+
+export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
+  // On PostgreSQL the migration bookkeeping must live in the schema Tally uses (the connection's
+  // search_path), or Kysely would see another schema's tables and skip creating its own.
+  const schema = dialect === 'postgres'
+    ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
+    : undefined;
+  const migrator = new Migrator({ db, provider: migrationsFor(dialect), ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -4,6 +4,7 @@
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { isCountingBackup, type LedgerEvent } from '../ingest/events.js';
+import { isRetryableTransactionError } from './errors.js';
 import type { Database, EventRow } from './schema.js';
 
 export interface PreparedEvent {
@@ -31,6 +32,10 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function scopeAndSubject(event: LedgerEvent): { scope_id: string | null; subject_id: string } {
@@ -72,31 +77,59 @@ export async function appendEvents(
     }
   });
 
-  return db.transaction().execute(async (trx) => {
-    for (const ids of chunks([...fresh.keys()], LOOKUP_CHUNK)) {
-      const existing = await trx.selectFrom('events').select(['id', 'content']).where('id', 'in', ids).execute();
-      for (const row of existing) {
-        const incoming = fresh.get(row.id)!;
-        if (incoming.canonical !== row.content) throw new EventConflictError(row.id, indexOf.get(row.id)!);
-        fresh.delete(row.id);
-        duplicates++;
+  // Inserting in id order (and upserting read-model rows in key order) makes concurrent batches
+  // on PostgreSQL take their locks in the same order, which keeps deadlocks rare; a deadlock or
+  // serialization failure is retried.
+  const ordered = [...fresh.values()].sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+  const result = await withRetries(() =>
+    db.transaction().execute(async (trx) => {
+      const inserted = new Set<string>();
+      for (const part of chunks(ordered, INSERT_CHUNK)) {
+        const rows: Omit<EventRow, 'seq'>[] = part.map(({ event, canonical }) => ({
+          id: event.id,
+          type: event.type,
+          at: event.at,
+          ...scopeAndSubject(event),
+          content: canonical,
+          ingested_at: ingestedAt,
+        }));
+        // ON CONFLICT DO NOTHING rather than look-then-insert: when two nodes insert the same id at
+        // once, the second waits for the first to commit and then sees the conflict here.
+        const returned = await trx
+          .insertInto('events')
+          .values(rows)
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute();
+        for (const row of returned) inserted.add(row.id);
       }
+      let seen = 0;
+      const recorded = ordered.filter((p) => !inserted.has(p.event.id)).map((p) => p.event.id);
+      for (const ids of chunks(recorded, LOOKUP_CHUNK)) {
+        const existing = await trx.selectFrom('events').select(['id', 'content']).where('id', 'in', ids).execute();
+        for (const row of existing) {
+          if (fresh.get(row.id)!.canonical !== row.content) throw new EventConflictError(row.id, indexOf.get(row.id)!);
+          seen++;
+        }
+      }
+      await updateReadModels(trx, ordered.filter((p) => inserted.has(p.event.id)).map((p) => p.event));
+      return { accepted: inserted.size, duplicates: duplicates + seen };
+    }),
+  );
+  return result;
+}
+
+const MAX_ATTEMPTS = 5;
+
+async function withRetries<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (attempt >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, attempt * 10 * Math.random()));
     }
-    const toInsert = [...fresh.values()];
-    for (const part of chunks(toInsert, INSERT_CHUNK)) {
-      const rows: Omit<EventRow, 'seq'>[] = part.map(({ event, canonical }) => ({
-        id: event.id,
-        type: event.type,
-        at: event.at,
-        ...scopeAndSubject(event),
-        content: canonical,
-        ingested_at: ingestedAt,
-      }));
-      await trx.insertInto('events').values(rows).execute();
-    }
-    await updateReadModels(trx, toInsert.map((p) => p.event));
-    return { accepted: toInsert.length, duplicates };
-  });
+  }
 }
 
 async function updateReadModels(trx: Transaction<Database>, events: readonly LedgerEvent[]): Promise<void> {
@@ -126,7 +159,8 @@ async function updateReadModels(trx: Transaction<Database>, events: readonly Led
     }
   }
 
-  for (const part of chunks([...users.values()], INSERT_CHUNK)) {
+  const userRows = [...users.values()].sort((a, b) => compareKeys(a.organization_id, b.organization_id) || compareKeys(a.user_id, b.user_id));
+  for (const part of chunks(userRows, INSERT_CHUNK)) {
     await trx
       .insertInto('vb365_users')
       .values(part.map((u) => ({
@@ -150,7 +184,8 @@ async function updateReadModels(trx: Transaction<Database>, events: readonly Led
       )
       .execute();
   }
-  for (const part of chunks([...agentCompanies.values()], INSERT_CHUNK)) {
+  const agentRows = [...agentCompanies.values()].sort((a, b) => compareKeys(a.company_uid, b.company_uid) || compareKeys(a.agent_uid, b.agent_uid));
+  for (const part of chunks(agentRows, INSERT_CHUNK)) {
     await trx
       .insertInto('vspc_agent_companies')
       .values(part)

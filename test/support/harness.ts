@@ -14,13 +14,15 @@ import { AuthService } from '../../src/services/auth.js';
 import { ensureAdminAccount } from '../../src/services/bootstrap.js';
 import { IngestionService } from '../../src/services/ingestion.js';
 import { LicensingService } from '../../src/services/licensing.js';
-import { openSqliteStore } from '../../src/store/database.js';
+import { openStoreAt } from '../../src/store/database.js';
+import { createTestDatabase, type TestDatabase } from './stores.js';
 import { parseRfc3339 } from '../../src/time.js';
 
 export const ADMIN_PASSWORD = 'test-admin-password';
 
 export interface TestApp {
   ctx: AppContext;
+  database: TestDatabase;
   vb365: FastifyInstance;
   vspc: FastifyInstance;
   dir: string;
@@ -41,11 +43,14 @@ export interface TestAppOptions {
   vspcEnumStyle?: VspcEnumStyle;
   /** Reuse an existing directory (to test restarts). */
   dir?: string;
+  /** Reuse an existing database (to test restarts); a fresh one of the suite's store otherwise. */
+  database?: TestDatabase;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'tally-test-'));
-  const store = await openSqliteStore(path.join(dir, 'tally.db'));
+  const database = options.database ?? (await createTestDatabase());
+  const store = await openStoreAt(database.url, dir);
   const clock = options.clock ? fixedClock(parseRfc3339(options.clock)!) : systemClock();
   const timeZone = options.timeZone ?? 'UTC';
   const ctx: AppContext = {
@@ -65,6 +70,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
 
   return {
     ctx,
+    database,
     vb365,
     vspc,
     dir,
@@ -92,6 +98,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await vb365.close();
       await vspc.close();
       await store.close();
+      if (!options.database) await database.drop();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });
     },
   };

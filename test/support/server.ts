@@ -8,8 +8,11 @@ import https from 'node:https';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createTestDatabase, type TestDatabase } from './stores.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+const databasesByDataDir = new Map<string, TestDatabase>();
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -24,15 +27,21 @@ export interface ServerProcess {
 
 export interface SpawnOptions {
   args?: string[];
+  /** The `--database` to use; by default a fresh database of the suite's store (dropped on stop). */
+  database?: TestDatabase;
   env?: Record<string, string>;
   dataDir?: string;
   /** Keep the data dir after stop (for restart tests). */
   keepData?: boolean;
 }
 
-export function spawnTally(options: SpawnOptions = {}): Promise<ServerProcess> {
+export async function spawnTally(options: SpawnOptions = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'tally-e2e-'));
-  const args = [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--data', dataDir, '--vb365-port', '0', '--vspc-port', '0', ...(options.args ?? [])];
+  // A restart test reuses its data dir; on PostgreSQL it must find its database again too.
+  const database = options.database ?? databasesByDataDir.get(dataDir) ?? (await createTestDatabase());
+  databasesByDataDir.set(dataDir, database);
+  const databaseArgs = database.url && !(options.args ?? []).includes('--database') ? ['--database', database.url] : [];
+  const args = [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--data', dataDir, '--vb365-port', '0', '--vspc-port', '0', ...databaseArgs, ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -59,7 +68,11 @@ export function spawnTally(options: SpawnOptions = {}): Promise<ServerProcess> {
         async stop(signal = 'SIGTERM') {
           if (child.exitCode === null) child.kill(signal);
           const code = await exited;
-          if (!options.keepData && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+          if (!options.keepData) {
+            databasesByDataDir.delete(dataDir);
+            if (!options.database) await database.drop();
+            if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+          }
           return code;
         },
       });

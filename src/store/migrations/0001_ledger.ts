@@ -1,7 +1,15 @@
-/** The first schema: entities, licenses, the event ledger and its read models, accounts and tokens. */
-import type { Kysely } from 'kysely';
+/**
+ * The first schema: entities, licenses, the event ledger and its read models, accounts and tokens.
+ * One source for both dialects; the only difference is how the ledger's sequence is generated.
+ */
+import type { Kysely, Migration } from 'kysely';
+import type { Dialect } from '../dialect.js';
 
-export async function up(db: Kysely<unknown>): Promise<void> {
+export function ledgerMigration(dialect: Dialect): Migration {
+  return { up: (db) => up(db, dialect), down };
+}
+
+async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await db.schema
     .createTable('resellers')
     .addColumn('uid', 'varchar(36)', (c) => c.primaryKey())
@@ -34,7 +42,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
   await db.schema
     .createTable('events')
-    .addColumn('seq', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('seq', dialect === 'postgres' ? 'bigserial' : 'integer', (c) =>
+      dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement(),
+    )
     .addColumn('id', 'varchar(200)', (c) => c.notNull().unique())
     .addColumn('type', 'varchar(40)', (c) => c.notNull())
     .addColumn('at', 'bigint', (c) => c.notNull())
@@ -90,7 +100,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
 }
 
-export async function down(db: Kysely<unknown>): Promise<void> {
+async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of [
     'settings', 'tokens', 'accounts', 'vspc_agent_companies', 'vb365_users', 'events',
     'licenses', 'organizations', 'companies', 'resellers',
