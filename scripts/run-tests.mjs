@@ -25,8 +25,11 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
-// A file depends on the store when it starts Tally (in process or as a server).
-const storeFiles = files.filter((f) => /support\/(harness|server)\.js/.test(readFileSync(path.join(root, f), 'utf8')));
+// A file depends on the store when it starts Tally (in process or as a server); *.pg.test.ts files
+// test what only PostgreSQL has (several nodes, migration, outages) and run in the PostgreSQL pass only.
+const postgresOnly = files.filter((f) => f.endsWith('.pg.test.ts'));
+const sqliteFiles = files.filter((f) => !f.endsWith('.pg.test.ts'));
+const storeFiles = files.filter((f) => postgresOnly.includes(f) || /support\/(harness|server)\.js/.test(readFileSync(path.join(root, f), 'utf8')));
 
 function run(label, store, list) {
   console.log(`\n=== ${label}: ${list.length} test files against ${store} ===\n`);
@@ -52,7 +55,7 @@ async function postgresReachable() {
   }
 }
 
-let status = run('SQLite suite', 'sqlite', files);
+let status = sqliteFiles.length > 0 ? run('SQLite suite', 'sqlite', sqliteFiles) : 0;
 if (storeFiles.length > 0) {
   if (await postgresReachable()) {
     status = run('PostgreSQL suite', 'postgres', storeFiles) || status;

@@ -2,7 +2,9 @@
 /** The `tally` command line (contract §2). */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, resolveServeConfig, type ServeFlags } from './config.js';
+import { migrateToPostgres } from './migrate.js';
 import { startServer, StartupError } from './serve.js';
+import { isValidTimeZone } from './time.js';
 import { StoreError } from './store/database.js';
 
 function fail(message: string): never {
@@ -54,6 +56,24 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+program
+  .command('migrate')
+  .description('copy an embedded SQLite database into an empty PostgreSQL database and verify every licensing answer')
+  .requiredOption('--from <file>', 'the SQLite database file (e.g. data/tally.db; stop tally serve first)')
+  .requiredOption('--to <url>', 'the PostgreSQL database, postgres://user@host:5432/name')
+  .option('--time-zone <tz>', 'IANA time zone of month boundaries, as the server uses it', 'UTC')
+  .action(async (options: { from: string; to: string; timeZone: string }) => {
+    if (!isValidTimeZone(options.timeZone)) throw new ConfigError(`--time-zone must be an IANA time zone, not ${JSON.stringify(options.timeZone)}`);
+    const report = await migrateToPostgres(options.from, options.to, options.timeZone, (line) => process.stdout.write(`tally: ${line}\n`));
+    if (report.mismatches.length > 0) {
+      for (const line of report.mismatches) process.stderr.write(`tally: MISMATCH ${line}\n`);
+      fail(`migration copied the data but ${report.mismatches.length} answer(s) differ; do not switch over`);
+    }
+    process.stdout.write(
+      `tally: migrated ${report.copied.events ?? 0} events; verified ${report.organizationsVerified} organizations and ${report.tenantsVerified} tenants: identical answers\n`,
+    );
   });
 
 try {

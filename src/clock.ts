@@ -1,14 +1,19 @@
 /**
  * The instant every answer is computed at. The system clock by default; with `--clock` a fixed
  * instant that `PUT /tally/v1/clock` moves (time travel for month rollovers and the 31-day release).
+ * The fixed instant lives in the database, so every server node on one database answers at the
+ * same instant and a move on one node is seen by all.
  */
+import type { Kysely } from 'kysely';
+import { getSetting, putSetting } from './store/settings.js';
+import type { Database } from './store/schema.js';
 import type { Instant } from './time.js';
 
 export interface Clock {
   readonly fixed: boolean;
-  now(): Instant;
+  now(): Promise<Instant>;
   /** Moves a fixed clock; throws ClockNotMovableError on the system clock. */
-  set(at: Instant): void;
+  set(at: Instant): Promise<void>;
 }
 
 export class ClockNotMovableError extends Error {
@@ -20,20 +25,33 @@ export class ClockNotMovableError extends Error {
 export function systemClock(): Clock {
   return {
     fixed: false,
-    now: () => Date.now(),
-    set: () => {
+    now: async () => Date.now(),
+    set: async () => {
       throw new ClockNotMovableError();
     },
   };
 }
 
+/** A fixed clock held in memory (one process, e.g. a verification run). */
 export function fixedClock(start: Instant): Clock {
   let current = start;
   return {
     fixed: true,
-    now: () => current,
-    set: (at) => {
+    now: async () => current,
+    set: async (at) => {
       current = at;
     },
+  };
+}
+
+const CLOCK_KEY = 'clock.now';
+
+/** A fixed clock kept in the database and shared by every node; `start` (from --clock) resets it. */
+export async function sharedFixedClock(db: Kysely<Database>, start: Instant): Promise<Clock> {
+  await putSetting(db, CLOCK_KEY, String(start));
+  return {
+    fixed: true,
+    now: async () => Number((await getSetting(db, CLOCK_KEY)) ?? start),
+    set: (at) => putSetting(db, CLOCK_KEY, String(at)),
   };
 }

@@ -5,7 +5,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { fixedClock, systemClock, type Clock } from './clock.js';
+import { sharedFixedClock, systemClock, type Clock } from './clock.js';
 import type { ServeConfig } from './config.js';
 import { loadDemo } from './demo/load.js';
 import { buildFaceApp, type Face, type TlsMaterial } from './http/app.js';
@@ -69,7 +69,7 @@ export async function startServer(
   const store = await openStore(config);
   const apps: FastifyInstance[] = [];
   try {
-    const clock: Clock = config.clock !== undefined ? fixedClock(config.clock) : systemClock();
+    const clock: Clock = config.clock !== undefined ? await sharedFixedClock(store.db, config.clock) : systemClock();
     const context: AppContext = {
       store,
       clock,
@@ -85,7 +85,7 @@ export async function startServer(
       out(`tally created the account admin with password ${admin.generatedPassword} (shown once; set it with --admin-password on a new database)`);
     }
     if (config.demo) {
-      const loaded = await loadDemo(context, clock.now());
+      const loaded = await loadDemo(context, await clock.now());
       if (loaded) out(`tally loaded the demo scenario: ${loaded.events} events`);
     }
 

@@ -36,7 +36,7 @@ export class LicensingService {
 
   /** `GET /v6/Organizations/{id}/LicensingInformation` for an organization known to exist. */
   async organizationLicensingInformation(organizationId: string): Promise<OrganizationLicensingInformation> {
-    const now = this.clock.now();
+    const now = await this.clock.now();
     const [license, activities] = await Promise.all([this.vb365License(), vb365ActivitiesInWindow(this.db, now)]);
     return organizationLicensingInformation(classifyUsers(activities, license, now, this.timeZone), organizationId);
   }
@@ -56,7 +56,7 @@ export class LicensingService {
   async consoleUsageByTenant(tenantUid: string): Promise<CompanyConsoleLicenseUsage | null> {
     const company = await getCompanyByTenant(this.db, tenantUid);
     if (!company) return null;
-    const now = this.clock.now();
+    const now = await this.clock.now();
     const [license, agents] = await Promise.all([this.vspcLicense(), this.agentsOfCompany(company.uid, now)]);
     return {
       companyUid: company.uid,

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { fixedClock, systemClock } from '../../src/clock.js';
+import { sharedFixedClock, systemClock } from '../../src/clock.js';
 import { loadDemo } from '../../src/demo/load.js';
 import { buildFaceApp } from '../../src/http/app.js';
 import type { AppContext, VspcEnumStyle } from '../../src/http/context.js';
@@ -51,7 +51,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'tally-test-'));
   const database = options.database ?? (await createTestDatabase());
   const store = await openStoreAt(database.url, dir);
-  const clock = options.clock ? fixedClock(parseRfc3339(options.clock)!) : systemClock();
+  const clock = options.clock ? await sharedFixedClock(store.db, parseRfc3339(options.clock)!) : systemClock();
   const timeZone = options.timeZone ?? 'UTC';
   const ctx: AppContext = {
     store,
@@ -63,7 +63,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     vspcEnumStyle: options.vspcEnumStyle ?? 'camel',
   };
   await ensureAdminAccount(store.db, ADMIN_PASSWORD);
-  if (options.demo) await loadDemo(ctx, clock.now());
+  if (options.demo) await loadDemo(ctx, await clock.now());
   const vb365 = await buildFaceApp('vb365', ctx);
   const vspc = await buildFaceApp('vspc', ctx);
   const adminToken = (await ctx.auth.login('admin', ADMIN_PASSWORD))!.accessToken;

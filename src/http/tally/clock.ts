@@ -11,7 +11,7 @@ export function clockRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
-    const current = () => ({ now: formatInstant(ctx.clock.now()), fixed: ctx.clock.fixed });
+    const current = async () => ({ now: formatInstant(await ctx.clock.now()), fixed: ctx.clock.fixed });
 
     app.get('/clock', { schema: { response: { 200: ClockReply } } }, async () => current());
 
@@ -23,7 +23,7 @@ export function clockRoutes(ctx: AppContext): FastifyPluginAsync {
       if (at === null) {
         return sendError(reply, 400, 'now must be an RFC 3339 date-time with an offset.', [{ field: 'now', message: 'must be an RFC 3339 date-time with an offset' }], 'validation_failed');
       }
-      ctx.clock.set(at);
+      await ctx.clock.set(at);
       return current();
     });
   };

@@ -2,6 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusals } from '../auth/guard.js';
 import { describeClientError } from '../problems.js';
+import { isStoreUnavailable } from '../../store/errors.js';
 
 const CODES: Record<number, string> = {
   400: 'bad_request',
@@ -48,6 +49,10 @@ export function installTallyErrorHandling(app: FastifyInstance): void {
     if (problem) {
       const details = problem.parameter ? [{ field: problem.parameter, message: problem.message }] : undefined;
       return sendError(reply, problem.status, problem.message, details, problem.status === 400 && details ? 'validation_failed' : undefined);
+    }
+    if (isStoreUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      return sendError(reply.header('Retry-After', '5'), 503, 'The database is unavailable; try again later.', undefined, 'unavailable');
     }
     request.log.error({ err: error }, 'request failed');
     return sendError(reply, 500, 'An internal error occurred.');

@@ -6,6 +6,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusals } from '../auth/guard.js';
 import { describeClientError } from '../problems.js';
+import { isStoreUnavailable } from '../../store/errors.js';
 
 export function sendMessage(reply: FastifyReply, status: number, message: string): FastifyReply {
   // Plain JSON: the route's own response schemas (e.g. the token error) must not reshape it.
@@ -26,6 +27,10 @@ export function installVb365ErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = describeClientError(error, request);
     if (problem) return sendMessage(reply, problem.status, problem.message);
+    if (isStoreUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      return sendMessage(reply.header('Retry-After', '5'), 503, 'The database is unavailable; try again later.');
+    }
     request.log.error({ err: error }, 'request failed');
     return sendMessage(reply, 500, 'An internal error occurred.');
   });

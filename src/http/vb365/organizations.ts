@@ -28,7 +28,7 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
       };
       if (!extendedView) return base;
       // Backups dated after `now` have not happened yet at `now`.
-      const now = ctx.clock.now();
+      const now = await ctx.clock.now();
       const span = await organizationBackupSpan(db, org.id);
       const first = span.first !== null && span.first <= now ? span.first : null;
       const last = span.last !== null && span.last <= now ? span.last : first;

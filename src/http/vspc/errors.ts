@@ -5,6 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusals } from '../auth/guard.js';
 import { describeClientError } from '../problems.js';
+import { isStoreUnavailable } from '../../store/errors.js';
 
 export type VspcErrorType = 'logical' | 'retryableLogical' | 'security' | 'transport' | 'unspecified';
 
@@ -55,6 +56,13 @@ export function installVspcErrorHandling(app: FastifyInstance): void {
         problem.location === 'body' && problem.parameter ? { propertyName: problem.parameter } :
         {};
       return sendErrors(reply, problem.status, { message: problem.message, type: 'logical', ...where });
+    }
+    if (isStoreUnavailable(error)) {
+      request.log.warn({ err: error }, 'database unavailable');
+      return sendErrors(reply.header('Retry-After', '5'), VSPC_SERVER_ERROR_STATUS, {
+        message: 'The database is unavailable; try again later.',
+        type: 'retryableLogical',
+      });
     }
     request.log.error({ err: error }, 'request failed');
     return sendErrors(reply, VSPC_SERVER_ERROR_STATUS, { message: 'An internal server error occurred.', type: 'unspecified' });
