@@ -10,6 +10,7 @@ import type { ServeConfig } from './config.js';
 import { loadDemo } from './demo/load.js';
 import { buildFaceApp, type Face, type TlsMaterial } from './http/app.js';
 import type { AppContext } from './http/context.js';
+import { InflightRequests } from './http/inflight.js';
 import { loadOrCreateCertificate, readCertificateFiles } from './http/tls.js';
 import { AuthService } from './services/auth.js';
 import { ensureAdminAccount } from './services/bootstrap.js';
@@ -100,11 +101,12 @@ export async function startServer(
       }
     }
 
+    const inflight = new InflightRequests();
     const ports = {} as Record<Face, number>;
     const urls = {} as Record<Face, string>;
     const scheme = config.http ? 'http' : 'https';
     for (const [face, port] of [['vb365', config.vb365Port], ['vspc', config.vspcPort]] as const) {
-      const app = await buildFaceApp(face, context, { tls, loggerInstance: logger.child({ face }) });
+      const app = await buildFaceApp(face, context, { tls, inflight, loggerInstance: logger.child({ face }) });
       apps.push(app);
       ports[face] = await listen(app, face, config.host, port);
       urls[face] = `${scheme}://${urlHost(config.host)}:${ports[face]}`;
@@ -118,7 +120,9 @@ export async function startServer(
       context,
       close() {
         // In-flight requests finish; idle keep-alive connections are closed; then the database.
-        closing ??= Promise.all(apps.map((app) => app.close())).then(() => store.close());
+        closing ??= Promise.all(apps.map((app) => app.close()))
+          .then(() => inflight.drained(10_000))
+          .then(() => store.close());
         return closing;
       },
     };

@@ -5,6 +5,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { AppContext } from './context.js';
+import type { InflightRequests } from './inflight.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
 import { validatorCompiler } from './validation.js';
@@ -22,6 +23,8 @@ export interface TlsMaterial {
 
 export interface BuildOptions {
   tls?: TlsMaterial | undefined;
+  /** Shared by the listeners so that shutdown can wait for running handlers. */
+  inflight?: InflightRequests | undefined;
   loggerInstance?: FastifyBaseLogger | undefined;
 }
 
@@ -46,6 +49,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
     return503OnClosing: true,
   });
   // text/plain is not a body any route accepts: answer 415 rather than hand handlers a string.
+  options.inflight?.install(app);
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   await app.register(formbody);

@@ -10,6 +10,8 @@ export interface ClientProblem {
   message: string;
   /** Where the problem is: a path/query parameter or a body field. */
   parameter?: string;
+  /** What is wrong with that parameter or field, without the location (e.g. "must be a valid uuid"). */
+  detail?: string;
   location?: 'body' | 'params' | 'querystring' | 'headers';
 }
 
@@ -54,6 +56,7 @@ export function describeClientError(error: FastifyError, request: FastifyRequest
         status: 400,
         location,
         parameter: field,
+        detail: messageOf(first),
         message: value === undefined
           ? `The ${field} parameter is required.`
           : `The value '${String(value)}' is not valid for ${field}: it ${messageOf(first)}.`,
@@ -63,6 +66,7 @@ export function describeClientError(error: FastifyError, request: FastifyRequest
       status: 400,
       location,
       parameter: field || undefined,
+      detail: messageOf(first),
       message: field ? `Invalid request ${location}: ${field} ${messageOf(first)}.` : `Invalid request ${location}: ${messageOf(first)}.`,
     };
   }

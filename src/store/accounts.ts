@@ -21,6 +21,17 @@ export async function getAccount(db: Kysely<Database>, username: string): Promis
   };
 }
 
+export async function listAccounts(db: Kysely<Database>): Promise<Account[]> {
+  const rows = await db.selectFrom('accounts').selectAll().orderBy('username').execute();
+  return rows.map((row) => ({
+    username: row.username,
+    passwordHash: row.password_hash,
+    roles: JSON.parse(row.roles) as string[],
+    scopeUid: row.scope_uid,
+    disabled: Number(row.disabled) !== 0,
+  }));
+}
+
 export async function countAccounts(db: Kysely<Database>): Promise<number> {
   const row = await db.selectFrom('accounts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
   return Number(row?.n ?? 0);

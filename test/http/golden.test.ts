@@ -211,3 +211,22 @@ describe('admin API', () => {
     assert.equal(res.body, '{"now":"2026-11-23T12:00:00.000Z","fixed":true}');
   });
 });
+
+describe('accounts', () => {
+  test('the last enabled PortalAdministrator cannot lock everyone out', async () => {
+    const res = await app.vspc.inject({ method: 'PUT', url: '/tally/v1/users/admin', headers: auth(), payload: { roles: ['ReadOnlyUser'] } });
+    assert.equal(res.statusCode, 409);
+    assert.equal(res.body, '{"error":{"code":"conflict","message":"admin is the last enabled PortalAdministrator; give another account that role first."}}');
+    const disable = await app.vspc.inject({ method: 'PUT', url: '/tally/v1/users/admin', headers: auth(), payload: { roles: ['PortalAdministrator'], disabled: true } });
+    assert.equal(disable.statusCode, 409);
+    // With a second administrator, the first may step down.
+    await app.tokenFor('second-admin', ['PortalAdministrator']);
+    const stepDown = await app.vspc.inject({ method: 'PUT', url: '/tally/v1/users/admin', headers: auth(), payload: { roles: ['PortalAdministrator', 'Vb365Administrator'], disabled: false } });
+    assert.equal(stepDown.statusCode, 200);
+  });
+
+  test('the events envelope takes nothing but events', async () => {
+    const res = await app.vspc.inject({ method: 'POST', url: '/tally/v1/events', headers: auth(), payload: { events: [], extra: true } });
+    assert.equal(res.statusCode, 400);
+  });
+});

@@ -13,9 +13,13 @@ import {
   listOrganizations, listResellers, putLicenseTerms, TenantTakenError, upsertCompany,
   upsertOrganization, upsertReseller,
 } from '../../store/entities.js';
-import { getAccount, upsertAccount } from '../../store/accounts.js';
+import { getAccount, listAccounts, upsertAccount, type Account } from '../../store/accounts.js';
 import { hashPassword } from '../../services/passwords.js';
 import { companyFromBody, organizationFromBody } from '../../services/entities.js';
+
+function isActiveAdministrator(account: Account): boolean {
+  return !account.disabled && account.roles.includes('PortalAdministrator');
+}
 
 export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
@@ -86,6 +90,13 @@ export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
       const existing = await getAccount(db, request.params.username);
       if (!existing && request.body.password === undefined) {
         return sendError(reply, 400, 'A new user needs a password.', [{ field: 'password', message: 'is required for a new user' }], 'validation_failed');
+      }
+      const keepsAdministering = request.body.roles.includes('PortalAdministrator') && !request.body.disabled;
+      if (existing && isActiveAdministrator(existing) && !keepsAdministering) {
+        const others = (await listAccounts(db)).filter((a) => a.username !== existing.username && isActiveAdministrator(a));
+        if (others.length === 0) {
+          return sendError(reply, 409, `${existing.username} is the last enabled PortalAdministrator; give another account that role first.`);
+        }
       }
       const account = {
         username: request.params.username,

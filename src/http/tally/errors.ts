@@ -47,7 +47,7 @@ export function installTallyErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const problem = describeClientError(error, request);
     if (problem) {
-      const details = problem.parameter ? [{ field: problem.parameter, message: problem.message }] : undefined;
+      const details = problem.parameter ? [{ field: problem.parameter, message: problem.detail ?? problem.message }] : undefined;
       return sendError(reply, problem.status, problem.message, details, problem.status === 400 && details ? 'validation_failed' : undefined);
     }
     if (isStoreUnavailable(error)) {

@@ -49,10 +49,13 @@ export function eventRoutes(ctx: AppContext): FastifyPluginAsync {
             }
           });
           if (errors.length > 0) return sendError(reply, 400, 'The batch has invalid events; nothing was stored.', errors, 'validation_failed');
-        } else if (typeof body === 'object' && body !== null && Array.isArray((body as { events?: unknown }).events)) {
+        } else if (
+          typeof body === 'object' && body !== null && Array.isArray((body as { events?: unknown }).events) &&
+          Object.keys(body).every((key) => key === 'events')
+        ) {
           events = (body as { events: unknown[] }).events;
         } else {
-          return sendError(reply, 400, 'The body must be {"events":[…]} (application/json) or one event a line (application/x-ndjson).');
+          return sendError(reply, 400, 'The body must be {"events":[…]} and nothing else (application/json) or one event a line (application/x-ndjson).');
         }
         try {
           return await ctx.ingestion.ingest(events);
