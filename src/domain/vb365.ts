@@ -101,6 +101,11 @@ export function exceedAllowance(license: Vb365License, now: Instant, zone: strin
   return Math.max(base.users * factor, Math.floor((license.totalNumber * base.percent * factor) / 100));
 }
 
+/** Units the license grants; Community is a hard limit of 10 users whatever its stated size (rule 9). */
+export function licensedUnits(license: Vb365License): number {
+  return license.type === 'Community' ? COMMUNITY_LICENSE.totalNumber : license.totalNumber;
+}
+
 export type LicenseState = 'Licensed' | 'New' | 'TemporarilyAssigned' | 'Exceeded';
 
 export interface ClassifiedUser extends UserActivity {
@@ -134,7 +139,7 @@ export function classifyUsers(
     else consuming.push(activity);
   }
   consuming.sort(compareByFirstBackup);
-  const licensedLimit = terms.totalNumber;
+  const licensedLimit = licensedUnits(terms);
   const assignedLimit = licensedLimit + exceedAllowance(terms, now, zone);
   consuming.forEach((activity, rank) => {
     const state: LicenseState =
