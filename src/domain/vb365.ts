@@ -101,9 +101,9 @@ export function exceedAllowance(license: Vb365License, now: Instant, zone: strin
   return Math.max(base.users * factor, Math.floor((license.totalNumber * base.percent * factor) / 100));
 }
 
-/** Units the license grants; Community is a hard limit of 10 users whatever its stated size (rule 9). */
+/** Units the license grants; Community never grants more than 10 users, whatever its stated size (rule 9). */
 export function licensedUnits(license: Vb365License): number {
-  return license.type === 'Community' ? COMMUNITY_LICENSE.totalNumber : license.totalNumber;
+  return license.type === 'Community' ? Math.min(license.totalNumber, COMMUNITY_LICENSE.totalNumber) : license.totalNumber;
 }
 
 export type LicenseState = 'Licensed' | 'New' | 'TemporarilyAssigned' | 'Exceeded';
