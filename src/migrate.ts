@@ -13,7 +13,7 @@ import { isPostgresUrl } from './store/dialect.js';
 import type { Database } from './store/schema.js';
 
 /** Copied in this order; tokens are not copied (sessions end, users log in again). */
-const TABLES = ['resellers', 'companies', 'organizations', 'licenses', 'accounts', 'settings', 'events', 'vb365_users', 'vspc_agent_companies'] as const;
+const TABLES = ['resellers', 'companies', 'organizations', 'licenses', 'accounts', 'settings', 'events', 'vb365_users', 'vspc_agent_companies', 'vspc_agents'] as const;
 type Table = (typeof TABLES)[number];
 
 const ORDER_BY: Record<Table, string[]> = {
@@ -26,6 +26,7 @@ const ORDER_BY: Record<Table, string[]> = {
   events: ['seq'],
   vb365_users: ['organization_id', 'user_id'],
   vspc_agent_companies: ['company_uid', 'agent_uid'],
+  vspc_agents: ['agent_uid'],
 };
 
 const PAGE = 2_000;
@@ -84,8 +85,8 @@ export async function migrateToPostgres(
       if (a !== b) mismatches.push(`${table}: ${a} rows in SQLite, ${b} in PostgreSQL`);
     }
     const clock = fixedClock(Date.now());
-    const before = new LicensingService(source.db, clock, timeZone);
-    const after = new LicensingService(target.db, clock, timeZone);
+    const before = new LicensingService(source.db, clock, timeZone, source.dialect);
+    const after = new LicensingService(target.db, clock, timeZone, target.dialect);
     const organizations = await listOrganizations(source.db);
     for (const org of organizations) {
       const [a, b] = [await before.organizationLicensingInformation(org.id), await after.organizationLicensingInformation(org.id)];

@@ -76,7 +76,7 @@ export async function startServer(
       clock,
       timeZone: config.timeZone,
       auth: new AuthService(store.db),
-      licensing: new LicensingService(store.db, clock, config.timeZone),
+      licensing: new LicensingService(store.db, clock, config.timeZone, store.dialect),
       ingestion: new IngestionService(store.db),
       vspcEnumStyle: config.vspcEnumStyle,
     };

@@ -73,40 +73,60 @@ const COUNTER_MODE: Record<CounterType, AgentMode> = {
   VAC_Workstation_Agent: 'workstation',
 };
 
-/** Whether the agent is in the rental "new" bucket at `now` (rule 13). */
-export function isNewAgent(agent: AgentState, license: VspcLicense, now: Instant, zone: string): boolean {
-  return license.type === 'Rental' && agent.activatedAt >= startOfMonth(now, zone);
+/** The instant from which an activation counts as new at `now`: the month start under Rental (rule 13), else none. */
+export function newAgentsSince(license: VspcLicense | null, now: Instant, zone: string): Instant | null {
+  return (license ?? DEFAULT_VSPC_LICENSE).type === 'Rental' ? startOfMonth(now, zone) : null;
+}
+
+/** Whether the agent is in the rental "new" bucket at `now`. */
+export function isNewAgent(agent: AgentState, license: VspcLicense | null, now: Instant, zone: string): boolean {
+  const since = newAgentsSince(license, now, zone);
+  return since !== null && agent.activatedAt >= since;
+}
+
+/** Managed agents at `now`, counted by mode and by new/used. */
+export type AgentBuckets = Record<AgentMode, { used: number; new: number }>;
+
+export function emptyBuckets(): AgentBuckets {
+  return { server: { used: 0, new: 0 }, workstation: { used: 0, new: 0 } };
+}
+
+export function bucketAgents(
+  agents: Iterable<AgentState>,
+  license: VspcLicense | null,
+  now: Instant,
+  zone: string,
+  into: AgentBuckets = emptyBuckets(),
+): AgentBuckets {
+  for (const agent of agents) {
+    const bucket = into[agent.mode];
+    if (isNewAgent(agent, license, now, zone)) bucket.new++;
+    else bucket.used++;
+  }
+  return into;
 }
 
 /**
- * The console counters for a set of agents managed at `now`: always both counter types, server
- * first, zero or not.
+ * The console counters: always both counter types, server first, zero or not; units are
+ * count × weight(mode); Rental counts points, other types instances.
  */
+export function countersFromBuckets(buckets: AgentBuckets, license: VspcLicense | null): ConsoleLicenseCounter[] {
+  const terms = license ?? DEFAULT_VSPC_LICENSE;
+  const unitType: UnitType = terms.type === 'Rental' ? 'Points' : 'Instances';
+  return COUNTER_TYPES.map((type) => {
+    const mode = COUNTER_MODE[type];
+    const weight = terms.weights[mode];
+    const { used, new: fresh } = buckets[mode];
+    return { type, unitType, usedUnits: used * weight, usedCount: used, newUnits: fresh * weight, newCount: fresh };
+  });
+}
+
+/** The console counters for a set of agents managed at `now`. */
 export function consoleCounters(
   agents: Iterable<AgentState>,
   license: VspcLicense | null,
   now: Instant,
   zone: string,
 ): ConsoleLicenseCounter[] {
-  const terms = license ?? DEFAULT_VSPC_LICENSE;
-  const unitType: UnitType = terms.type === 'Rental' ? 'Points' : 'Instances';
-  const counts = { server: { used: 0, new: 0 }, workstation: { used: 0, new: 0 } };
-  for (const agent of agents) {
-    const bucket = counts[agent.mode];
-    if (isNewAgent(agent, terms, now, zone)) bucket.new++;
-    else bucket.used++;
-  }
-  return COUNTER_TYPES.map((type) => {
-    const mode = COUNTER_MODE[type];
-    const weight = terms.weights[mode];
-    const { used, new: fresh } = counts[mode];
-    return {
-      type,
-      unitType,
-      usedUnits: used * weight,
-      usedCount: used,
-      newUnits: fresh * weight,
-      newCount: fresh,
-    };
-  });
+  return countersFromBuckets(bucketAgents(agents, license, now, zone), license);
 }

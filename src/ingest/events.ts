@@ -205,6 +205,8 @@ export function parseCanonical(content: string): LedgerEvent {
   return { ...raw, at: Date.parse(raw.at) } as LedgerEvent;
 }
 
+export const AGENT_EVENT_TYPES: EventType[] = ['vspc.agentActivated', 'vspc.agentModeChanged', 'vspc.agentDeactivated'];
+
 /** The engine's view of a VSPC agent event, with the agent it concerns; null for other events. */
 export function agentEventOf(event: LedgerEvent): { agentUid: string; event: AgentEvent } | null {
   switch (event.type) {

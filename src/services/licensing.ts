@@ -1,14 +1,27 @@
 /**
- * The questions the faces ask, answered from the store by the engine at the clock's `now`.
+ * The questions the faces ask, answered from the store at the clock's `now`.
+ *
+ * The common case is answered by counting in indexed read models (no row per user or agent is
+ * loaded); the engine's rules decide what is counted. When the ledger holds events dated after
+ * `now` (time travel, late clocks), the users and agents they touch are replayed by the engine
+ * from their own events. A property test checks both paths against a plain recomputation.
  */
 import type { Kysely } from 'kysely';
-import { classifyUsers, organizationLicensingInformation, type OrganizationLicensingInformation } from '../domain/vb365.js';
-import { agentStateAt, consoleCounters, type AgentState, type ConsoleLicenseCounter } from '../domain/vspc.js';
 import type { Clock } from '../clock.js';
+import { COMMUNITY_LICENSE } from '../domain/licenses.js';
+import {
+  classifyUsers, exceedAllowance, licensedUnits, organizationLicensingInformation, RETENTION_WINDOW_MS,
+  type OrganizationLicensingInformation,
+} from '../domain/vb365.js';
+import { agentStateAt, bucketAgents, countersFromBuckets, newAgentsSince, type AgentState, type ConsoleLicenseCounter } from '../domain/vspc.js';
 import type { Vb365LicenseBody, VspcLicenseBody } from '../http/tally/schemas.js';
+import type { Dialect } from '../store/dialect.js';
 import { getCompanyByTenant, getLicenseTerms } from '../store/entities.js';
-import { agentEventsOfCompany, vb365ActivitiesInWindow } from '../store/readModels.js';
+import {
+  agentBucketsOfCompany, agentEvents, consumingInOrganizationUpTo, consumingUserAtRank, hasBackupsAfter, vb365ActivitiesInWindow, vb365Counts,
+} from '../store/readModels.js';
 import type { Database } from '../store/schema.js';
+import { startOfMonth } from '../time.js';
 import { toVb365License, toVspcLicense } from './licenses.js';
 
 export interface CompanyConsoleLicenseUsage {
@@ -22,6 +35,7 @@ export class LicensingService {
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     readonly timeZone: string,
+    private readonly dialect: Dialect = 'sqlite',
   ) {}
 
   async vb365License() {
@@ -37,19 +51,41 @@ export class LicensingService {
   /** `GET /v6/Organizations/{id}/LicensingInformation` for an organization known to exist. */
   async organizationLicensingInformation(organizationId: string): Promise<OrganizationLicensingInformation> {
     const now = await this.clock.now();
-    const [license, activities] = await Promise.all([this.vb365License(), vb365ActivitiesInWindow(this.db, now)]);
-    return organizationLicensingInformation(classifyUsers(activities, license, now, this.timeZone), organizationId);
+    const license = await this.vb365License();
+    if (await hasBackupsAfter(this.db, now)) {
+      // Exact path: every user that may hold a unit, recomputed where its history reaches past now.
+      const activities = await vb365ActivitiesInWindow(this.db, now);
+      return organizationLicensingInformation(classifyUsers(activities, license, now, this.timeZone), organizationId);
+    }
+    const terms = license ?? COMMUNITY_LICENSE;
+    const window = {
+      windowStart: now - RETENTION_WINDOW_MS,
+      newSince: terms.type === 'Rental' ? startOfMonth(now, this.timeZone) : null,
+    };
+    const counts = await vb365Counts(this.db, window, organizationId);
+    // Licensed + TemporarilyAssigned are the first `limit` consuming users of the installation.
+    const limit = licensedUnits(terms) + exceedAllowance(terms, now, this.timeZone);
+    let licensedUsers = counts.consumingInOrganization;
+    if (counts.consumingInstallation > limit) {
+      const last = limit > 0 ? await consumingUserAtRank(this.db, this.dialect, window, limit - 1) : undefined;
+      licensedUsers = last ? await consumingInOrganizationUpTo(this.db, this.dialect, window, organizationId, last) : 0;
+    }
+    return { licensedUsers, newUsers: counts.newUsers };
   }
 
-  /** The agents managed by a company at `now`. */
-  async agentsOfCompany(companyUid: string, now: number): Promise<AgentState[]> {
-    const byAgent = await agentEventsOfCompany(this.db, companyUid);
-    const agents: AgentState[] = [];
-    for (const [agentUid, events] of byAgent) {
-      const state = agentStateAt(agentUid, events, now);
-      if (state && state.companyUid === companyUid) agents.push(state);
+  /** The console counters of a company's agents at `now`. */
+  async companyCounters(companyUid: string, now: number): Promise<ConsoleLicenseCounter[]> {
+    const license = await this.vspcLicense();
+    const { buckets, replay } = await agentBucketsOfCompany(this.db, companyUid, now, newAgentsSince(license, now, this.timeZone));
+    if (replay.length > 0) {
+      const replayed: AgentState[] = [];
+      for (const [agentUid, events] of await agentEvents(this.db, replay)) {
+        const state = agentStateAt(agentUid, events, now);
+        if (state && state.companyUid === companyUid) replayed.push(state);
+      }
+      bucketAgents(replayed, license, now, this.timeZone, buckets);
     }
-    return agents;
+    return countersFromBuckets(buckets, license);
   }
 
   /** `GET /api/v3/licensing/console/usage/companies/vcc/{tenantUid}`; null for an unknown tenant. */
@@ -57,11 +93,6 @@ export class LicensingService {
     const company = await getCompanyByTenant(this.db, tenantUid);
     if (!company) return null;
     const now = await this.clock.now();
-    const [license, agents] = await Promise.all([this.vspcLicense(), this.agentsOfCompany(company.uid, now)]);
-    return {
-      companyUid: company.uid,
-      tenantUid: company.tenantUid,
-      counters: consoleCounters(agents, license, now, this.timeZone),
-    };
+    return { companyUid: company.uid, tenantUid: company.tenantUid, counters: await this.companyCounters(company.uid, now) };
   }
 }

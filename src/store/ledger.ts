@@ -3,9 +3,10 @@
  * in the same transaction so that answers never need to scan the ledger.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { isCountingBackup, type LedgerEvent } from '../ingest/events.js';
+import { agentStateAt, type AgentEvent } from '../domain/vspc.js';
+import { AGENT_EVENT_TYPES, agentEventOf, isCountingBackup, parseCanonical, type LedgerEvent } from '../ingest/events.js';
 import { isRetryableTransactionError } from './errors.js';
-import type { Database, EventRow } from './schema.js';
+import type { Database, EventRow, VspcAgentRow } from './schema.js';
 
 export interface PreparedEvent {
   event: LedgerEvent;
@@ -190,6 +191,62 @@ async function updateReadModels(trx: Transaction<Database>, events: readonly Led
       .insertInto('vspc_agent_companies')
       .values(part)
       .onConflict((oc) => oc.columns(['company_uid', 'agent_uid']).doNothing())
+      .execute();
+  }
+  await refreshAgentStates(trx, events);
+}
+
+/**
+ * Recomputes the final state of every agent the new events concern by replaying all its events
+ * (a handful per agent), so that late and out-of-order events land exactly where they belong.
+ */
+async function refreshAgentStates(trx: Transaction<Database>, events: readonly LedgerEvent[]): Promise<void> {
+  const touched = new Set<string>();
+  for (const event of events) {
+    const mapped = agentEventOf(event);
+    if (mapped) touched.add(mapped.agentUid);
+  }
+  const uids = [...touched].sort(compareKeys);
+  for (const part of chunks(uids, LOOKUP_CHUNK)) {
+    const rows = await trx
+      .selectFrom('events')
+      .select(['content'])
+      .where('subject_id', 'in', part)
+      .where('type', 'in', AGENT_EVENT_TYPES)
+      .execute();
+    const byAgent = new Map<string, AgentEvent[]>();
+    for (const row of rows) {
+      const mapped = agentEventOf(parseCanonical(row.content));
+      if (!mapped) continue;
+      const list = byAgent.get(mapped.agentUid) ?? [];
+      list.push(mapped.event);
+      byAgent.set(mapped.agentUid, list);
+    }
+    const states: VspcAgentRow[] = part.map((uid) => {
+      const history = byAgent.get(uid) ?? [];
+      const lastEventAt = Math.max(...history.map((e) => e.at));
+      const state = agentStateAt(uid, history, lastEventAt);
+      return {
+        agent_uid: uid,
+        company_uid: state?.companyUid ?? null,
+        mode: state?.mode ?? null,
+        activated_at: state?.activatedAt ?? null,
+        active: state ? 1 : 0,
+        last_event_at: lastEventAt,
+      };
+    });
+    await trx
+      .insertInto('vspc_agents')
+      .values(states)
+      .onConflict((oc) =>
+        oc.column('agent_uid').doUpdateSet({
+          company_uid: sql`excluded.company_uid`,
+          mode: sql`excluded.mode`,
+          activated_at: sql`excluded.activated_at`,
+          active: sql`excluded.active`,
+          last_event_at: sql`excluded.last_event_at`,
+        }),
+      )
       .execute();
   }
 }

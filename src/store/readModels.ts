@@ -2,10 +2,12 @@
  * Queries that feed the engine. Each reads an indexed read model and only falls back to the
  * ledger for the workloads it names (never the whole ledger).
  */
-import type { Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { activityAt, RETENTION_WINDOW_MS, type UserActivity } from '../domain/vb365.js';
-import type { AgentEvent } from '../domain/vspc.js';
-import { agentEventOf, isCountingBackup, parseCanonical } from '../ingest/events.js';
+import type { AgentMode } from '../domain/licenses.js';
+import { emptyBuckets, type AgentBuckets, type AgentEvent } from '../domain/vspc.js';
+import type { Dialect } from './dialect.js';
+import { AGENT_EVENT_TYPES, agentEventOf, isCountingBackup, parseCanonical } from '../ingest/events.js';
 import type { Database } from './schema.js';
 
 /**
@@ -56,33 +58,156 @@ async function userActivityFromLedger(
   return activityAt(organizationId, userId, instants, now);
 }
 
-/** Every event of every agent that was ever activated in `companyUid`, grouped by agent. */
-export async function agentEventsOfCompany(
-  db: Kysely<Database>,
-  companyUid: string,
-): Promise<Map<string, AgentEvent[]>> {
-  const agents = await db
-    .selectFrom('vspc_agent_companies')
-    .select('agent_uid')
-    .where('company_uid', '=', companyUid)
-    .execute();
+/** Every event of the given agents, grouped by agent. */
+export async function agentEvents(db: Kysely<Database>, agentUids: readonly string[]): Promise<Map<string, AgentEvent[]>> {
   const byAgent = new Map<string, AgentEvent[]>();
-  const uids = agents.map((a) => a.agent_uid);
-  for (let i = 0; i < uids.length; i += 500) {
+  for (let i = 0; i < agentUids.length; i += 500) {
     const rows = await db
       .selectFrom('events')
       .select(['content'])
-      .where('subject_id', 'in', uids.slice(i, i + 500))
-      .where('type', 'in', ['vspc.agentActivated', 'vspc.agentModeChanged', 'vspc.agentDeactivated'])
+      .where('subject_id', 'in', agentUids.slice(i, i + 500))
+      .where('type', 'in', AGENT_EVENT_TYPES)
       .execute();
     for (const row of rows) {
       const mapped = agentEventOf(parseCanonical(row.content));
       if (!mapped) continue;
-      const { agentUid, event: agentEvent } = mapped;
-      const list = byAgent.get(agentUid) ?? [];
-      list.push(agentEvent);
-      byAgent.set(agentUid, list);
+      const list = byAgent.get(mapped.agentUid) ?? [];
+      list.push(mapped.event);
+      byAgent.set(mapped.agentUid, list);
     }
   }
   return byAgent;
+}
+
+/**
+ * A company's managed agents at `now`, counted by mode and new/used, from the `vspc_agents` read
+ * model; agents whose history reaches past `now` (and so may have been elsewhere, or not yet
+ * managed, at `now`) are returned apart, to be replayed from their events.
+ */
+export async function agentBucketsOfCompany(
+  db: Kysely<Database>,
+  companyUid: string,
+  now: number,
+  newSince: number | null,
+): Promise<{ buckets: AgentBuckets; replay: string[] }> {
+  const fresh = newSince === null ? sql<number>`0` : sql<number>`sum(case when activated_at >= ${newSince} then 1 else 0 end)`;
+  const rows = await db
+    .selectFrom('vspc_agents')
+    .select((eb) => ['mode', eb.fn.countAll<number>().as('total'), fresh.as('fresh')])
+    .where('company_uid', '=', companyUid)
+    .where('active', '=', 1)
+    .where('last_event_at', '<=', now)
+    .groupBy('mode')
+    .execute();
+  const buckets = emptyBuckets();
+  for (const row of rows) {
+    const mode = row.mode as AgentMode;
+    const total = Number(row.total);
+    const newCount = Number(row.fresh ?? 0);
+    buckets[mode] = { used: total - newCount, new: newCount };
+  }
+  // Agents with events after `now` are few (usually none): find them first, then keep those that
+  // were ever in this company.
+  const pending = await db
+    .selectFrom('vspc_agents as a')
+    .select('a.agent_uid')
+    .where('a.last_event_at', '>', now)
+    .where(({ exists, selectFrom }) =>
+      exists(selectFrom('vspc_agent_companies as c').select('c.agent_uid').whereRef('c.agent_uid', '=', 'a.agent_uid').where('c.company_uid', '=', companyUid)),
+    )
+    .execute();
+  return { buckets, replay: pending.map((p) => p.agent_uid) };
+}
+
+/** Whether any VB365 user has a counting backup dated after `now` (then answers need the exact path). */
+export async function hasBackupsAfter(db: Kysely<Database>, now: number): Promise<boolean> {
+  const row = await db.selectFrom('vb365_users').select('user_id').where('last_backup_at', '>', now).limit(1).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** Which users consume or are new at `now`, as SQL conditions on `vb365_users` (rules 3 and 5). */
+export interface ConsumptionWindow {
+  /** A unit is held by users whose last backup is after this instant (now − 31 days). */
+  windowStart: number;
+  /** Rental: users first backed up at or after this instant are New; null when nothing is new. */
+  newSince: number | null;
+}
+
+function consuming(window: ConsumptionWindow) {
+  return (eb: ExpressionBuilder<Database, 'vb365_users'>) =>
+    window.newSince === null
+      ? eb('last_backup_at', '>', window.windowStart)
+      : eb.and([eb('last_backup_at', '>', window.windowStart), eb('first_backup_at', '<', window.newSince)]);
+}
+
+/** Counts for LicensingInformation: consuming users installation-wide and in one organization, and its New users. */
+export async function vb365Counts(db: Kysely<Database>, window: ConsumptionWindow, organizationId: string) {
+  const installation = await db
+    .selectFrom('vb365_users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where(consuming(window))
+    .executeTakeFirst();
+  const inOrganization = await db
+    .selectFrom('vb365_users')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('holding'),
+      (window.newSince === null ? sql<number>`0` : sql<number>`sum(case when first_backup_at >= ${window.newSince} then 1 else 0 end)`).as('fresh'),
+    ])
+    .where('organization_id', '=', organizationId)
+    .where('last_backup_at', '>', window.windowStart)
+    .executeTakeFirst();
+  const holding = Number(inOrganization?.holding ?? 0);
+  const newUsers = Number(inOrganization?.fresh ?? 0);
+  return { consumingInstallation: Number(installation?.n ?? 0), consumingInOrganization: holding - newUsers, newUsers };
+}
+
+export interface RankKey {
+  firstBackupAt: number;
+  userId: string;
+  organizationId: string;
+}
+
+/**
+ * The consuming user at position `rank` (0-based) of the installation-wide FIFO order: first
+ * backup, then user id, then organization id, compared byte-wise like the engine.
+ */
+export async function consumingUserAtRank(db: Kysely<Database>, dialect: Dialect, window: ConsumptionWindow, rank: number): Promise<RankKey | undefined> {
+  const row = await db
+    .selectFrom('vb365_users')
+    .select(['first_backup_at', 'user_id', 'organization_id'])
+    .where(consuming(window))
+    .orderBy('first_backup_at')
+    .orderBy(bytewise(dialect, 'user_id'))
+    .orderBy(bytewise(dialect, 'organization_id'))
+    .limit(1)
+    .offset(rank)
+    .executeTakeFirst();
+  return row && { firstBackupAt: Number(row.first_backup_at), userId: row.user_id, organizationId: row.organization_id };
+}
+
+/** Consuming users of one organization that rank at or before `key`. */
+export async function consumingInOrganizationUpTo(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  window: ConsumptionWindow,
+  organizationId: string,
+  key: RankKey,
+): Promise<number> {
+  const user = bytewise(dialect, 'user_id');
+  const org = bytewise(dialect, 'organization_id');
+  const row = await db
+    .selectFrom('vb365_users')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('organization_id', '=', organizationId)
+    .where(consuming(window))
+    .where(sql<boolean>`(first_backup_at < ${key.firstBackupAt}
+      or (first_backup_at = ${key.firstBackupAt} and (${user} < ${key.userId}
+      or (${user} = ${key.userId} and ${org} <= ${key.organizationId}))))`)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
+/** A text column compared byte-wise (the engine's order); PostgreSQL's default collation is not. */
+function bytewise(dialect: Dialect, column: 'user_id' | 'organization_id') {
+  return dialect === 'postgres' ? sql`${sql.ref(column)} collate "C"` : sql`${sql.ref(column)}`;
 }

@@ -60,6 +60,16 @@ export interface VspcAgentCompanyRow {
   company_uid: string;
 }
 
+/** Read model: each agent's state after all its events. */
+export interface VspcAgentRow {
+  agent_uid: string;
+  company_uid: string | null;
+  mode: string | null;
+  activated_at: number | null;
+  active: number;
+  last_event_at: number;
+}
+
 export interface AccountRow {
   username: string;
   password_hash: string;
@@ -90,6 +100,7 @@ export interface Database {
   events: EventRow;
   vb365_users: Vb365UserRow;
   vspc_agent_companies: VspcAgentCompanyRow;
+  vspc_agents: VspcAgentRow;
   accounts: AccountRow;
   tokens: TokenRow;
   settings: SettingRow;

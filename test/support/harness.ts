@@ -58,7 +58,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     clock,
     timeZone,
     auth: new AuthService(store.db),
-    licensing: new LicensingService(store.db, clock, timeZone),
+    licensing: new LicensingService(store.db, clock, timeZone, store.dialect),
     ingestion: new IngestionService(store.db),
     vspcEnumStyle: options.vspcEnumStyle ?? 'camel',
   };

@@ -65,6 +65,13 @@ async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addPrimaryKeyConstraint('vb365_users_pk', ['organization_id', 'user_id'])
     .execute();
   await db.schema.createIndex('vb365_users_last_backup').on('vb365_users').column('last_backup_at').execute();
+  await db.schema.createIndex('vb365_users_org_last_backup').on('vb365_users').columns(['organization_id', 'last_backup_at']).execute();
+  // The installation-wide FIFO ranking: by first backup, then user id, then organization id.
+  await db.schema
+    .createIndex('vb365_users_rank')
+    .on('vb365_users')
+    .columns(['first_backup_at', 'user_id', 'organization_id'])
+    .execute();
 
   await db.schema
     .createTable('vspc_agent_companies')
@@ -72,6 +79,25 @@ async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('company_uid', 'varchar(36)', (c) => c.notNull())
     .addPrimaryKeyConstraint('vspc_agent_companies_pk', ['company_uid', 'agent_uid'])
     .execute();
+
+  // Read model: each agent's state after all its events (valid for any `now` at or after
+  // last_event_at; agents with later events are replayed from the ledger).
+  await db.schema
+    .createTable('vspc_agents')
+    .addColumn('agent_uid', 'varchar(36)', (c) => c.primaryKey())
+    .addColumn('company_uid', 'varchar(36)')
+    .addColumn('mode', 'varchar(16)')
+    .addColumn('activated_at', 'bigint')
+    .addColumn('active', 'integer', (c) => c.notNull())
+    .addColumn('last_event_at', 'bigint', (c) => c.notNull())
+    .execute();
+  // Covering: a company's counters are read from the index alone.
+  await db.schema
+    .createIndex('vspc_agents_company')
+    .on('vspc_agents')
+    .columns(['company_uid', 'active', 'mode', 'last_event_at', 'activated_at'])
+    .execute();
+  await db.schema.createIndex('vspc_agents_last_event').on('vspc_agents').column('last_event_at').execute();
 
   await db.schema
     .createTable('accounts')
@@ -102,7 +128,7 @@ async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
 
 async function down(db: Kysely<unknown>): Promise<void> {
   for (const table of [
-    'settings', 'tokens', 'accounts', 'vspc_agent_companies', 'vb365_users', 'events',
+    'settings', 'tokens', 'accounts', 'vspc_agents', 'vspc_agent_companies', 'vb365_users', 'events',
     'licenses', 'organizations', 'companies', 'resellers',
   ]) {
     await db.schema.dropTable(table).execute();
