@@ -2,10 +2,13 @@
 /** The `tally` command line (contract §2). */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, resolveServeConfig, type ServeFlags } from './config.js';
-import { migrateToPostgres } from './migrate.js';
-import { startServer, StartupError } from './serve.js';
+import { migrateToPostgres } from './commands/migrate.js';
+import { openStore, startServer, StartupError } from './commands/serve.js';
 import { isValidTimeZone } from './time.js';
-import { StoreError } from './store/database.js';
+import { sqliteFileFromUrl, StoreError } from './store/database.js';
+import { isPostgresUrl } from './store/dialect.js';
+import { backupDatabase, restoreDatabase } from './commands/backup.js';
+import { importEvents, ImportError } from './commands/import.js';
 
 function fail(message: string): never {
   process.stderr.write(`tally: ${message}\n`);
@@ -58,6 +61,59 @@ program
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
 
+/** `--data`/`--database` for the commands that only need the store (same resolution as serve). */
+function storeOptions(command: Command): Command {
+  return command
+    .addOption(new Option('--data <dir>', 'data directory [env TALLY_DATA] (default: ./data)'))
+    .addOption(new Option('--database <url>', 'database: SQLite file or postgres://… [env TALLY_DATABASE_URL]'));
+}
+
+function storeConfig(flags: { data?: string; database?: string }) {
+  const { dataDir, databaseUrl } = resolveServeConfig({ ...(flags.data ? { data: flags.data } : {}), ...(flags.database ? { database: flags.database } : {}) }, process.env);
+  return { dataDir, databaseUrl };
+}
+
+storeOptions(
+  program
+    .command('import')
+    .argument('<file>', 'events as NDJSON (one a line) or JSON ({"events":[…]} or an array)')
+    .description('ingest events from a file through the regular ingestion path, 10,000 a batch'),
+).action(async (file: string, flags: { data?: string; database?: string }) => {
+  const store = await openStore(storeConfig(flags));
+  try {
+    const tty = process.stderr.isTTY;
+    const report = await importEvents(store, file, (done, accepted, duplicates) => {
+      if (tty) process.stderr.write(`\rtally: ${done} events read, ${accepted} new, ${duplicates} duplicates`);
+    });
+    if (tty) process.stderr.write('\n');
+    process.stdout.write(`tally: imported ${report.accepted} events (${report.duplicates} duplicates ignored)\n`);
+  } finally {
+    await store.close();
+  }
+});
+
+storeOptions(
+  program.command('backup').argument('<file>', 'the new backup file').description('consistent online copy of the embedded database (safe while serving)'),
+).action(async (file: string, flags: { data?: string; database?: string }) => {
+  const store = await openStore(storeConfig(flags));
+  try {
+    await backupDatabase(store, file);
+  } finally {
+    await store.close();
+  }
+  process.stdout.write(`tally: backed up ${store.location} to ${file}\n`);
+});
+
+storeOptions(
+  program.command('restore').argument('<file>', 'a file made by tally backup').description('replace the embedded database with a backup (stop tally serve first)'),
+).action(async (file: string, flags: { data?: string; database?: string }) => {
+  const config = storeConfig(flags);
+  if (isPostgresUrl(config.databaseUrl)) throw new StoreError('tally restore writes the embedded SQLite database; for PostgreSQL use pg_restore');
+  const target = sqliteFileFromUrl(config.databaseUrl, config.dataDir);
+  const { events } = await restoreDatabase(file, target);
+  process.stdout.write(`tally: restored ${file} into ${target} (${events} events)\n`);
+});
+
 program
   .command('migrate')
   .description('copy an embedded SQLite database into an empty PostgreSQL database and verify every licensing answer')
@@ -83,6 +139,6 @@ try {
     // commander already printed its message (unknown option, missing argument, help).
     process.exit(error.exitCode);
   }
-  if (error instanceof ConfigError || error instanceof StartupError || error instanceof StoreError) fail(error.message);
+  if (error instanceof ConfigError || error instanceof StartupError || error instanceof StoreError || error instanceof ImportError) fail(error.message);
   throw error;
 }

@@ -18,6 +18,8 @@ export interface Store {
   /** Where the data lives, for messages (passwords redacted). */
   location: string;
   close(): Promise<void>;
+  /** A consistent online copy into a new SQLite file (SQLite only: PostgreSQL has pg_dump). */
+  backupTo?(file: string): Promise<void>;
 }
 
 export class StoreError extends Error {}
@@ -68,7 +70,15 @@ export async function openSqliteStore(file: string): Promise<Store> {
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   await migrateToLatest(db, 'sqlite');
-  return { db, dialect: 'sqlite', location: file, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'sqlite',
+    location: file,
+    close: () => db.destroy(),
+    backupTo: async (target) => {
+      await sqlite.backup(target);
+    },
+  };
 }
 
 // int8 (bigint) columns hold epoch milliseconds, far below 2^53: read them as numbers, not strings.

@@ -19,6 +19,8 @@ export interface ServerProcess {
   vb365: string;
   vspc: string;
   dataDir: string;
+  /** The database the server uses (its `--database` URL on PostgreSQL). */
+  database: TestDatabase;
   stdout: () => string;
   stderr: () => string;
   /** Sends SIGTERM and waits for the exit code. */
@@ -63,6 +65,7 @@ export async function spawnTally(options: SpawnOptions = {}): Promise<ServerProc
         vb365: m[1]!,
         vspc: m[2]!,
         dataDir,
+        database,
         stdout: () => out,
         stderr: () => err,
         async stop(signal = 'SIGTERM') {

@@ -5,18 +5,18 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { sharedFixedClock, systemClock, type Clock } from './clock.js';
-import type { ServeConfig } from './config.js';
-import { loadDemo } from './demo/load.js';
-import { buildFaceApp, type Face, type TlsMaterial } from './http/app.js';
-import type { AppContext } from './http/context.js';
-import { InflightRequests } from './http/inflight.js';
-import { loadOrCreateCertificate, readCertificateFiles } from './http/tls.js';
-import { AuthService } from './services/auth.js';
-import { ensureAdminAccount } from './services/bootstrap.js';
-import { IngestionService } from './services/ingestion.js';
-import { LicensingService } from './services/licensing.js';
-import { openStoreAt, type Store } from './store/database.js';
+import { sharedFixedClock, systemClock, type Clock } from '../clock.js';
+import type { ServeConfig } from '../config.js';
+import { loadDemo } from '../demo/load.js';
+import { buildFaceApp, type Face, type TlsMaterial } from '../http/app.js';
+import type { AppContext } from '../http/context.js';
+import { InflightRequests } from '../http/inflight.js';
+import { loadOrCreateCertificate, readCertificateFiles } from '../http/tls.js';
+import { AuthService } from '../services/auth.js';
+import { ensureAdminAccount } from '../services/bootstrap.js';
+import { IngestionService } from '../services/ingestion.js';
+import { LicensingService } from '../services/licensing.js';
+import { openStoreAt, type Store } from '../store/database.js';
 
 /** A problem the operator must fix; printed as one line without a stack trace. */
 export class StartupError extends Error {}

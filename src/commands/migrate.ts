@@ -5,12 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
-import { fixedClock } from './clock.js';
-import { LicensingService } from './services/licensing.js';
-import { listCompanies, listOrganizations } from './store/entities.js';
-import { openPostgresStore, openSqliteStore, StoreError, type Store } from './store/database.js';
-import { isPostgresUrl } from './store/dialect.js';
-import type { Database } from './store/schema.js';
+import { fixedClock } from '../clock.js';
+import { LicensingService } from '../services/licensing.js';
+import { listCompanies, listOrganizations } from '../store/entities.js';
+import { openPostgresStore, openSqliteStore, StoreError, type Store } from '../store/database.js';
+import { isPostgresUrl } from '../store/dialect.js';
+import type { Database } from '../store/schema.js';
 
 /** Copied in this order; tokens are not copied (sessions end, users log in again). */
 const TABLES = ['resellers', 'companies', 'organizations', 'licenses', 'accounts', 'settings', 'events', 'vb365_users', 'vspc_agent_companies', 'vspc_agents'] as const;

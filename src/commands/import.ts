@@ -1,0 +1,94 @@
+/**
+ * `tally import FILE`: ingests events from NDJSON (one event a line) or JSON (`{"events":[…]}` or
+ * an array) through the same ingestion path as the API, in batches of 10,000. Each batch is all or
+ * nothing and idempotent, so an interrupted import is simply run again.
+ */
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { MAX_EVENTS_PER_BATCH } from '../ingest/events.js';
+import { BatchValidationError, IngestionService } from '../services/ingestion.js';
+import type { Store } from '../store/database.js';
+
+export class ImportError extends Error {}
+
+export interface ImportReport {
+  accepted: number;
+  duplicates: number;
+}
+
+type Progress = (done: number, accepted: number, duplicates: number) => void;
+
+async function* ndjsonBatches(file: string): AsyncGenerator<{ events: unknown[]; firstLine: number }> {
+  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let batch: unknown[] = [];
+  let lineNumbers: number[] = [];
+  let lineNumber = 0;
+  for await (const line of lines) {
+    lineNumber++;
+    if (line.trim() === '') continue;
+    try {
+      batch.push(JSON.parse(line));
+    } catch {
+      throw new ImportError(`${file}:${lineNumber}: not valid JSON`);
+    }
+    lineNumbers.push(lineNumber);
+    if (batch.length === MAX_EVENTS_PER_BATCH) {
+      yield { events: batch, firstLine: lineNumbers[0]! };
+      batch = [];
+      lineNumbers = [];
+    }
+  }
+  if (batch.length > 0) yield { events: batch, firstLine: lineNumbers[0]! };
+}
+
+function* jsonBatches(file: string): Generator<{ events: unknown[]; firstLine: number }> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new ImportError(`${file}: not valid JSON (${(error as Error).message})`);
+  }
+  const events = Array.isArray(parsed) ? parsed : (parsed as { events?: unknown })?.events;
+  if (!Array.isArray(events)) throw new ImportError(`${file}: expected {"events":[…]} or an array of events`);
+  for (let i = 0; i < events.length; i += MAX_EVENTS_PER_BATCH) {
+    yield { events: events.slice(i, i + MAX_EVENTS_PER_BATCH), firstLine: i };
+  }
+}
+
+/** NDJSON unless the file starts with `[` or `{"events"`. */
+function looksLikeJsonDocument(file: string): boolean {
+  const head = readFileSync(file, { encoding: 'utf8', flag: 'r' }).slice(0, 64).trimStart();
+  return head.startsWith('[') || /^\{\s*"events"/.test(head);
+}
+
+export async function importEvents(store: Store, file: string, progress: Progress = () => {}): Promise<ImportReport> {
+  try {
+    if (!statSync(file).isFile()) throw new ImportError(`${file} is not a file`);
+  } catch (error) {
+    if (error instanceof ImportError) throw error;
+    throw new ImportError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  const json = looksLikeJsonDocument(file);
+  const ingestion = new IngestionService(store.db);
+  const report: ImportReport = { accepted: 0, duplicates: 0 };
+  let done = 0;
+  for await (const { events, firstLine } of json ? jsonBatches(file) : ndjsonBatches(file)) {
+    try {
+      const result = await ingestion.ingest(events);
+      report.accepted += result.accepted;
+      report.duplicates += result.duplicates;
+    } catch (error) {
+      if (error instanceof BatchValidationError) {
+        const where = (index: number) => (json ? `event ${firstLine + index}` : `the event ${index + 1} of the batch from line ${firstLine}`);
+        const lines = error.errors.slice(0, 10).map((e) => `  ${where(e.index)}: ${e.field} ${e.message}`);
+        throw new ImportError(
+          `${file}: invalid events; this batch was not stored (${report.accepted} events from earlier batches were):\n${lines.join('\n')}`,
+        );
+      }
+      throw error;
+    }
+    done += events.length;
+    progress(done, report.accepted, report.duplicates);
+  }
+  return report;
+}

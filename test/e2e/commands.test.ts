@@ -1,0 +1,109 @@
+/** `tally import`, `tally backup` and `tally restore`, run as a user runs them. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { createTestDatabase, tempDir, TEST_STORE } from '../support/stores.js';
+import { passwordToken, request, ROOT, spawnTally } from '../support/server.js';
+
+const CLI = path.join(ROOT, 'dist', 'cli.js');
+const CLOCK = '2026-11-23T12:00:00Z';
+const PASSWORD = 'commands-admin-password';
+const COMPANY = 'f886afdf-af2b-4e31-9f1e-7c0e96a0ee5e';
+
+function tally(args: string[]) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
+}
+
+function agentEvents(count: number, prefix: string) {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `${prefix}-${i}`,
+    type: 'vspc.agentActivated',
+    at: '2026-11-02T08:00:00Z',
+    companyUid: COMPANY,
+    agent: { uid: `0e000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`, name: `agent-${i}`, mode: i % 2 ? 'server' : 'workstation' },
+  }));
+}
+
+test('import: NDJSON in batches, idempotent on a second run, JSON documents, clear errors', async () => {
+  const { dir, remove } = tempDir();
+  const database = await createTestDatabase();
+  const where = ['--data', dir, ...(database.url ? ['--database', database.url] : [])];
+  try {
+    const ndjson = path.join(dir, 'events.ndjson');
+    writeFileSync(ndjson, agentEvents(25_000, 'nd').map((e) => JSON.stringify(e)).join('\n') + '\n');
+    const first = tally(['import', ndjson, ...where]);
+    assert.equal(first.status, 0, first.stderr);
+    assert.equal(first.stdout, 'tally: imported 25000 events (0 duplicates ignored)\n');
+    const again = tally(['import', ndjson, ...where]);
+    assert.equal(again.stdout, 'tally: imported 0 events (25000 duplicates ignored)\n');
+
+    const json = path.join(dir, 'events.json');
+    writeFileSync(json, JSON.stringify({ events: agentEvents(3, 'js') }));
+    assert.equal(tally(['import', json, ...where]).stdout, 'tally: imported 3 events (0 duplicates ignored)\n');
+    const array = path.join(dir, 'array.json');
+    writeFileSync(array, JSON.stringify(agentEvents(2, 'ar')));
+    assert.equal(tally(['import', array, ...where]).stdout, 'tally: imported 2 events (0 duplicates ignored)\n');
+
+    const bad = path.join(dir, 'bad.ndjson');
+    writeFileSync(bad, `${JSON.stringify(agentEvents(1, 'bad')[0])}\n{"id":"x","type":"vspc.agentDeactivated","at":"yesterday","agentUid":"${COMPANY}"}\n`);
+    const refused = tally(['import', bad, ...where]);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /^tally: .*bad\.ndjson: invalid events; this batch was not stored \(0 events from earlier batches were\):\n {2}the event 2 of the batch from line 1: at must be an RFC 3339 date-time/);
+    const broken = path.join(dir, 'broken.ndjson');
+    writeFileSync(broken, '{"id":\n');
+    assert.match(tally(['import', broken, ...where]).stderr, /broken\.ndjson:1: not valid JSON/);
+    assert.match(tally(['import', path.join(dir, 'missing.ndjson'), ...where]).stderr, /cannot read .*missing\.ndjson: ENOENT/);
+  } finally {
+    await database.drop();
+    remove();
+  }
+});
+
+test('backup while serving, restore into a new data directory: identical answers', async () => {
+  const server = await spawnTally({ keepData: true, args: ['--clock', CLOCK, '--admin-password', PASSWORD] });
+  const { dir, remove } = tempDir();
+  try {
+    const backupFile = path.join(dir, 'copy.db');
+    const backup = tally(['backup', backupFile, '--data', server.dataDir, ...(server.database.url ? ['--database', server.database.url] : [])]);
+    if (TEST_STORE === 'postgres') {
+      // The embedded database has a backup command; PostgreSQL has pg_dump.
+      assert.equal(backup.status, 1);
+      assert.match(backup.stderr, /for PostgreSQL use pg_dump/);
+      return;
+    }
+    assert.equal(backup.status, 0, backup.stderr);
+    assert.ok(existsSync(backupFile));
+    assert.match(tally(['backup', backupFile, '--data', server.dataDir]).stderr, /already exists/);
+
+    const token = await passwordToken(server.vspc, 'vspc', 'admin', PASSWORD);
+    const url = '/api/v3/licensing/console/usage/companies/vcc/b4971992-84ac-4dee-b837-95c8db275f28';
+    const before = await request('GET', `${server.vspc}${url}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(before.status, 200);
+    assert.equal(await server.stop(), 0);
+
+    const restoredDir = path.join(dir, 'restored');
+    const restore = tally(['restore', backupFile, '--data', restoredDir]);
+    assert.equal(restore.status, 0, restore.stderr);
+    assert.match(restore.stdout, /^tally: restored .*copy\.db into .*restored\/tally\.db \(11\d{3} events\)\n$/);
+    assert.match(tally(['restore', path.join(dir, 'nothing.db'), '--data', restoredDir]).stderr, /no backup at/);
+    const notTally = path.join(dir, 'not-tally.db');
+    writeFileSync(notTally, 'hello');
+    assert.match(tally(['restore', notTally, '--data', restoredDir]).stderr, /is not a usable Tally backup/);
+
+    const restored = await spawnTally({ dataDir: restoredDir, args: ['--clock', CLOCK] });
+    try {
+      const again = await passwordToken(restored.vspc, 'vspc', 'admin', PASSWORD);
+      const after = await request('GET', `${restored.vspc}${url}`, { headers: { authorization: `Bearer ${again}` } });
+      assert.equal(after.text, before.text);
+    } finally {
+      await restored.stop();
+    }
+  } finally {
+    if (server.child.exitCode === null) await server.stop();
+    await server.database.drop();
+    rmSync(server.dataDir, { recursive: true, force: true });
+    remove();
+  }
+});
