@@ -3,8 +3,9 @@
  * in the same transaction so that answers never need to scan the ledger.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { agentStateAt, type AgentEvent } from '../domain/vspc.js';
-import { AGENT_EVENT_TYPES, agentEventOf, isCountingBackup, parseCanonical, type LedgerEvent } from '../ingest/events.js';
+import { agentStateAt } from '../domain/vspc.js';
+import { agentEventOf, isCountingBackup, type LedgerEvent } from '../ingest/events.js';
+import { agentEvents } from './readModels.js';
 import { isRetryableTransactionError } from './errors.js';
 import type { Database, EventRow, VspcAgentRow } from './schema.js';
 
@@ -208,20 +209,16 @@ async function refreshAgentStates(trx: Transaction<Database>, events: readonly L
   }
   const uids = [...touched].sort(compareKeys);
   for (const part of chunks(uids, LOOKUP_CHUNK)) {
-    const rows = await trx
-      .selectFrom('events')
-      .select(['content'])
-      .where('subject_id', 'in', part)
-      .where('type', 'in', AGENT_EVENT_TYPES)
+    // Lock the agents' rows (creating placeholders for new agents) before reading their events:
+    // a concurrent transaction adding events for the same agent on another node then waits for
+    // this one to commit and replays with its events included. Without the lock both would replay
+    // without the other's uncommitted event and the later commit would win (READ COMMITTED).
+    await trx
+      .insertInto('vspc_agents')
+      .values(part.map((uid) => ({ agent_uid: uid, company_uid: null, mode: null, activated_at: null, active: 0, last_event_at: 0 })))
+      .onConflict((oc) => oc.column('agent_uid').doUpdateSet({ agent_uid: sql`excluded.agent_uid` }))
       .execute();
-    const byAgent = new Map<string, AgentEvent[]>();
-    for (const row of rows) {
-      const mapped = agentEventOf(parseCanonical(row.content));
-      if (!mapped) continue;
-      const list = byAgent.get(mapped.agentUid) ?? [];
-      list.push(mapped.event);
-      byAgent.set(mapped.agentUid, list);
-    }
+    const byAgent = await agentEvents(trx, part);
     const states: VspcAgentRow[] = part.map((uid) => {
       const history = byAgent.get(uid) ?? [];
       const lastEventAt = Math.max(...history.map((e) => e.at));

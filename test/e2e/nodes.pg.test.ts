@@ -176,6 +176,30 @@ test('moving the clock on one node moves it for every node', async () => {
   assert.deepEqual(fromA, fromB);
 });
 
+test('different events of one agent sent to two nodes at once: the later state wins on every agent', async () => {
+  const company = '0c000000-0000-4000-8000-000000000009';
+  const tenant = '0d000000-0000-4000-8000-000000000009';
+  await put(a.vspc, tokenA, `/tally/v1/companies/${company}`, { name: 'Race', tenantUid: tenant });
+  const agents = Array.from({ length: 120 }, (_, i) => `0e000000-0000-4000-8900-${hex(i)}`);
+  // Each agent is activated through one node and deactivated (an hour later) through the other,
+  // both requests in flight together.
+  await runConcurrently(agents, 6, async (uid) => {
+    const activate = { id: `race-on-${uid}`, type: 'vspc.agentActivated', at: '2026-11-02T08:00:00Z', companyUid: company, agent: { uid, name: uid, mode: 'server' } };
+    const deactivate = { id: `race-off-${uid}`, type: 'vspc.agentDeactivated', at: '2026-11-02T09:00:00Z', agentUid: uid };
+    const [first, second] = uid.endsWith('1') ? [[a, tokenA], [b, tokenB]] as const : [[b, tokenB], [a, tokenA]] as const;
+    const results = await Promise.all([
+      request('POST', `${first[0].vspc}/tally/v1/events`, { headers: json(first[1]), body: JSON.stringify({ events: [activate] }) }),
+      request('POST', `${second[0].vspc}/tally/v1/events`, { headers: json(second[1]), body: JSON.stringify({ events: [deactivate] }) }),
+    ]);
+    for (const res of results) assert.equal(res.status, 200, res.text);
+  });
+  for (const [node, token] of [[a, tokenA], [b, tokenB]] as const) {
+    const res = await request('GET', `${node.vspc}/api/v3/licensing/console/usage/companies/vcc/${tenant}`, { headers: { authorization: `Bearer ${token}` } });
+    const counters = res.json().data.counters as { usedCount: number; newCount: number }[];
+    assert.deepEqual(counters.map((c) => [c.usedCount, c.newCount]), [[0, 0], [0, 0]], 'every agent was deactivated');
+  }
+});
+
 async function runConcurrently<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
