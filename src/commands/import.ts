@@ -3,7 +3,7 @@
  * an array) through the same ingestion path as the API, in batches of 10,000. Each batch is all or
  * nothing and idempotent, so an interrupted import is simply run again.
  */
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { MAX_EVENTS_PER_BATCH } from '../ingest/events.js';
 import { BatchValidationError, IngestionService } from '../services/ingestion.js';
@@ -57,8 +57,14 @@ function* jsonBatches(file: string): Generator<{ events: unknown[]; firstLine: n
 
 /** NDJSON unless the file starts with `[` or `{"events"`. */
 function looksLikeJsonDocument(file: string): boolean {
-  const head = readFileSync(file, { encoding: 'utf8', flag: 'r' }).slice(0, 64).trimStart();
-  return head.startsWith('[') || /^\{\s*"events"/.test(head);
+  const buffer = Buffer.alloc(64);
+  const fd = openSync(file, 'r');
+  try {
+    const head = buffer.subarray(0, readSync(fd, buffer, 0, buffer.length, 0)).toString('utf8').trimStart();
+    return head.startsWith('[') || /^\{\s*"events"/.test(head);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export async function importEvents(store: Store, file: string, progress: Progress = () => {}): Promise<ImportReport> {

@@ -39,6 +39,8 @@ function messageOf(error: AjvLikeError): string {
       return `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
     case 'format':
       return `must be a valid ${String(error.params.format)}`;
+    case 'pattern':
+      return 'contains characters that are not allowed';
     default:
       return error.message ?? 'is invalid';
   }

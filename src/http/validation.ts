@@ -7,10 +7,14 @@
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { parseRfc3339 } from '../time.js';
 
 function makeAjv(options: Options): Ajv {
   const ajv = new Ajv({ removeAdditional: false, useDefaults: true, allErrors: false, strict: false, ...options });
   (addFormats as unknown as (ajv: Ajv) => void)(ajv);
+  // `date-time` means what Tally can store: RFC 3339 with an offset (ajv-formats also accepts
+  // forms such as "+0100" that the rest of Tally would not read).
+  ajv.addFormat('date-time', { type: 'string', validate: (text: string) => parseRfc3339(text) !== null });
   return ajv;
 }
 

@@ -13,7 +13,10 @@ export const MAX_EVENTS_PER_BATCH = 10_000;
 export const MAX_BATCH_BYTES = 10 * 1024 * 1024;
 
 const Uuid = Type.String({ format: 'uuid' });
-const Name = Type.String({ minLength: 1, maxLength: 400 });
+// Control characters (NUL above all, which PostgreSQL cannot store) are never part of a name or id.
+export const PRINTABLE = '^[^\\u0000-\\u001f\\u007f]*$';
+const Name = Type.String({ minLength: 1, maxLength: 400, pattern: PRINTABLE });
+const Id = Type.String({ minLength: 1, maxLength: 200, pattern: PRINTABLE });
 const Mode = Type.Enum([...AGENT_MODES]);
 
 const payloadSchemas = {
@@ -22,7 +25,7 @@ const payloadSchemas = {
       organizationId: Uuid,
       user: Type.Object(
         {
-          id: Type.String({ minLength: 1, maxLength: 200 }),
+          id: Id,
           name: Name,
           kind: Type.Optional(Type.Enum([...USER_KINDS])),
           m365Licensed: Type.Optional(Type.Boolean()),
@@ -33,7 +36,7 @@ const payloadSchemas = {
     { additionalProperties: false },
   ),
   'vb365.dataRemoved': Type.Object(
-    { organizationId: Uuid, userId: Type.String({ minLength: 1, maxLength: 200 }) },
+    { organizationId: Uuid, userId: Id },
     { additionalProperties: false },
   ),
   'vspc.agentActivated': Type.Object(
@@ -70,6 +73,7 @@ const compiled = Object.fromEntries(
 ) as unknown as Record<EventType, ReturnType<typeof Compile>>;
 
 const ENVELOPE_FIELDS = new Set(['id', 'type', 'at']);
+const PRINTABLE_TEXT = new RegExp(PRINTABLE);
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -123,6 +127,9 @@ function payloadErrors(type: EventType, payload: Record<string, unknown>, index:
       case 'format':
         message = `must be a ${(error.params as { format?: string }).format ?? 'valid value'}`;
         break;
+      case 'pattern':
+        message = 'must not contain control characters';
+        break;
       default:
         message = error.message;
     }
@@ -145,6 +152,8 @@ export function validateEvent(raw: unknown, index: number): ValidationResult {
   const { id, type, at } = raw;
   if (typeof id !== 'string' || id.length < 1 || id.length > 200) {
     errors.push({ index, field: 'id', message: 'must be a string of 1 to 200 characters' });
+  } else if (!PRINTABLE_TEXT.test(id)) {
+    errors.push({ index, field: 'id', message: 'must not contain control characters' });
   }
   let instant: Instant | null = null;
   if (typeof at !== 'string' || (instant = parseRfc3339(at)) === null) {

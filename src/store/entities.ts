@@ -66,12 +66,23 @@ export async function upsertCompany(db: Kysely<Database>, company: Company): Pro
       reseller_uid: company.resellerUid,
       tenant_uid: company.tenantUid,
     };
-    await trx
-      .insertInto('companies')
-      .values(row)
-      .onConflict((oc) => oc.column('uid').doUpdateSet({ name: row.name, reseller_uid: row.reseller_uid, tenant_uid: row.tenant_uid }))
-      .execute();
+    try {
+      await trx
+        .insertInto('companies')
+        .values(row)
+        .onConflict((oc) => oc.column('uid').doUpdateSet({ name: row.name, reseller_uid: row.reseller_uid, tenant_uid: row.tenant_uid }))
+        .execute();
+    } catch (error) {
+      // Another request mapped the same tenant between the check above and this write.
+      if (company.tenantUid && isUniqueViolation(error)) throw new TenantTakenError(company.tenantUid, 'another company');
+      throw error;
+    }
   });
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
 function toCompany(row: Database['companies']): Company {

@@ -58,6 +58,12 @@ test('hostile and malformed requests', async () => {
     { method: 'PUT', url: '/tally/v1/companies/f886afdf-af2b-4e31-9f1e-7c0e96a0ee5e', payload: '{"name":1}', headers: json },
     { method: 'PUT', url: '/tally/v1/companies/f886afdf-af2b-4e31-9f1e-7c0e96a0ee5e', payload: '{"name":"x","extra":true}', headers: json },
     { method: 'PUT', url: '/tally/v1/licenses/vb365', payload: '{"type":"Gold","totalNumber":-1}', headers: json },
+    // Dates that JSON Schema's date-time would let through but that are not RFC 3339 with an offset.
+    { method: 'PUT', url: '/tally/v1/licenses/vb365', payload: '{"type":"Subscription","totalNumber":10,"expirationDate":"2027-01-01T00:00:00Z","lastReportSentAt":"2026-11-01 08:00:00+0100"}', headers: json },
+    { method: 'PUT', url: '/tally/v1/licenses/vspc', payload: '{"type":"Rental","units":10,"expirationDate":"2027-01-01T00:00:00+01"}', headers: json },
+    // NUL cannot be stored by PostgreSQL: a client error, not a server error.
+    { method: 'PUT', url: '/tally/v1/companies/f886afdf-af2b-4e31-9f1e-7c0e96a0ee5e', payload: '{"name":"a\\u0000b"}', headers: json },
+    { method: 'POST', url: '/tally/v1/events', payload: '{"events":[{"id":"nul","type":"vb365.backup","at":"2026-11-01T00:00:00Z","organizationId":"92460656-7a85-4a04-b1af-1ea903c0bc2e","user":{"id":"u\\u0000","name":"x"}}]}', headers: json },
     { method: 'PUT', url: '/tally/v1/clock', payload: '{"now":"2026-02-30T00:00:00Z"}', headers: json },
     { method: 'PUT', url: '/tally/v1/clock', payload: '{"now":"2026-01-30T00:00:00"}', headers: json },
     { method: 'DELETE', url: '/v6/Organizations', headers: admin },

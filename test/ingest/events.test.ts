@@ -67,6 +67,8 @@ test('each problem names the index, the field and what is wrong', () => {
     { index: 3, field: 'id', message: 'must be a string of 1 to 200 characters' },
   ]);
   assert.deepEqual(errorsOf('text'), [{ index: 3, field: '(event)', message: 'must be a JSON object' }]);
+  assert.deepEqual(errorsOf(backup({ user: { id: 'u\u0000', name: 'x' } })), [{ index: 3, field: 'user.id', message: 'must not contain control characters' }]);
+  assert.deepEqual(errorsOf(backup({ id: 'e\u0001' })), [{ index: 3, field: 'id', message: 'must not contain control characters' }]);
   assert.deepEqual(
     errorsOf({ id: 'a', type: 'vspc.agentActivated', at: '2026-11-01T10:00:00Z', companyUid: ORG, agent: { uid: ORG, name: 'srv', mode: 'laptop' } }),
     [{ index: 3, field: 'agent.mode', message: 'must be one of "server", "workstation"' }],

@@ -1,12 +1,13 @@
 /** TypeBox schemas of the admin API: one definition for validation, handler types and documentation. */
 import Type, { type Static } from 'typebox';
 import { VB365_LICENSE_TYPES, VSPC_LICENSE_TYPES } from '../../domain/licenses.js';
+import { PRINTABLE } from '../../ingest/events.js';
 import { ROLES } from '../../services/auth.js';
 import { ORGANIZATION_REGIONS, ORGANIZATION_TYPES } from '../../store/entities.js';
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const DateTimeText = Type.String({ format: 'date-time' });
-const Text = (maxLength = 400) => Type.String({ minLength: 1, maxLength });
+const Text = (maxLength = 400) => Type.String({ minLength: 1, maxLength, pattern: PRINTABLE });
 
 export const UidParams = Type.Object({ uid: Uuid });
 export const IdParams = Type.Object({ id: Uuid });
@@ -62,7 +63,7 @@ export const VspcLicenseBody = Type.Object(
 );
 export type VspcLicenseBody = Static<typeof VspcLicenseBody>;
 
-export const UsernameParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s/]+$' }) });
+export const UsernameParams = Type.Object({ username: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s/\\u0000-\\u001f\\u007f]+$' }) });
 export const UserBody = Type.Object(
   {
     password: Type.Optional(Type.String({ minLength: 8, maxLength: 1024 })),
