@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 import { fixedClock } from '../clock.js';
 import { LicensingService } from '../services/licensing.js';
-import { listCompanies, listOrganizations } from '../store/entities.js';
+import { countRows, listCompanies, listOrganizations } from '../store/entities.js';
 import { openPostgresStore, openSqliteStore, StoreError, type Store } from '../store/database.js';
 import { isPostgresUrl } from '../store/dialect.js';
 import type { Database } from '../store/schema.js';
@@ -38,10 +38,6 @@ export interface MigrationReport {
   mismatches: string[];
 }
 
-async function count(db: Kysely<Database>, table: keyof Database): Promise<number> {
-  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
-  return Number(row?.n ?? 0);
-}
 
 export async function migrateToPostgres(
   fromFile: string,
@@ -56,7 +52,7 @@ export async function migrateToPostgres(
   try {
     target = await openPostgresStore(toUrl);
     for (const table of [...TABLES, 'tokens'] as const) {
-      if ((await count(target.db, table)) > 0) {
+      if ((await countRows(target.db, table)) > 0) {
         throw new StoreError(`the target database is not empty (table ${table} has rows); migrate into a new database`);
       }
     }
@@ -81,7 +77,7 @@ export async function migrateToPostgres(
 
     const mismatches: string[] = [];
     for (const table of TABLES) {
-      const [a, b] = [await count(source.db, table), await count(target.db, table)];
+      const [a, b] = [await countRows(source.db, table), await countRows(target.db, table)];
       if (a !== b) mismatches.push(`${table}: ${a} rows in SQLite, ${b} in PostgreSQL`);
     }
     const clock = fixedClock(Date.now());

@@ -1,16 +1,14 @@
 /** Loads the demo scenario into an empty database through the regular store and ingestion paths. */
 import { MAX_EVENTS_PER_BATCH } from '../ingest/events.js';
 import type { AppContext } from '../http/context.js';
-import { putLicenseTerms, upsertCompany, upsertOrganization, upsertReseller } from '../store/entities.js';
+import { countRows, putLicenseTerms, upsertCompany, upsertOrganization, upsertReseller } from '../store/entities.js';
 import type { Instant } from '../time.js';
 import { companyFromBody, organizationFromBody } from '../services/entities.js';
 import { buildDemoScenario } from './scenario.js';
 
 async function isEmpty(ctx: AppContext): Promise<boolean> {
-  const db = ctx.store.db;
   for (const table of ['events', 'companies', 'organizations', 'resellers', 'licenses'] as const) {
-    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
-    if (Number(row?.n ?? 0) > 0) return false;
+    if ((await countRows(ctx.store.db, table)) > 0) return false;
   }
   return true;
 }

@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { deleteToken, findToken, getAccount, insertToken } from '../store/accounts.js';
+import { deleteExpiredTokens, deleteToken, findToken, getAccount, insertToken } from '../store/accounts.js';
 import type { Database } from '../store/schema.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
 
@@ -62,12 +62,20 @@ function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
+// Expired tokens are deleted at most this often, piggybacking on logins.
+const CLEANUP_INTERVAL_MS = 60_000;
+
 export class AuthService {
+  private lastCleanup = 0;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: AuthOptions = DEFAULT_AUTH_OPTIONS,
     private readonly wallClock: () => number = Date.now,
-  ) {}
+  ) {
+    // Computed now so that the first login of an unknown user is not measurably slower.
+    void dummyPasswordHash();
+  }
 
   /** Password grant: tokens for a valid, enabled account; null otherwise (no reason leaks out). */
   async login(username: string, password: string): Promise<IssuedTokens | null> {
@@ -107,6 +115,10 @@ export class AuthService {
 
   private async issue(username: string): Promise<IssuedTokens> {
     const issuedAt = this.wallClock();
+    if (issuedAt - this.lastCleanup > CLEANUP_INTERVAL_MS) {
+      this.lastCleanup = issuedAt;
+      await deleteExpiredTokens(this.db, issuedAt);
+    }
     const accessToken = newToken();
     const refreshToken = newToken();
     const expiresAt = issuedAt + this.options.accessTokenSeconds * 1000;

@@ -1,7 +1,8 @@
 /** First-start set-up: the `admin` account (contract §2). */
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { countAccounts, upsertAccount } from '../store/accounts.js';
+import { upsertAccount } from '../store/accounts.js';
+import { countRows } from '../store/entities.js';
 import type { Database } from '../store/schema.js';
 import { hashPassword } from './passwords.js';
 
@@ -13,7 +14,7 @@ export async function ensureAdminAccount(
   db: Kysely<Database>,
   password: string | undefined,
 ): Promise<{ created: boolean; generatedPassword?: string }> {
-  if ((await countAccounts(db)) > 0) return { created: false };
+  if ((await countRows(db, 'accounts')) > 0) return { created: false };
   const chosen = password ?? randomBytes(12).toString('base64url');
   await upsertAccount(
     db,

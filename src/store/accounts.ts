@@ -1,6 +1,6 @@
 /** Operator accounts and bearer tokens. Tokens are stored only as SHA-256 hashes. */
 import type { Kysely } from 'kysely';
-import type { Database, TokenRow } from './schema.js';
+import type { AccountRow, Database, TokenRow } from './schema.js';
 
 export interface Account {
   username: string;
@@ -10,9 +10,8 @@ export interface Account {
   disabled: boolean;
 }
 
-export async function getAccount(db: Kysely<Database>, username: string): Promise<Account | undefined> {
-  const row = await db.selectFrom('accounts').selectAll().where('username', '=', username).executeTakeFirst();
-  return row && {
+function toAccount(row: AccountRow): Account {
+  return {
     username: row.username,
     passwordHash: row.password_hash,
     roles: JSON.parse(row.roles) as string[],
@@ -21,20 +20,13 @@ export async function getAccount(db: Kysely<Database>, username: string): Promis
   };
 }
 
-export async function listAccounts(db: Kysely<Database>): Promise<Account[]> {
-  const rows = await db.selectFrom('accounts').selectAll().orderBy('username').execute();
-  return rows.map((row) => ({
-    username: row.username,
-    passwordHash: row.password_hash,
-    roles: JSON.parse(row.roles) as string[],
-    scopeUid: row.scope_uid,
-    disabled: Number(row.disabled) !== 0,
-  }));
+export async function getAccount(db: Kysely<Database>, username: string): Promise<Account | undefined> {
+  const row = await db.selectFrom('accounts').selectAll().where('username', '=', username).executeTakeFirst();
+  return row && toAccount(row);
 }
 
-export async function countAccounts(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('accounts').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
-  return Number(row?.n ?? 0);
+export async function listAccounts(db: Kysely<Database>): Promise<Account[]> {
+  return (await db.selectFrom('accounts').selectAll().orderBy('username').execute()).map(toAccount);
 }
 
 export async function upsertAccount(db: Kysely<Database>, account: Account, now: number): Promise<void> {
@@ -76,4 +68,9 @@ export async function deleteToken(db: Kysely<Database>, tokenHash: string): Prom
 
 export async function deleteExpiredTokens(db: Kysely<Database>, now: number): Promise<void> {
   await db.deleteFrom('tokens').where('expires_at', '<=', now).execute();
+}
+
+/** Ends every session of an account (its password changed, or it was disabled). */
+export async function deleteTokensOf(db: Kysely<Database>, username: string): Promise<void> {
+  await db.deleteFrom('tokens').where('username', '=', username).execute();
 }

@@ -2,6 +2,12 @@
 import type { Kysely } from 'kysely';
 import type { Database, OrganizationRow } from './schema.js';
 
+/** Number of rows in a table. */
+export async function countRows(db: Kysely<Database>, table: keyof Database): Promise<number> {
+  const row = await db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 export interface Reseller {
   uid: string;
   name: string;
@@ -147,15 +153,24 @@ export async function getOrganization(db: Kysely<Database>, id: string): Promise
   return row && toOrganization(row);
 }
 
-/** First and last counting backup of an organization (for `firstBackuptime`/`lastBackuptime`). */
-export async function organizationBackupSpan(
+/**
+ * When an organization was first and last backed up, up to `now` (any object, counting or not:
+ * `firstBackuptime`/`lastBackuptime` describe the organization's backups, not its licenses).
+ */
+export async function organizationBackupTimes(
   db: Kysely<Database>,
   id: string,
+  now: number,
 ): Promise<{ first: number | null; last: number | null }> {
+  const backups = (fn: 'min' | 'max') =>
+    db
+      .selectFrom('events')
+      .select((eb) => eb.fn[fn]<number>('at').as('at'))
+      .where('scope_id', '=', id)
+      .where('type', '=', 'vb365.backup')
+      .where('at', '<=', now);
   const row = await db
-    .selectFrom('vb365_users')
-    .select((eb) => [eb.fn.min('first_backup_at').as('first'), eb.fn.max('last_backup_at').as('last')])
-    .where('organization_id', '=', id)
+    .selectNoFrom((eb) => [backups('min').as('first'), backups('max').as('last')])
     .executeTakeFirst();
   return {
     first: row?.first == null ? null : Number(row.first),

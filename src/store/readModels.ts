@@ -23,39 +23,54 @@ export async function vb365ActivitiesInWindow(db: Kysely<Database>, now: number)
     .where('last_backup_at', '>', now - RETENTION_WINDOW_MS)
     .execute();
   const activities: UserActivity[] = [];
+  const refine: { organizationId: string; userId: string }[] = [];
   for (const row of rows) {
     const first = Number(row.first_backup_at);
     const last = Number(row.last_backup_at);
     if (last <= now) {
       activities.push({ organizationId: row.organization_id, userId: row.user_id, firstBackupAt: first, lastBackupAt: last });
     } else if (first <= now) {
-      const exact = await userActivityFromLedger(db, row.organization_id, row.user_id, now);
-      if (exact) activities.push(exact);
+      refine.push({ organizationId: row.organization_id, userId: row.user_id });
     }
   }
+  activities.push(...(await activitiesFromLedger(db, refine, now)));
   return activities;
 }
 
-async function userActivityFromLedger(
+/** Recomputes users' activity at `now` from their own backup events (a few queries for many users). */
+async function activitiesFromLedger(
   db: Kysely<Database>,
-  organizationId: string,
-  userId: string,
+  users: readonly { organizationId: string; userId: string }[],
   now: number,
-): Promise<UserActivity | null> {
-  const rows = await db
-    .selectFrom('events')
-    .select(['content'])
-    .where('subject_id', '=', userId)
-    .where('scope_id', '=', organizationId)
-    .where('type', '=', 'vb365.backup')
-    .where('at', '<=', now)
-    .execute();
-  const instants: number[] = [];
-  for (const row of rows) {
-    const event = parseCanonical(row.content);
-    if (isCountingBackup(event)) instants.push(event.at);
+): Promise<UserActivity[]> {
+  const wanted = new Set(users.map((u) => JSON.stringify([u.organizationId, u.userId])));
+  const backups = new Map<string, number[]>();
+  const userIds = [...new Set(users.map((u) => u.userId))];
+  for (let i = 0; i < userIds.length; i += 500) {
+    const rows = await db
+      .selectFrom('events')
+      .select(['content'])
+      .where('subject_id', 'in', userIds.slice(i, i + 500))
+      .where('type', '=', 'vb365.backup')
+      .where('at', '<=', now)
+      .execute();
+    for (const row of rows) {
+      const event = parseCanonical(row.content);
+      if (!isCountingBackup(event)) continue;
+      const key = JSON.stringify([event.organizationId, event.user.id]);
+      if (!wanted.has(key)) continue;
+      const list = backups.get(key) ?? [];
+      list.push(event.at);
+      backups.set(key, list);
+    }
   }
-  return activityAt(organizationId, userId, instants, now);
+  const activities: UserActivity[] = [];
+  for (const [key, instants] of backups) {
+    const [organizationId, userId] = JSON.parse(key) as [string, string];
+    const activity = activityAt(organizationId, userId, instants, now);
+    if (activity) activities.push(activity);
+  }
+  return activities;
 }
 
 /** Every event of the given agents, grouped by agent. */

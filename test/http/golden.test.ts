@@ -225,6 +225,20 @@ describe('accounts', () => {
     assert.equal(stepDown.statusCode, 200);
   });
 
+  test('a new password or disabling an account ends its sessions', async () => {
+    const token = await app.tokenFor('operator', ['PortalAdministrator']);
+    const login = await app.vspc.inject({ method: 'POST', url: '/api/v3/token', payload: 'grant_type=password&username=operator&password=password-of-operator', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const refresh = login.json().refresh_token as string;
+    const before = await app.vspc.inject({ url: '/tally/v1/clock', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(before.statusCode, 200);
+    const changed = await app.vspc.inject({ method: 'PUT', url: '/tally/v1/users/operator', headers: auth(), payload: { password: 'a-brand-new-password', roles: ['PortalAdministrator'] } });
+    assert.equal(changed.statusCode, 200);
+    const after = await app.vspc.inject({ url: '/tally/v1/clock', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(after.statusCode, 401);
+    const refreshed = await app.vspc.inject({ method: 'POST', url: '/api/v3/token', payload: `grant_type=refresh_token&refresh_token=${refresh}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(refreshed.statusCode, 400);
+  });
+
   test('the events envelope takes nothing but events', async () => {
     const res = await app.vspc.inject({ method: 'POST', url: '/tally/v1/events', headers: auth(), payload: { events: [], extra: true } });
     assert.equal(res.statusCode, 400);

@@ -13,7 +13,7 @@ import {
   listOrganizations, listResellers, putLicenseTerms, TenantTakenError, upsertCompany,
   upsertOrganization, upsertReseller,
 } from '../../store/entities.js';
-import { getAccount, listAccounts, upsertAccount, type Account } from '../../store/accounts.js';
+import { deleteTokensOf, getAccount, listAccounts, upsertAccount, type Account } from '../../store/accounts.js';
 import { hashPassword } from '../../services/passwords.js';
 import { companyFromBody, organizationFromBody } from '../../services/entities.js';
 
@@ -106,6 +106,8 @@ export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
         disabled: request.body.disabled ?? false,
       };
       await upsertAccount(db, account, Date.now());
+      // A new password or a disabled account ends the account's sessions, refresh tokens included.
+      if (existing && (request.body.password !== undefined || account.disabled)) await deleteTokensOf(db, account.username);
       return { username: account.username, roles: account.roles, scopeUid: account.scopeUid, disabled: account.disabled };
     });
   };

@@ -6,7 +6,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { requireRoles } from '../auth/guard.js';
-import { getOrganization, listOrganizations, organizationBackupSpan, type Organization } from '../../store/entities.js';
+import { getOrganization, listOrganizations, organizationBackupTimes, type Organization } from '../../store/entities.js';
 import { formatInstant } from '../../time.js';
 import { sendMessage, vb365Refusals } from './errors.js';
 import { ExtendedViewQuery, LicensingInformation, OrganizationList, OrganizationParams, Organization as OrganizationSchema } from './schemas.js';
@@ -17,7 +17,7 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
     const guard = requireRoles(ctx.auth, ['Vb365Administrator'], vb365Refusals);
     const db = ctx.store.db;
 
-    async function render(org: Organization, extendedView: boolean) {
+    async function render(org: Organization, extendedView: boolean, now: number) {
       const base = {
         type: org.type,
         region: org.region,
@@ -27,11 +27,7 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
         _links: { self: { href: `/v6/Organizations/${org.id}` } },
       };
       if (!extendedView) return base;
-      // Backups dated after `now` have not happened yet at `now`.
-      const now = await ctx.clock.now();
-      const span = await organizationBackupSpan(db, org.id);
-      const first = span.first !== null && span.first <= now ? span.first : null;
-      const last = span.last !== null && span.last <= now ? span.last : first;
+      const { first, last } = await organizationBackupTimes(db, org.id, now);
       return {
         ...base,
         isBackedup: first !== null,
@@ -44,8 +40,8 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
       '/Organizations',
       { preHandler: guard, schema: { querystring: ExtendedViewQuery, response: { 200: OrganizationList } } },
       async (request) => {
-        const orgs = await listOrganizations(db);
-        return Promise.all(orgs.map((org) => render(org, request.query.extendedView ?? true)));
+        const [orgs, now] = await Promise.all([listOrganizations(db), ctx.clock.now()]);
+        return Promise.all(orgs.map((org) => render(org, request.query.extendedView ?? true, now)));
       },
     );
 
@@ -55,7 +51,7 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
       async (request, reply) => {
         const org = await getOrganization(db, request.params.organizationId.toLowerCase());
         if (!org) return sendMessage(reply, 404, `Organization with ID ${request.params.organizationId} was not found.`);
-        return render(org, request.query.extendedView ?? true);
+        return render(org, request.query.extendedView ?? true, await ctx.clock.now());
       },
     );
 

@@ -54,6 +54,8 @@ async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('ingested_at', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('events_subject_at').on('events').columns(['subject_id', 'at']).execute();
+  // An organization's first and last backup at any instant: two index probes.
+  await db.schema.createIndex('events_scope_type_at').on('events').columns(['scope_id', 'type', 'at']).execute();
 
   await db.schema
     .createTable('vb365_users')
