@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `tally` command line (contract §2). */
 import { Command, CommanderError, Option } from 'commander';
-import { ConfigError, resolveServeConfig, type ServeFlags } from './config.js';
+import { ConfigError, resolveServeConfig, resolveStoreConfig, type ServeFlags } from './config.js';
 import { migrateToPostgres } from './commands/migrate.js';
 import { openStore, startServer, StartupError } from './commands/serve.js';
 import { isValidTimeZone } from './time.js';
@@ -69,8 +69,7 @@ function storeOptions(command: Command): Command {
 }
 
 function storeConfig(flags: { data?: string; database?: string }) {
-  const { dataDir, databaseUrl } = resolveServeConfig({ ...(flags.data ? { data: flags.data } : {}), ...(flags.database ? { database: flags.database } : {}) }, process.env);
-  return { dataDir, databaseUrl };
+  return resolveStoreConfig(flags, process.env);
 }
 
 storeOptions(

@@ -71,9 +71,16 @@ function parseSwitch(value: string, name: string): boolean {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** Where the data lives: what every command that touches the database needs (`--data`, `--database`). */
+export function resolveStoreConfig(flags: Pick<ServeFlags, 'data' | 'database'>, env: Env): Pick<ServeConfig, 'dataDir' | 'databaseUrl'> {
+  return {
+    dataDir: path.resolve(pick(flags.data, env, 'TALLY_DATA')?.value ?? './data'),
+    databaseUrl: pick(flags.database, env, 'TALLY_DATABASE_URL')?.value,
+  };
+}
+
 export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
-  const dataDir = path.resolve(pick(flags.data, env, 'TALLY_DATA')?.value ?? './data');
-  const databaseUrl = pick(flags.database, env, 'TALLY_DATABASE_URL')?.value;
+  const { dataDir, databaseUrl } = resolveStoreConfig(flags, env);
   const host = pick(flags.host, env, 'TALLY_HOST')?.value ?? '127.0.0.1';
   const vb365Port = parsePort(pick(flags.vb365Port, env, 'TALLY_VB365_PORT'), '--vb365-port', 4443);
   const vspcPort = parsePort(pick(flags.vspcPort, env, 'TALLY_VSPC_PORT'), '--vspc-port', 1280);

@@ -7,6 +7,7 @@ import { closeSync, createReadStream, openSync, readFileSync, readSync, statSync
 import { createInterface } from 'node:readline';
 import { MAX_EVENTS_PER_BATCH } from '../ingest/events.js';
 import { BatchValidationError, IngestionService } from '../services/ingestion.js';
+import { EventConflictError } from '../store/ledger.js';
 import type { Store } from '../store/database.js';
 
 export class ImportError extends Error {}
@@ -18,7 +19,13 @@ export interface ImportReport {
 
 type Progress = (done: number, accepted: number, duplicates: number) => void;
 
-async function* ndjsonBatches(file: string): AsyncGenerator<{ events: unknown[]; firstLine: number }> {
+/** A batch and where each of its events came from, for error messages. */
+interface Batch {
+  events: unknown[];
+  positionOf(index: number): string;
+}
+
+async function* ndjsonBatches(file: string): AsyncGenerator<Batch> {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let batch: unknown[] = [];
   let lineNumbers: number[] = [];
@@ -33,15 +40,19 @@ async function* ndjsonBatches(file: string): AsyncGenerator<{ events: unknown[];
     }
     lineNumbers.push(lineNumber);
     if (batch.length === MAX_EVENTS_PER_BATCH) {
-      yield { events: batch, firstLine: lineNumbers[0]! };
+      yield ndjsonBatch(file, batch, lineNumbers);
       batch = [];
       lineNumbers = [];
     }
   }
-  if (batch.length > 0) yield { events: batch, firstLine: lineNumbers[0]! };
+  if (batch.length > 0) yield ndjsonBatch(file, batch, lineNumbers);
 }
 
-function* jsonBatches(file: string): Generator<{ events: unknown[]; firstLine: number }> {
+function ndjsonBatch(file: string, events: unknown[], lineNumbers: number[]): Batch {
+  return { events, positionOf: (index) => `${file}:${lineNumbers[index]}` };
+}
+
+function* jsonBatches(file: string): Generator<Batch> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -51,7 +62,7 @@ function* jsonBatches(file: string): Generator<{ events: unknown[]; firstLine: n
   const events = Array.isArray(parsed) ? parsed : (parsed as { events?: unknown })?.events;
   if (!Array.isArray(events)) throw new ImportError(`${file}: expected {"events":[…]} or an array of events`);
   for (let i = 0; i < events.length; i += MAX_EVENTS_PER_BATCH) {
-    yield { events: events.slice(i, i + MAX_EVENTS_PER_BATCH), firstLine: i };
+    yield { events: events.slice(i, i + MAX_EVENTS_PER_BATCH), positionOf: (index) => `${file}: event #${i + index}` };
   }
 }
 
@@ -78,19 +89,18 @@ export async function importEvents(store: Store, file: string, progress: Progres
   const ingestion = new IngestionService(store.db);
   const report: ImportReport = { accepted: 0, duplicates: 0 };
   let done = 0;
-  for await (const { events, firstLine } of json ? jsonBatches(file) : ndjsonBatches(file)) {
+  for await (const { events, positionOf } of json ? jsonBatches(file) : ndjsonBatches(file)) {
+    const stored = `this batch was not stored (${report.accepted} events from earlier batches were)`;
     try {
       const result = await ingestion.ingest(events);
       report.accepted += result.accepted;
       report.duplicates += result.duplicates;
     } catch (error) {
       if (error instanceof BatchValidationError) {
-        const where = (index: number) => (json ? `event ${firstLine + index}` : `the event ${index + 1} of the batch from line ${firstLine}`);
-        const lines = error.errors.slice(0, 10).map((e) => `  ${where(e.index)}: ${e.field} ${e.message}`);
-        throw new ImportError(
-          `${file}: invalid events; this batch was not stored (${report.accepted} events from earlier batches were):\n${lines.join('\n')}`,
-        );
+        const lines = error.errors.slice(0, 10).map((e) => `  ${positionOf(e.index)}: ${e.field} ${e.message}`);
+        throw new ImportError(`invalid events; ${stored}:\n${lines.join('\n')}`);
       }
+      if (error instanceof EventConflictError) throw new ImportError(`${positionOf(error.index)}: ${error.message}; ${stored}`);
       throw error;
     }
     done += events.length;

@@ -31,6 +31,23 @@ const ORDER_BY: Record<Table, string[]> = {
 
 const PAGE = 2_000;
 
+/** The next page of a table in key order, after the row `after` (keyset paging: no OFFSET scans). */
+async function page(db: Kysely<Database>, table: Table, after: Record<string, unknown> | undefined): Promise<Record<string, unknown>[]> {
+  const keys = ORDER_BY[table];
+  let query = db.selectFrom(table).selectAll();
+  if (after) {
+    // (k1, k2) > (a1, a2), spelled out: k1 > a1 or (k1 = a1 and k2 > a2).
+    const [k1, k2] = keys as [string, string | undefined];
+    query = query.where(
+      k2 === undefined
+        ? sql<boolean>`${sql.ref(k1)} > ${after[k1]}`
+        : sql<boolean>`(${sql.ref(k1)} > ${after[k1]} or (${sql.ref(k1)} = ${after[k1]} and ${sql.ref(k2)} > ${after[k2]}))`,
+    );
+  }
+  for (const key of keys) query = query.orderBy(key as never);
+  return (await query.limit(PAGE).execute()) as Record<string, unknown>[];
+}
+
 export interface MigrationReport {
   copied: Record<string, number>;
   organizationsVerified: number;
@@ -60,13 +77,13 @@ export async function migrateToPostgres(
     await target.db.transaction().execute(async (trx) => {
       for (const table of TABLES) {
         let copiedRows = 0;
-        for (let offset = 0; ; offset += PAGE) {
-          let query = source.db.selectFrom(table).selectAll();
-          for (const column of ORDER_BY[table]) query = query.orderBy(column as never);
-          const rows = await query.limit(PAGE).offset(offset).execute();
+        let after: Record<string, unknown> | undefined;
+        for (;;) {
+          const rows = await page(source.db, table, after);
           if (rows.length === 0) break;
           await trx.insertInto(table).values(rows as never).execute();
           copiedRows += rows.length;
+          after = rows[rows.length - 1];
         }
         copied[table] = copiedRows;
         progress(`copied ${copiedRows} rows of ${table}`);

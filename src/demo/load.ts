@@ -3,6 +3,7 @@ import { MAX_EVENTS_PER_BATCH } from '../ingest/events.js';
 import type { AppContext } from '../http/context.js';
 import { countRows, putLicenseTerms, upsertCompany, upsertOrganization, upsertReseller } from '../store/entities.js';
 import type { Instant } from '../time.js';
+import { claimSetting } from '../store/settings.js';
 import { companyFromBody, organizationFromBody } from '../services/entities.js';
 import { buildDemoScenario } from './scenario.js';
 
@@ -16,6 +17,8 @@ async function isEmpty(ctx: AppContext): Promise<boolean> {
 /** Returns what was loaded, or null when the database already holds data. */
 export async function loadDemo(ctx: AppContext, now: Instant): Promise<{ events: number } | null> {
   if (!(await isEmpty(ctx))) return null;
+  // Several nodes starting at once on an empty PostgreSQL: only the first loads the demo.
+  if (!(await claimSetting(ctx.store.db, 'demo.loadedAt', new Date(now).toISOString()))) return null;
   const scenario = buildDemoScenario(now, ctx.timeZone);
   const db = ctx.store.db;
   for (const r of scenario.resellers) await upsertReseller(db, r);

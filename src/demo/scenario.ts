@@ -5,7 +5,7 @@
  * loaded through the same paths as users' data. Nothing else in Tally knows these identifiers.
  */
 import { DAY_MS, formatInstant, startOfMonth, type Instant } from '../time.js';
-import type { CompanyBody, OrganizationBody, ResellerBody, Vb365LicenseBody, VspcLicenseBody } from '../http/tally/schemas.js';
+import type { CompanyBody, OrganizationBody, ResellerBody, Vb365LicenseBody, VspcLicenseBody } from '../schemas/admin.js';
 import { DemoRandom } from './random.js';
 
 export const SEED_COMPANY_UID = 'f886afdf-af2b-4e31-9f1e-7c0e96a0ee5e';

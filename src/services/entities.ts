@@ -1,5 +1,5 @@
 /** Admin API bodies → stored entities, shared by the admin routes and the demo loader. */
-import type { CompanyBody, OrganizationBody } from '../http/tally/schemas.js';
+import type { CompanyBody, OrganizationBody } from '../schemas/admin.js';
 import type { Company, Organization } from '../store/entities.js';
 
 /** Identifiers are stored in lower case so that lookups do not depend on the caller's casing. */

@@ -1,6 +1,6 @@
 /** Converts the stored license terms (admin API bodies) to the engine's license values. */
 import { defaultAgentWeights, type Vb365License, type VspcLicense } from '../domain/licenses.js';
-import type { Vb365LicenseBody, VspcLicenseBody } from '../http/tally/schemas.js';
+import type { Vb365LicenseBody, VspcLicenseBody } from '../schemas/admin.js';
 import { parseRfc3339 } from '../time.js';
 
 function instantOrNull(text: string | undefined | null): number | null {

@@ -14,7 +14,7 @@ import {
   type OrganizationLicensingInformation,
 } from '../domain/vb365.js';
 import { agentStateAt, bucketAgents, countersFromBuckets, newAgentsSince, type AgentState, type ConsoleLicenseCounter } from '../domain/vspc.js';
-import type { Vb365LicenseBody, VspcLicenseBody } from '../http/tally/schemas.js';
+import type { Vb365LicenseBody, VspcLicenseBody } from '../schemas/admin.js';
 import type { Dialect } from '../store/dialect.js';
 import { getCompanyByTenant, getLicenseTerms } from '../store/entities.js';
 import {

@@ -104,8 +104,10 @@ export async function openPostgresStore(url: string, options: PostgresOptions = 
     types: pgTypes,
   });
   // An idle client losing its connection (database restart) must not crash the process; the pool
-  // replaces it on the next checkout.
-  pool.on('error', () => {});
+  // replaces it on the next checkout, and requests meanwhile answer 503.
+  pool.on('error', (error) => {
+    process.emitWarning(`PostgreSQL connection lost: ${error.message}`, 'TallyDatabaseWarning');
+  });
   const location = redactUrl(url);
   try {
     const client = await pool.connect();

@@ -14,3 +14,14 @@ export async function putSetting(db: Kysely<Database>, key: string, value: strin
     .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
     .execute();
 }
+
+/** Sets `key` only if it has no value yet; true for the one caller (of any node) that set it. */
+export async function claimSetting(db: Kysely<Database>, key: string, value: string): Promise<boolean> {
+  const inserted = await db
+    .insertInto('settings')
+    .values({ key, value })
+    .onConflict((oc) => oc.column('key').doNothing())
+    .returning('key')
+    .execute();
+  return inserted.length === 1;
+}

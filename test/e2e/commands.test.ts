@@ -50,7 +50,10 @@ test('import: NDJSON in batches, idempotent on a second run, JSON documents, cle
     writeFileSync(bad, `${JSON.stringify(agentEvents(1, 'bad')[0])}\n{"id":"x","type":"vspc.agentDeactivated","at":"yesterday","agentUid":"${COMPANY}"}\n`);
     const refused = tally(['import', bad, ...where]);
     assert.equal(refused.status, 1);
-    assert.match(refused.stderr, /^tally: .*bad\.ndjson: invalid events; this batch was not stored \(0 events from earlier batches were\):\n {2}the event 2 of the batch from line 1: at must be an RFC 3339 date-time/);
+    assert.match(refused.stderr, /^tally: invalid events; this batch was not stored \(0 events from earlier batches were\):\n {2}.*bad\.ndjson:2: at must be an RFC 3339 date-time/);
+    const conflicting = path.join(dir, 'conflict.ndjson');
+    writeFileSync(conflicting, `\n${JSON.stringify({ ...agentEvents(1, 'nd')[0], at: '2026-11-03T08:00:00Z' })}\n`);
+    assert.match(tally(['import', conflicting, ...where]).stderr, /conflict\.ndjson:2: event "nd-0" was already recorded with different content/);
     const broken = path.join(dir, 'broken.ndjson');
     writeFileSync(broken, '{"id":\n');
     assert.match(tally(['import', broken, ...where]).stderr, /broken\.ndjson:1: not valid JSON/);

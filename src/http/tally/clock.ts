@@ -5,7 +5,7 @@ import type { AppContext } from '../context.js';
 import { requireRoles } from '../auth/guard.js';
 import { formatInstant, parseRfc3339 } from '../../time.js';
 import { sendError, tallyRefusals } from './errors.js';
-import { ClockBody, ClockReply } from './schemas.js';
+import { ClockBody, ClockReply } from '../../schemas/admin.js';
 
 export function clockRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {

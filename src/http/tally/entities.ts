@@ -7,7 +7,7 @@ import { tallyRefusals, sendError } from './errors.js';
 import {
   CompanyBody, IdParams, OrganizationBody, ResellerBody, UidParams, UserBody, UsernameParams,
   Vb365LicenseBody, VspcLicenseBody,
-} from './schemas.js';
+} from '../../schemas/admin.js';
 import {
   deleteLicense, getCompany, getLicenseTerms, getOrganization, getReseller, listCompanies,
   listOrganizations, listResellers, putLicenseTerms, TenantTakenError, upsertCompany,

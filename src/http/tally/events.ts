@@ -6,7 +6,7 @@ import { MAX_BATCH_BYTES, MAX_EVENTS_PER_BATCH } from '../../ingest/events.js';
 import { BatchTooLargeError, BatchValidationError } from '../../services/ingestion.js';
 import { EventConflictError } from '../../store/ledger.js';
 import { sendError, tallyRefusals } from './errors.js';
-import { IngestReply } from './schemas.js';
+import { IngestReply } from '../../schemas/admin.js';
 
 /** An NDJSON body, split into lines; each is parsed in the handler so errors can name the line. */
 interface NdjsonBody {

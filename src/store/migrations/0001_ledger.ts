@@ -2,7 +2,7 @@
  * The first schema: entities, licenses, the event ledger and its read models, accounts and tokens.
  * One source for both dialects; the only difference is how the ledger's sequence is generated.
  */
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import type { Dialect } from '../dialect.js';
 
 export function ledgerMigration(dialect: Dialect): Migration {
@@ -68,12 +68,13 @@ async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .execute();
   await db.schema.createIndex('vb365_users_last_backup').on('vb365_users').column('last_backup_at').execute();
   await db.schema.createIndex('vb365_users_org_last_backup').on('vb365_users').columns(['organization_id', 'last_backup_at']).execute();
-  // The installation-wide FIFO ranking: by first backup, then user id, then organization id.
-  await db.schema
-    .createIndex('vb365_users_rank')
-    .on('vb365_users')
-    .columns(['first_backup_at', 'user_id', 'organization_id'])
-    .execute();
+  // The installation-wide FIFO ranking: by first backup, then user id, then organization id,
+  // compared byte-wise (PostgreSQL needs the C collation for that; SQLite compares bytes anyway).
+  if (dialect === 'postgres') {
+    await sql`create index vb365_users_rank on vb365_users (first_backup_at, user_id collate "C", organization_id collate "C")`.execute(db);
+  } else {
+    await db.schema.createIndex('vb365_users_rank').on('vb365_users').columns(['first_backup_at', 'user_id', 'organization_id']).execute();
+  }
 
   await db.schema
     .createTable('vspc_agent_companies')

@@ -1,9 +1,9 @@
-/** TypeBox schemas of the admin API: one definition for validation, handler types and documentation. */
+/** TypeBox schemas of the admin API bodies: validation at the edge, types for the services and the demo. */
 import Type, { type Static } from 'typebox';
-import { VB365_LICENSE_TYPES, VSPC_LICENSE_TYPES } from '../../domain/licenses.js';
-import { PRINTABLE } from '../../ingest/events.js';
-import { ROLES } from '../../services/auth.js';
-import { ORGANIZATION_REGIONS, ORGANIZATION_TYPES } from '../../store/entities.js';
+import { VB365_LICENSE_TYPES, VSPC_LICENSE_TYPES } from '../domain/licenses.js';
+import { PRINTABLE } from '../ingest/events.js';
+import { ROLES } from '../services/auth.js';
+import { ORGANIZATION_REGIONS, ORGANIZATION_TYPES } from '../store/entities.js';
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const DateTimeText = Type.String({ format: 'date-time' });
