@@ -8,7 +8,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import { COMMUNITY_LICENSE } from '../domain/licenses.js';
+import { COMMUNITY_LICENSE, type Vb365License } from '../domain/licenses.js';
 import {
   classifyUsers, exceedAllowance, licensedUnits, organizationLicensingInformation, RETENTION_WINDOW_MS,
   type OrganizationLicensingInformation,
@@ -19,6 +19,7 @@ import type { Dialect } from '../store/dialect.js';
 import { getCompanyByTenant, getLicenseTerms } from '../store/entities.js';
 import {
   agentBucketsOfCompany, agentEvents, consumingInOrganizationUpTo, consumingUserAtRank, hasBackupsAfter, vb365ActivitiesInWindow, vb365Counts,
+  vb365InstallationCounts,
 } from '../store/readModels.js';
 import type { Database } from '../store/schema.js';
 import { startOfMonth } from '../time.js';
@@ -58,10 +59,7 @@ export class LicensingService {
       return organizationLicensingInformation(classifyUsers(activities, license, now, this.timeZone), organizationId);
     }
     const terms = license ?? COMMUNITY_LICENSE;
-    const window = {
-      windowStart: now - RETENTION_WINDOW_MS,
-      newSince: terms.type === 'Rental' ? startOfMonth(now, this.timeZone) : null,
-    };
+    const window = this.consumptionWindow(terms, now);
     const counts = await vb365Counts(this.db, window, organizationId);
     // Licensed + TemporarilyAssigned are the first `limit` consuming users of the installation.
     const limit = licensedUnits(terms) + exceedAllowance(terms, now, this.timeZone);
@@ -71,6 +69,31 @@ export class LicensingService {
       licensedUsers = last ? await consumingInOrganizationUpTo(this.db, this.dialect, window, organizationId, last) : 0;
     }
     return { licensedUsers, newUsers: counts.newUsers };
+  }
+
+  /**
+   * Installation-wide usage for `GET /v6/License`: `usedNumber` = users holding a unit (Licensed +
+   * TemporarilyAssigned), `newNumber` = New users (Rental).
+   */
+  async vb365LicenseUsage(now: number, license: Vb365License | null): Promise<{ usedNumber: number; newNumber: number }> {
+    if (await hasBackupsAfter(this.db, now)) {
+      const classified = classifyUsers(await vb365ActivitiesInWindow(this.db, now), license, now, this.timeZone);
+      return {
+        usedNumber: classified.filter((u) => u.state === 'Licensed' || u.state === 'TemporarilyAssigned').length,
+        newNumber: classified.filter((u) => u.state === 'New').length,
+      };
+    }
+    const terms = license ?? COMMUNITY_LICENSE;
+    const counts = await vb365InstallationCounts(this.db, this.consumptionWindow(terms, now));
+    const limit = licensedUnits(terms) + exceedAllowance(terms, now, this.timeZone);
+    return { usedNumber: Math.min(counts.consuming, limit), newNumber: counts.newUsers };
+  }
+
+  private consumptionWindow(terms: Vb365License, now: number) {
+    return {
+      windowStart: now - RETENTION_WINDOW_MS,
+      newSince: terms.type === 'Rental' ? startOfMonth(now, this.timeZone) : null,
+    };
   }
 
   /** The console counters of a company's agents at `now`. */

@@ -155,6 +155,21 @@ function consuming(window: ConsumptionWindow) {
       : eb.and([eb('last_backup_at', '>', window.windowStart), eb('first_backup_at', '<', window.newSince)]);
 }
 
+/** Users holding a unit in the whole installation: consuming ones and (Rental) New ones. */
+export async function vb365InstallationCounts(db: Kysely<Database>, window: ConsumptionWindow) {
+  const row = await db
+    .selectFrom('vb365_users')
+    .select((eb) => [
+      eb.fn.countAll<number>().as('holding'),
+      (window.newSince === null ? sql<number>`0` : sql<number>`sum(case when first_backup_at >= ${window.newSince} then 1 else 0 end)`).as('fresh'),
+    ])
+    .where('last_backup_at', '>', window.windowStart)
+    .executeTakeFirst();
+  const holding = Number(row?.holding ?? 0);
+  const fresh = Number(row?.fresh ?? 0);
+  return { consuming: holding - fresh, newUsers: fresh };
+}
+
 /** Counts for LicensingInformation: consuming users installation-wide and in one organization, and its New users. */
 export async function vb365Counts(db: Kysely<Database>, window: ConsumptionWindow, organizationId: string) {
   const installation = await db

@@ -71,6 +71,40 @@ describe('VB365 face', () => {
     assert.equal(b.body, '{"licensedUsers":0,"newUsers":0}');
   });
 
+  test('GET /v6/License: the installation-wide totals', async () => {
+    const res = await app.vb365.inject({ url: '/v6/License', headers: auth() });
+    assert.equal(
+      res.body,
+      '{"licenseID":null,"email":"","status":"Valid","expirationDate":"2026-11-30T00:00:00.000Z","type":"Rental","licensedTo":"","contactPerson":"","totalNumber":100,"usedNumber":2,"newNumber":1,"supportID":"","supportExpirationDate":null}',
+    );
+  });
+
+  test('GET /v6/LicensedUsers: the v6 page with states, links and filters', async () => {
+    const user = (id: string, name: string, last: string, state: string) =>
+      `{"id":"${id}:00000000-0000-0000-0000-000000000000","name":"${name}","isBackedUp":true,"lastBackupDate":"${last}","licenseState":"${state}",` +
+      `"organizationId":"${ORG_A}","backedUpOrganizationId":"${ORG_A}","organizationName":"contoso.onmicrosoft.com","_links":{"organization":{"href":"/v6/Organizations/${ORG_A}"}}}`;
+    const anna = user('u1', 'anna@contoso.example', '2026-11-22T02:00:00.000Z', 'Licensed');
+    const ben = user('u2', 'ben@contoso.example', '2026-10-25T02:00:00.000Z', 'Licensed');
+    const carla = user('u3', 'carla@contoso.example', '2026-11-05T02:00:00.000Z', 'New');
+    const page = async (query: string) => (await app.vb365.inject({ url: `/v6/LicensedUsers${query}`, headers: auth() })).body;
+    assert.equal(await page(''), `{"offset":0,"limit":30,"results":[${anna},${ben},${carla}],"_links":{"self":{"href":"/v6/LicensedUsers?offset=0&limit=30"}},"totalCount":3}`);
+    assert.equal(
+      await page('?limit=2'),
+      `{"offset":0,"limit":2,"results":[${anna},${ben}],"_links":{"self":{"href":"/v6/LicensedUsers?offset=0&limit=2"},"next":{"href":"/v6/LicensedUsers?offset=2&limit=2"}},"totalCount":3}`,
+    );
+    assert.equal(
+      await page('?offset=2&limit=2'),
+      `{"offset":2,"limit":2,"results":[${carla}],"_links":{"self":{"href":"/v6/LicensedUsers?offset=2&limit=2"},"prev":{"href":"/v6/LicensedUsers?offset=0&limit=2"}},"totalCount":3}`,
+    );
+    assert.equal(JSON.parse(await page('?name=B*')).results[0].name, 'ben@contoso.example');
+    assert.equal(JSON.parse(await page('?name=%3Farla%40*')).totalCount, 1);
+    assert.equal(JSON.parse(await page(`?organizationId=${ORG_B}`)).totalCount, 0);
+    assert.equal(JSON.parse(await page(`?organizationId=${ORG_A}&name=*`)).totalCount, 3);
+    const tooMany = await app.vb365.inject({ url: '/v6/LicensedUsers?limit=10001', headers: auth() });
+    assert.equal(tooMany.statusCode, 400);
+    assert.equal(tooMany.body, `{"message":"The value '10001' is not valid for limit: it must be <= 10000."}`);
+  });
+
   test('the token answer carries all seven fields', async () => {
     const res = await app.vb365.inject({ method: 'POST', url: '/v6/token', payload: 'grant_type=password&username=admin&password=test-admin-password&refresh_token=%27%27', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(res.statusCode, 200);
@@ -242,5 +276,28 @@ describe('accounts', () => {
   test('the events envelope takes nothing but events', async () => {
     const res = await app.vspc.inject({ method: 'POST', url: '/tally/v1/events', headers: auth(), payload: { events: [], extra: true } });
     assert.equal(res.statusCode, 400);
+  });
+});
+
+describe('VB365 license status', () => {
+  test('Community without a license; Expired once past the expiration date', async () => {
+    const other = await startTestApp({ clock: NOW });
+    try {
+      const get = async () => (await other.vb365.inject({ url: '/v6/License', headers: { authorization: `Bearer ${other.adminToken}` } })).body;
+      assert.equal(
+        await get(),
+        '{"licenseID":null,"email":"","status":"Valid","expirationDate":null,"type":"Community","licensedTo":"","contactPerson":"","totalNumber":10,"usedNumber":0,"newNumber":0,"supportID":"","supportExpirationDate":null}',
+      );
+      await adminPut(other, '/tally/v1/licenses/vb365', {
+        type: 'Subscription', totalNumber: 50, expirationDate: '2026-11-23T11:59:59Z', licensedTo: 'Provider Ltd', contactPerson: 'Jane Doe',
+        email: 'jane@provider.example', supportId: '01234567', supportExpirationDate: '2027-11-23T00:00:00+01:00',
+      });
+      assert.equal(
+        await get(),
+        '{"licenseID":null,"email":"jane@provider.example","status":"Expired","expirationDate":"2026-11-23T11:59:59.000Z","type":"Subscription","licensedTo":"Provider Ltd","contactPerson":"Jane Doe","totalNumber":50,"usedNumber":0,"newNumber":0,"supportID":"01234567","supportExpirationDate":"2027-11-22T23:00:00.000Z"}',
+      );
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { installVb365ErrorHandling } from './errors.js';
+import { licenseRoutes } from './license.js';
 import { organizationRoutes } from './organizations.js';
 import { tokenRoute } from './token.js';
 
@@ -10,5 +11,6 @@ export function vb365Face(ctx: AppContext): FastifyPluginAsync {
     installVb365ErrorHandling(app);
     await app.register(tokenRoute(ctx));
     await app.register(organizationRoutes(ctx));
+    await app.register(licenseRoutes(ctx));
   };
 }

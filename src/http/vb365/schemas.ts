@@ -47,3 +47,50 @@ export const TokenError = Type.Object({
   error_description: Type.String(),
   message: Type.String(),
 });
+
+const NullableDate = Type.Union([Type.String(), Type.Null()]);
+
+/** `RESTLicense` (v6). */
+export const License = Type.Object({
+  licenseID: Type.Union([Type.String(), Type.Null()]),
+  email: Type.String(),
+  status: Type.String(),
+  expirationDate: NullableDate,
+  type: Type.String(),
+  licensedTo: Type.String(),
+  contactPerson: Type.String(),
+  totalNumber: Type.Integer(),
+  usedNumber: Type.Integer(),
+  newNumber: Type.Integer(),
+  supportID: Type.String(),
+  supportExpirationDate: NullableDate,
+});
+
+export const LicensedUsersQuery = Type.Object({
+  offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 30 })),
+  organizationId: Type.Optional(Type.String({ format: 'uuid' })),
+  name: Type.Optional(Type.String({ maxLength: 400 })),
+});
+
+/** `RESTLicensedUser`. */
+export const LicensedUser = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  isBackedUp: Type.Boolean(),
+  lastBackupDate: Type.String(),
+  licenseState: Type.String(),
+  organizationId: Type.Union([Type.String(), Type.Null()]),
+  backedUpOrganizationId: Type.String(),
+  organizationName: Type.String(),
+  _links: Type.Object({ organization: Link }),
+});
+
+/** `PageOfRESTLicensedUser`: the v6 paging envelope. */
+export const LicensedUserPage = Type.Object({
+  offset: Type.Integer(),
+  limit: Type.Integer(),
+  results: Type.Array(LicensedUser),
+  _links: Type.Object({ self: Link, prev: Type.Optional(Link), next: Type.Optional(Link) }),
+  totalCount: Type.Integer(),
+});

@@ -1,0 +1,84 @@
+/** `GET /v6/License` (`RESTLicense`) and `GET /v6/LicensedUsers` (`PageOfRESTLicensedUser`). */
+import type { FastifyPluginAsync } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { COMMUNITY_LICENSE } from '../../domain/licenses.js';
+import { licensedUnits } from '../../domain/vb365.js';
+import type { Vb365LicenseBody } from '../../schemas/admin.js';
+import { licensedUserRestId, licensedUsers, wildcardMatcher } from '../../services/licensedUsers.js';
+import { toVb365License } from '../../services/licenses.js';
+import { getLicenseTerms } from '../../store/entities.js';
+import { formatInstant, parseRfc3339 } from '../../time.js';
+import { requireRoles } from '../auth/guard.js';
+import type { AppContext } from '../context.js';
+import { vb365Refusals } from './errors.js';
+import { License, LicensedUserPage, LicensedUsersQuery } from './schemas.js';
+
+export function licenseRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (root) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    const guard = requireRoles(ctx.auth, ['Vb365Administrator'], vb365Refusals);
+    const db = ctx.store.db;
+
+    app.get('/License', { preHandler: guard, schema: { response: { 200: License } } }, async () => {
+      const now = await ctx.clock.now();
+      const terms = (await getLicenseTerms(db, 'vb365')) as Vb365LicenseBody | undefined;
+      const license = terms ? toVb365License(terms) : null;
+      const usage = await ctx.licensing.vb365LicenseUsage(now, license);
+      const expires = terms ? parseRfc3339(terms.expirationDate) : null;
+      const supportExpires = terms?.supportExpirationDate ? parseRfc3339(terms.supportExpirationDate) : null;
+      return {
+        licenseID: null,
+        email: terms?.email ?? '',
+        // Past its expiration date a license is Expired, grace period or not (rule 10).
+        status: expires !== null && now > expires ? 'Expired' : 'Valid',
+        expirationDate: expires === null ? null : formatInstant(expires),
+        type: license?.type ?? COMMUNITY_LICENSE.type,
+        licensedTo: terms?.licensedTo ?? '',
+        contactPerson: terms?.contactPerson ?? '',
+        totalNumber: licensedUnits(license ?? COMMUNITY_LICENSE),
+        usedNumber: usage.usedNumber,
+        newNumber: usage.newNumber,
+        supportID: terms?.supportId ?? '',
+        supportExpirationDate: supportExpires === null ? null : formatInstant(supportExpires),
+      };
+    });
+
+    app.get('/LicensedUsers', { preHandler: guard, schema: { querystring: LicensedUsersQuery, response: { 200: LicensedUserPage } } }, async (request) => {
+      const { offset = 0, limit = 30, organizationId, name } = request.query;
+      const now = await ctx.clock.now();
+      let users = await licensedUsers(db, await ctx.licensing.vb365License(), now, ctx.timeZone);
+      if (organizationId) users = users.filter((u) => u.organizationId === organizationId.toLowerCase());
+      if (name) {
+        const matches = wildcardMatcher(name);
+        users = users.filter((u) => matches(u.name));
+      }
+      const href = (at: number) => {
+        const query = new URLSearchParams({ offset: String(at), limit: String(limit) });
+        if (organizationId) query.set('organizationId', organizationId);
+        if (name) query.set('name', name);
+        return { href: `/v6/LicensedUsers?${query.toString()}` };
+      };
+      return {
+        offset,
+        limit,
+        results: users.slice(offset, offset + limit).map((user) => ({
+          id: licensedUserRestId(user),
+          name: user.name,
+          isBackedUp: true,
+          lastBackupDate: formatInstant(user.lastBackupAt),
+          licenseState: user.state,
+          organizationId: user.organizationId,
+          backedUpOrganizationId: user.organizationId,
+          organizationName: user.organizationName ?? '',
+          _links: { organization: { href: `/v6/Organizations/${user.organizationId}` } },
+        })),
+        _links: {
+          self: href(offset),
+          ...(offset > 0 ? { prev: href(Math.max(0, offset - limit)) } : {}),
+          ...(offset + limit < users.length ? { next: href(offset + limit) } : {}),
+        },
+        totalCount: users.length,
+      };
+    });
+  };
+}
