@@ -52,14 +52,20 @@ export interface UserActivity {
   firstBackupAt: Instant;
   /** Latest counting backup at or before now. */
   lastBackupAt: Instant;
+  /** Latest revocation of its license at or before now, if any (rule 4). */
+  revokedAt?: Instant;
 }
 
-/** Reduces a user's counting backup instants to its activity at `now`; null if none is at or before now. */
+/**
+ * Reduces a user's counting backup instants (and license revocations) to its activity at `now`;
+ * null if no backup is at or before now.
+ */
 export function activityAt(
   organizationId: string,
   userId: string,
   backups: Iterable<Instant>,
   now: Instant,
+  revocations: Iterable<Instant> = [],
 ): UserActivity | null {
   let first = Infinity;
   let last = -Infinity;
@@ -69,12 +75,19 @@ export function activityAt(
     if (at > last) last = at;
   }
   if (first === Infinity) return null;
-  return { organizationId, userId, firstBackupAt: first, lastBackupAt: last };
+  let revoked = -Infinity;
+  for (const at of revocations) if (at <= now && at > revoked) revoked = at;
+  const activity: UserActivity = { organizationId, userId, firstBackupAt: first, lastBackupAt: last };
+  return revoked === -Infinity ? activity : { ...activity, revokedAt: revoked };
 }
 
-/** Rule 3: the unit is held while a restore point is younger than 31 days. */
+/**
+ * Rules 3–4: the unit is held while a restore point is younger than 31 days, unless the license
+ * was revoked at or after the last backup (a later backup takes a unit again).
+ */
 export function holdsUnit(activity: UserActivity, now: Instant): boolean {
-  return activity.lastBackupAt > now - RETENTION_WINDOW_MS && activity.lastBackupAt <= now;
+  const revoked = activity.revokedAt !== undefined && activity.revokedAt >= activity.lastBackupAt;
+  return !revoked && activity.lastBackupAt > now - RETENTION_WINDOW_MS && activity.lastBackupAt <= now;
 }
 
 /** Rule 5: under a rental license a user first backed up in the current month is New. */

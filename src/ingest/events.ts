@@ -39,6 +39,10 @@ const payloadSchemas = {
     { organizationId: Uuid, userId: Id },
     { additionalProperties: false },
   ),
+  'vb365.licenseRevoked': Type.Object(
+    { organizationId: Uuid, userId: Id },
+    { additionalProperties: false },
+  ),
   'vspc.agentActivated': Type.Object(
     {
       companyUid: Uuid,
@@ -185,6 +189,7 @@ function applyDefaults(event: LedgerEvent): LedgerEvent {
       };
     }
     case 'vb365.dataRemoved':
+    case 'vb365.licenseRevoked':
       return { ...event, organizationId: event.organizationId.toLowerCase() };
     case 'vspc.agentActivated':
       return { ...event, companyUid: event.companyUid.toLowerCase(), agent: { ...event.agent, uid: event.agent.uid.toLowerCase() } };

@@ -4,7 +4,7 @@
  * the engine's installation-wide classification.
  */
 import type { Kysely } from 'kysely';
-import { classifyUsers, type LicenseState } from '../domain/vb365.js';
+import { classifyUsers, RETENTION_WINDOW_MS, type LicenseState } from '../domain/vb365.js';
 import type { Vb365License } from '../domain/licenses.js';
 import { vb365ActivitiesInWindow } from '../store/readModels.js';
 import type { Database } from '../store/schema.js';
@@ -33,7 +33,7 @@ export async function licensedUsers(
   const classified = classifyUsers(await vb365ActivitiesInWindow(db, now), license, now, timeZone);
   if (classified.length === 0) return [];
   const [names, organizations] = await Promise.all([
-    db.selectFrom('vb365_users').select(['organization_id', 'user_id', 'name']).where('last_backup_at', '>', now - 31 * 86_400_000).execute(),
+    db.selectFrom('vb365_users').select(['organization_id', 'user_id', 'name']).where('last_backup_at', '>', now - RETENTION_WINDOW_MS).execute(),
     db.selectFrom('organizations').select(['id', 'name', 'type']).execute(),
   ]);
   const nameOf = new Map(names.map((row) => [`${row.organization_id}\u0000${row.user_id}`, row.name]));

@@ -45,6 +45,7 @@ function scopeAndSubject(event: LedgerEvent): { scope_id: string | null; subject
     case 'vb365.backup':
       return { scope_id: event.organizationId, subject_id: event.user.id };
     case 'vb365.dataRemoved':
+    case 'vb365.licenseRevoked':
       return { scope_id: event.organizationId, subject_id: event.userId };
     case 'vspc.agentActivated':
       return { scope_id: event.companyUid, subject_id: event.agent.uid };
@@ -137,6 +138,7 @@ async function withRetries<T>(work: () => Promise<T>): Promise<T> {
 async function updateReadModels(trx: Transaction<Database>, events: readonly LedgerEvent[]): Promise<void> {
   // Counting backups, pre-aggregated per (organization, user).
   const users = new Map<string, { organization_id: string; user_id: string; name: string; first: number; last: number }>();
+  const revocations = new Map<string, { organization_id: string; user_id: string; revoked_at: number }>();
   const agentCompanies = new Map<string, { agent_uid: string; company_uid: string }>();
   for (const event of events) {
     if (isCountingBackup(event)) {
@@ -155,6 +157,10 @@ async function updateReadModels(trx: Transaction<Database>, events: readonly Led
         if (event.at > row.last || (event.at === row.last && event.user.name > row.name)) row.name = event.user.name;
         row.last = Math.max(row.last, event.at);
       }
+    } else if (event.type === 'vb365.licenseRevoked') {
+      const key = JSON.stringify([event.organizationId, event.userId]);
+      const row = revocations.get(key);
+      if (!row || event.at > row.revoked_at) revocations.set(key, { organization_id: event.organizationId, user_id: event.userId, revoked_at: event.at });
     } else if (event.type === 'vspc.agentActivated') {
       const key = `${event.companyUid}/${event.agent.uid}`;
       agentCompanies.set(key, { agent_uid: event.agent.uid, company_uid: event.companyUid });
@@ -171,17 +177,32 @@ async function updateReadModels(trx: Transaction<Database>, events: readonly Led
         name: u.name,
         first_backup_at: u.first,
         last_backup_at: u.last,
+        revoked_at: null,
       })))
       .onConflict((oc) =>
         oc.columns(['organization_id', 'user_id']).doUpdateSet({
           // CASE rather than MIN/MAX or LEAST/GREATEST: the same SQL on SQLite and PostgreSQL.
-          first_backup_at: sql`CASE WHEN excluded.first_backup_at < vb365_users.first_backup_at
+          // A row made by a revocation has no backups yet (nulls).
+          first_backup_at: sql`CASE WHEN vb365_users.first_backup_at IS NULL OR excluded.first_backup_at < vb365_users.first_backup_at
             THEN excluded.first_backup_at ELSE vb365_users.first_backup_at END`,
-          name: sql`CASE WHEN excluded.last_backup_at > vb365_users.last_backup_at
+          name: sql`CASE WHEN vb365_users.last_backup_at IS NULL OR excluded.last_backup_at > vb365_users.last_backup_at
               OR (excluded.last_backup_at = vb365_users.last_backup_at AND excluded.name > vb365_users.name)
             THEN excluded.name ELSE vb365_users.name END`,
-          last_backup_at: sql`CASE WHEN excluded.last_backup_at > vb365_users.last_backup_at
+          last_backup_at: sql`CASE WHEN vb365_users.last_backup_at IS NULL OR excluded.last_backup_at > vb365_users.last_backup_at
             THEN excluded.last_backup_at ELSE vb365_users.last_backup_at END`,
+        }),
+      )
+      .execute();
+  }
+  const revocationRows = [...revocations.values()].sort((a, b) => compareKeys(a.organization_id, b.organization_id) || compareKeys(a.user_id, b.user_id));
+  for (const part of chunks(revocationRows, INSERT_CHUNK)) {
+    await trx
+      .insertInto('vb365_users')
+      .values(part.map((r) => ({ ...r, name: '', first_backup_at: null, last_backup_at: null })))
+      .onConflict((oc) =>
+        oc.columns(['organization_id', 'user_id']).doUpdateSet({
+          revoked_at: sql`CASE WHEN vb365_users.revoked_at IS NULL OR excluded.revoked_at > vb365_users.revoked_at
+            THEN excluded.revoked_at ELSE vb365_users.revoked_at END`,
         }),
       )
       .execute();

@@ -19,7 +19,7 @@ import type { Database } from './schema.js';
 export async function vb365ActivitiesInWindow(db: Kysely<Database>, now: number): Promise<UserActivity[]> {
   const rows = await db
     .selectFrom('vb365_users')
-    .select(['organization_id', 'user_id', 'first_backup_at', 'last_backup_at'])
+    .select(['organization_id', 'user_id', 'first_backup_at', 'last_backup_at', 'revoked_at'])
     .where('last_backup_at', '>', now - RETENTION_WINDOW_MS)
     .execute();
   const activities: UserActivity[] = [];
@@ -27,8 +27,10 @@ export async function vb365ActivitiesInWindow(db: Kysely<Database>, now: number)
   for (const row of rows) {
     const first = Number(row.first_backup_at);
     const last = Number(row.last_backup_at);
-    if (last <= now) {
-      activities.push({ organizationId: row.organization_id, userId: row.user_id, firstBackupAt: first, lastBackupAt: last });
+    const revoked = row.revoked_at === null ? null : Number(row.revoked_at);
+    if (last <= now && (revoked === null || revoked <= now)) {
+      const activity: UserActivity = { organizationId: row.organization_id, userId: row.user_id, firstBackupAt: first, lastBackupAt: last };
+      activities.push(revoked === null ? activity : { ...activity, revokedAt: revoked });
     } else if (first <= now) {
       refine.push({ organizationId: row.organization_id, userId: row.user_id });
     }
@@ -37,7 +39,7 @@ export async function vb365ActivitiesInWindow(db: Kysely<Database>, now: number)
   return activities;
 }
 
-/** Recomputes users' activity at `now` from their own backup events (a few queries for many users). */
+/** Recomputes users' activity at `now` from their own backup and revocation events (a few queries for many users). */
 async function activitiesFromLedger(
   db: Kysely<Database>,
   users: readonly { organizationId: string; userId: string }[],
@@ -45,29 +47,32 @@ async function activitiesFromLedger(
 ): Promise<UserActivity[]> {
   const wanted = new Set(users.map((u) => JSON.stringify([u.organizationId, u.userId])));
   const backups = new Map<string, number[]>();
+  const revocations = new Map<string, number[]>();
+  const add = (map: Map<string, number[]>, key: string, at: number) => map.set(key, [...(map.get(key) ?? []), at]);
   const userIds = [...new Set(users.map((u) => u.userId))];
   for (let i = 0; i < userIds.length; i += 500) {
     const rows = await db
       .selectFrom('events')
       .select(['content'])
       .where('subject_id', 'in', userIds.slice(i, i + 500))
-      .where('type', '=', 'vb365.backup')
+      .where('type', 'in', ['vb365.backup', 'vb365.licenseRevoked'])
       .where('at', '<=', now)
       .execute();
     for (const row of rows) {
       const event = parseCanonical(row.content);
-      if (!isCountingBackup(event)) continue;
-      const key = JSON.stringify([event.organizationId, event.user.id]);
-      if (!wanted.has(key)) continue;
-      const list = backups.get(key) ?? [];
-      list.push(event.at);
-      backups.set(key, list);
+      if (isCountingBackup(event)) {
+        const key = JSON.stringify([event.organizationId, event.user.id]);
+        if (wanted.has(key)) add(backups, key, event.at);
+      } else if (event.type === 'vb365.licenseRevoked') {
+        const key = JSON.stringify([event.organizationId, event.userId]);
+        if (wanted.has(key)) add(revocations, key, event.at);
+      }
     }
   }
   const activities: UserActivity[] = [];
   for (const [key, instants] of backups) {
     const [organizationId, userId] = JSON.parse(key) as [string, string];
-    const activity = activityAt(organizationId, userId, instants, now);
+    const activity = activityAt(organizationId, userId, instants, now, revocations.get(key));
     if (activity) activities.push(activity);
   }
   return activities;
@@ -134,10 +139,16 @@ export async function agentBucketsOfCompany(
   return { buckets, replay: pending.map((p) => p.agent_uid) };
 }
 
-/** Whether any VB365 user has a counting backup dated after `now` (then answers need the exact path). */
+/**
+ * Whether any VB365 user has a counting backup or a revocation dated after `now`: then the read
+ * model's summaries do not describe `now` and answers take the exact path.
+ */
 export async function hasBackupsAfter(db: Kysely<Database>, now: number): Promise<boolean> {
-  const row = await db.selectFrom('vb365_users').select('user_id').where('last_backup_at', '>', now).limit(1).executeTakeFirst();
-  return row !== undefined;
+  for (const column of ['last_backup_at', 'revoked_at'] as const) {
+    const row = await db.selectFrom('vb365_users').select('user_id').where(column, '>', now).limit(1).executeTakeFirst();
+    if (row) return true;
+  }
+  return false;
 }
 
 /** Which users consume or are new at `now`, as SQL conditions on `vb365_users` (rules 3 and 5). */
@@ -148,11 +159,19 @@ export interface ConsumptionWindow {
   newSince: number | null;
 }
 
+/** Holds a unit (rules 3–4): a backup in the window and no revocation since the last backup. */
+function holding(window: ConsumptionWindow) {
+  return (eb: ExpressionBuilder<Database, 'vb365_users'>) =>
+    eb.and([
+      eb('last_backup_at', '>', window.windowStart),
+      eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '<', eb.ref('last_backup_at'))]),
+    ]);
+}
+
+/** Holds a unit and is not New (rule 5): consumes one. */
 function consuming(window: ConsumptionWindow) {
   return (eb: ExpressionBuilder<Database, 'vb365_users'>) =>
-    window.newSince === null
-      ? eb('last_backup_at', '>', window.windowStart)
-      : eb.and([eb('last_backup_at', '>', window.windowStart), eb('first_backup_at', '<', window.newSince)]);
+    window.newSince === null ? holding(window)(eb) : eb.and([holding(window)(eb), eb('first_backup_at', '<', window.newSince)]);
 }
 
 /** Users holding a unit in the whole installation: consuming ones and (Rental) New ones. */
@@ -163,11 +182,11 @@ export async function vb365InstallationCounts(db: Kysely<Database>, window: Cons
       eb.fn.countAll<number>().as('holding'),
       (window.newSince === null ? sql<number>`0` : sql<number>`sum(case when first_backup_at >= ${window.newSince} then 1 else 0 end)`).as('fresh'),
     ])
-    .where('last_backup_at', '>', window.windowStart)
+    .where(holding(window))
     .executeTakeFirst();
-  const holding = Number(row?.holding ?? 0);
+  const held = Number(row?.holding ?? 0);
   const fresh = Number(row?.fresh ?? 0);
-  return { consuming: holding - fresh, newUsers: fresh };
+  return { consuming: held - fresh, newUsers: fresh };
 }
 
 /** Counts for LicensingInformation: consuming users installation-wide and in one organization, and its New users. */
@@ -184,11 +203,11 @@ export async function vb365Counts(db: Kysely<Database>, window: ConsumptionWindo
       (window.newSince === null ? sql<number>`0` : sql<number>`sum(case when first_backup_at >= ${window.newSince} then 1 else 0 end)`).as('fresh'),
     ])
     .where('organization_id', '=', organizationId)
-    .where('last_backup_at', '>', window.windowStart)
+    .where(holding(window))
     .executeTakeFirst();
-  const holding = Number(inOrganization?.holding ?? 0);
+  const held = Number(inOrganization?.holding ?? 0);
   const newUsers = Number(inOrganization?.fresh ?? 0);
-  return { consumingInstallation: Number(installation?.n ?? 0), consumingInOrganization: holding - newUsers, newUsers };
+  return { consumingInstallation: Number(installation?.n ?? 0), consumingInOrganization: held - newUsers, newUsers };
 }
 
 export interface RankKey {
@@ -240,4 +259,17 @@ export async function consumingInOrganizationUpTo(
 /** A text column compared byte-wise (the engine's order); PostgreSQL's default collation is not. */
 function bytewise(dialect: Dialect, column: 'user_id' | 'organization_id') {
   return dialect === 'postgres' ? sql`${sql.ref(column)} collate "C"` : sql`${sql.ref(column)}`;
+}
+
+/** When the repository last reported that it no longer holds this user's data, up to `now`. */
+export async function lastDataRemoval(db: Kysely<Database>, organizationId: string, userId: string, now: number): Promise<number | null> {
+  const row = await db
+    .selectFrom('events')
+    .select((eb) => eb.fn.max<number>('at').as('at'))
+    .where('scope_id', '=', organizationId)
+    .where('type', '=', 'vb365.dataRemoved')
+    .where('subject_id', '=', userId)
+    .where('at', '<=', now)
+    .executeTakeFirst();
+  return row?.at == null ? null : Number(row.at);
 }

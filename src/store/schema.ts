@@ -45,13 +45,17 @@ export interface EventRow {
   ingested_at: number;
 }
 
-/** Read model: one row per (organization, user) with counting backups, kept by ingestion. */
+/**
+ * Read model: one row per (organization, user) with counting backups or a license revocation,
+ * kept by ingestion: first and last counting backup, latest name, latest revocation.
+ */
 export interface Vb365UserRow {
   organization_id: string;
   user_id: string;
   name: string;
-  first_backup_at: number;
-  last_backup_at: number;
+  first_backup_at: number | null;
+  last_backup_at: number | null;
+  revoked_at: number | null;
 }
 
 /** Read model: every company an agent was ever activated in, so a company's agents are found by index. */

@@ -610,3 +610,21 @@ describe('installation-wide ranking (rule 9)', () => {
     assert.deepEqual(input, copy);
   });
 });
+
+describe('revocation (rule 4)', () => {
+  const NOW_R = Date.UTC(2026, 10, 15, 12);
+  const D = 86_400_000;
+  test('a revocation at or after the last backup releases the unit; a later backup takes it again', () => {
+    const revokedAfter = activityAt('o', 'u', [NOW_R - 10 * D, NOW_R - 2 * D], NOW_R, [NOW_R - D]);
+    assert.equal(revokedAfter?.revokedAt, NOW_R - D);
+    assert.equal(holdsUnit(revokedAfter!, NOW_R), false);
+    const sameInstant = activityAt('o', 'u', [NOW_R - 2 * D], NOW_R, [NOW_R - 2 * D]);
+    assert.equal(holdsUnit(sameInstant!, NOW_R), false);
+    const backedUpAgain = activityAt('o', 'u', [NOW_R - 10 * D, NOW_R - 2 * D], NOW_R, [NOW_R - 5 * D]);
+    assert.equal(holdsUnit(backedUpAgain!, NOW_R), true);
+    assert.equal(backedUpAgain?.firstBackupAt, NOW_R - 10 * D);
+    const revokedLater = activityAt('o', 'u', [NOW_R - 2 * D], NOW_R, [NOW_R + D]);
+    assert.equal(revokedLater?.revokedAt, undefined, 'a revocation after now has no effect yet');
+    assert.equal(holdsUnit(revokedLater!, NOW_R), true);
+  });
+});

@@ -301,3 +301,46 @@ describe('VB365 license status', () => {
     }
   });
 });
+
+describe('VB365 revocation', () => {
+  test('refused while data is held; then frees the unit for the first user waiting; a new backup takes one again', async () => {
+    const other = await startTestApp({ clock: NOW });
+    const headers = { authorization: `Bearer ${other.adminToken}` };
+    const info = async () => (await other.vb365.inject({ url: `/v6/Organizations/${ORG_A}/LicensingInformation`, headers })).body;
+    const states = async () =>
+      ((await other.vb365.inject({ url: '/v6/LicensedUsers', headers })).json().results as { id: string; licenseState: string }[]).map((u) => `${u.id.split(':')[0]}=${u.licenseState}`);
+    const revoke = (user: string) => other.vb365.inject({ method: 'DELETE', url: `/v6/LicensedUsers/${user}:00000000-0000-0000-0000-000000000000`, headers });
+    try {
+      await adminPut(other, `/tally/v1/organizations/${ORG_A}`, { name: 'contoso.onmicrosoft.com' });
+      await adminPut(other, '/tally/v1/licenses/vb365', { type: 'Evaluation', totalNumber: 2, expirationDate: '2027-01-01T00:00:00Z' });
+      const backup = (id: string, user: string, at: string) => ({ id, type: 'vb365.backup', at, organizationId: ORG_A, user: { id: user, name: `${user}@contoso.example` } });
+      await other.ingest([
+        backup('1a', 'u1', '2026-08-01T00:00:00Z'), backup('1b', 'u1', '2026-11-20T00:00:00Z'),
+        backup('2a', 'u2', '2026-09-01T00:00:00Z'), backup('2b', 'u2', '2026-11-20T00:00:00Z'),
+        backup('3a', 'u3', '2026-10-01T00:00:00Z'), backup('3b', 'u3', '2026-11-20T00:00:00Z'),
+      ]);
+      assert.deepEqual(await states(), ['u1=Licensed', 'u2=Licensed', 'u3=Exceeded']);
+      assert.equal(await info(), '{"licensedUsers":2,"newUsers":0}');
+
+      const refused = await revoke('u1');
+      assert.equal(refused.statusCode, 409);
+      assert.equal(refused.body, '{"message":"Cannot revoke the license of u1@contoso.example: a backup repository still contains data of this user. Remove the user\'s data first."}');
+      assert.deepEqual(await states(), ['u1=Licensed', 'u2=Licensed', 'u3=Exceeded']);
+
+      await other.ingest([{ id: 'rm1', type: 'vb365.dataRemoved', at: '2026-11-21T00:00:00Z', organizationId: ORG_A, userId: 'u1' }]);
+      const revoked = await revoke('U1');
+      assert.equal(revoked.statusCode, 204);
+      assert.equal(revoked.body, '');
+      assert.deepEqual(await states(), ['u2=Licensed', 'u3=Licensed']);
+      assert.equal(await info(), '{"licensedUsers":2,"newUsers":0}');
+      assert.equal((await revoke('u1')).statusCode, 404);
+
+      // Backed up again later: holds a unit again, keeps its first backup (ranks first, not new).
+      await other.ctx.clock.set(Date.parse('2026-11-23T13:00:00Z'));
+      await other.ingest([backup('1c', 'u1', '2026-11-23T12:30:00Z')]);
+      assert.deepEqual(await states(), ['u1=Licensed', 'u2=Licensed', 'u3=Exceeded']);
+    } finally {
+      await other.close();
+    }
+  });
+});

@@ -2,7 +2,7 @@
  * The counting fast path of LicensingInformation (SQL counts over the read model, with the
  * installation-wide rank found by position) agrees with the engine's classification of every
  * user, on random ledgers built to hit the hard cases: many ties in first backup, users over the
- * license limit, rental new users, the 31-day edge.
+ * license limit, rental new users, the 31-day edge, license revocations.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -28,6 +28,11 @@ const ledger = fc.record({
     fc.record({ org: fc.integer({ min: 0, max: 2 }), user: fc.constantFrom(...USER_IDS), at: fc.constantFrom(...INSTANTS) }),
     { minLength: 1, maxLength: 40 },
   ),
+  // License revocations (rule 4), some at the same instant as a backup, some after `now`.
+  revocations: fc.array(
+    fc.record({ org: fc.integer({ min: 0, max: 2 }), user: fc.constantFrom(...USER_IDS), at: fc.constantFrom(...INSTANTS) }),
+    { maxLength: 6 },
+  ),
 });
 
 test('fast path = engine classification on random ledgers (ties, over limit, rental, 31-day edge)', async () => {
@@ -36,7 +41,7 @@ test('fast path = engine classification on random ledgers (ties, over limit, ren
     for (const org of ORGS) await adminPut(app, `/tally/v1/organizations/${org}`, { name: org });
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(ledger, async ({ license, backups }) => {
+      fc.asyncProperty(ledger, async ({ license, backups, revocations }) => {
         run++;
         // Each run gets its own user ids (a run suffix).
         const body = { ...license, expirationDate: '2027-01-01T00:00:00Z' };
@@ -48,6 +53,9 @@ test('fast path = engine classification on random ledgers (ties, over limit, ren
           organizationId: ORGS[b.org],
           user: { id: `${b.user}-r${run}`, name: b.user },
         }));
+        revocations.forEach((r, i) => {
+          events.push({ id: `r${run}-revoke-${i}`, type: 'vb365.licenseRevoked', at: new Date(r.at).toISOString(), organizationId: ORGS[r.org], userId: `${r.user}-r${run}` } as never);
+        });
         const res = await app.ingest(events);
         assert.equal(res.status, 200, JSON.stringify(res.body));
         const byUser = new Map<string, number[]>();
@@ -55,9 +63,14 @@ test('fast path = engine classification on random ledgers (ties, over limit, ren
           const key = `${ORGS[b.org]}|${b.user}-r${run}`;
           byUser.set(key, [...(byUser.get(key) ?? []), b.at]);
         }
+        const revokedAt = new Map<string, number[]>();
+        for (const r of revocations) {
+          const key = `${ORGS[r.org]}|${r.user}-r${run}`;
+          revokedAt.set(key, [...(revokedAt.get(key) ?? []), r.at]);
+        }
         const activities = [...byUser].map(([key, ats]) => {
           const [org, user] = key.split('|') as [string, string];
-          return activityAt(org, user, ats, NOW);
+          return activityAt(org, user, ats, NOW, revokedAt.get(key));
         }).filter((a) => a !== null);
         const classified = classifyUsers(activities, toVb365License(body), NOW, 'UTC');
         for (const org of ORGS) {

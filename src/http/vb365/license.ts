@@ -1,4 +1,7 @@
-/** `GET /v6/License` (`RESTLicense`) and `GET /v6/LicensedUsers` (`PageOfRESTLicensedUser`). */
+/**
+ * `GET /v6/License` (`RESTLicense`), `GET /v6/LicensedUsers` (`PageOfRESTLicensedUser`) and
+ * `DELETE /v6/LicensedUsers/{id}` (revoke a user's license).
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { COMMUNITY_LICENSE } from '../../domain/licenses.js';
@@ -7,11 +10,12 @@ import type { Vb365LicenseBody } from '../../schemas/admin.js';
 import { licensedUserRestId, licensedUsers, wildcardMatcher } from '../../services/licensedUsers.js';
 import { toVb365License } from '../../services/licenses.js';
 import { getLicenseTerms } from '../../store/entities.js';
+import { lastDataRemoval } from '../../store/readModels.js';
 import { formatInstant, parseRfc3339 } from '../../time.js';
 import { requireRoles } from '../auth/guard.js';
 import type { AppContext } from '../context.js';
-import { vb365Refusals } from './errors.js';
-import { License, LicensedUserPage, LicensedUsersQuery } from './schemas.js';
+import { sendMessage, vb365Refusals } from './errors.js';
+import { License, LicensedUserPage, LicensedUserParams, LicensedUsersQuery } from './schemas.js';
 
 export function licenseRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
@@ -42,6 +46,37 @@ export function licenseRoutes(ctx: AppContext): FastifyPluginAsync {
         supportExpirationDate: supportExpires === null ? null : formatInstant(supportExpires),
       };
     });
+
+    app.delete(
+      '/LicensedUsers/:licensedUserId',
+      { preHandler: guard, schema: { params: LicensedUserParams } },
+      async (request, reply) => {
+        const id = request.params.licensedUserId.toLowerCase();
+        const now = await ctx.clock.now();
+        const users = await licensedUsers(db, await ctx.licensing.vb365License(), now, ctx.timeZone);
+        const user = users.find((u) => licensedUserRestId(u).toLowerCase() === id);
+        if (!user) return sendMessage(reply, 404, `Licensed user with ID ${request.params.licensedUserId} was not found.`);
+        // Rule 4: a license cannot be revoked while a backup repository holds the user's data.
+        const removedAt = await lastDataRemoval(db, user.organizationId, user.userId, now);
+        if (removedAt === null || removedAt < user.lastBackupAt) {
+          return sendMessage(
+            reply,
+            409,
+            `Cannot revoke the license of ${user.name}: a backup repository still contains data of this user. Remove the user's data first.`,
+          );
+        }
+        await ctx.ingestion.ingest([
+          {
+            id: `vb365.licenseRevoked:${user.organizationId}:${user.userId}:${now}`,
+            type: 'vb365.licenseRevoked',
+            at: formatInstant(now),
+            organizationId: user.organizationId,
+            userId: user.userId,
+          },
+        ]);
+        return reply.code(204).send();
+      },
+    );
 
     app.get('/LicensedUsers', { preHandler: guard, schema: { querystring: LicensedUsersQuery, response: { 200: LicensedUserPage } } }, async (request) => {
       const { offset = 0, limit = 30, organizationId, name } = request.query;

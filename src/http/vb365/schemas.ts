@@ -94,3 +94,5 @@ export const LicensedUserPage = Type.Object({
   _links: Type.Object({ self: Link, prev: Type.Optional(Link), next: Type.Optional(Link) }),
   totalCount: Type.Integer(),
 });
+
+export const LicensedUserParams = Type.Object({ licensedUserId: Type.String({ minLength: 1, maxLength: 250 }) });

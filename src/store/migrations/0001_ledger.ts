@@ -62,10 +62,13 @@ async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addColumn('organization_id', 'varchar(36)', (c) => c.notNull())
     .addColumn('user_id', 'varchar(200)', (c) => c.notNull())
     .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('first_backup_at', 'bigint', (c) => c.notNull())
-    .addColumn('last_backup_at', 'bigint', (c) => c.notNull())
+    // Null until the user's first counting backup is recorded (a revocation may arrive first).
+    .addColumn('first_backup_at', 'bigint')
+    .addColumn('last_backup_at', 'bigint')
+    .addColumn('revoked_at', 'bigint')
     .addPrimaryKeyConstraint('vb365_users_pk', ['organization_id', 'user_id'])
     .execute();
+  await db.schema.createIndex('vb365_users_revoked').on('vb365_users').column('revoked_at').execute();
   await db.schema.createIndex('vb365_users_last_backup').on('vb365_users').column('last_backup_at').execute();
   await db.schema.createIndex('vb365_users_org_last_backup').on('vb365_users').columns(['organization_id', 'last_backup_at']).execute();
   // The installation-wide FIFO ranking: by first backup, then user id, then organization id,
