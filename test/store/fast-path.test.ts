@@ -28,11 +28,9 @@ const ledger = fc.record({
     fc.record({ org: fc.integer({ min: 0, max: 2 }), user: fc.constantFrom(...USER_IDS), at: fc.constantFrom(...INSTANTS) }),
     { minLength: 1, maxLength: 40 },
   ),
-  // License revocations (rule 4), some at the same instant as a backup, some after `now`.
-  revocations: fc.array(
-    fc.record({ org: fc.integer({ min: 0, max: 2 }), user: fc.constantFrom(...USER_IDS), at: fc.constantFrom(...INSTANTS) }),
-    { maxLength: 6 },
-  ),
+  // License revocations (rule 4) of backed-up users, just before, at or after one of their
+  // backups (the boundary cases), some after `now`.
+  revocations: fc.array(fc.record({ backup: fc.nat(), shift: fc.constantFrom(-1, 0, 1, 2 * DAY) }), { maxLength: 6 }),
 });
 
 test('fast path = engine classification on random ledgers (ties, over limit, rental, 31-day edge)', async () => {
@@ -41,7 +39,11 @@ test('fast path = engine classification on random ledgers (ties, over limit, ren
     for (const org of ORGS) await adminPut(app, `/tally/v1/organizations/${org}`, { name: org });
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(ledger, async ({ license, backups, revocations }) => {
+      fc.asyncProperty(ledger, async ({ license, backups, revocations: picks }) => {
+        const revocations = picks.map(({ backup, shift }) => {
+          const of = backups[backup % backups.length]!;
+          return { org: of.org, user: of.user, at: of.at + shift };
+        });
         run++;
         // Each run gets its own user ids (a run suffix).
         const body = { ...license, expirationDate: '2027-01-01T00:00:00Z' };
