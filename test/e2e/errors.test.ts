@@ -127,8 +127,8 @@ describe('VB365 face: {"message"} dialect', () => {
   });
 
   test('an unknown route → 404 {message}, inside and outside /v6', async () => {
-    expectJson(await call('GET', `${server.vb365}/v6/LicensedUsers`, { token: admin }), 404, {
-      message: "No HTTP resource was found that matches the request URI '/v6/LicensedUsers'.",
+    expectJson(await call('GET', `${server.vb365}/v6/BackupRepositories`, { token: admin }), 404, {
+      message: "No HTTP resource was found that matches the request URI '/v6/BackupRepositories'.",
     });
     expectJson(await call('GET', `${server.vb365}/v7/Organizations`, { token: admin }), 404, { message: 'No resource matches GET /v7/Organizations.' });
     expectJson(await call('GET', `${server.vb365}/api/v3/token`), 404, { message: 'No resource matches GET /api/v3/token.' });

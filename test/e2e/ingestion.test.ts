@@ -191,7 +191,7 @@ const INVALID: [string, (good: Record<string, unknown>) => unknown, { field: str
   ['`at` without an offset', () => ({ ...activation('bad-at', '2026-11-01T10:00:00', COMPANY, uuid(10, 'b1')) }),
     { field: 'at', message: 'must be an RFC 3339 date-time with an offset, e.g. 2026-11-01T08:00:00Z' }],
   ['an unknown type', () => ({ id: 'bad-type', type: 'vspc.agentExploded', at: '2026-11-01T10:00:00Z', agentUid: uuid(11, 'b1') }),
-    { field: 'type', message: 'must be one of vb365.backup, vb365.dataRemoved, vspc.agentActivated, vspc.agentModeChanged, vspc.agentDeactivated' }],
+    { field: 'type', message: 'must be one of vb365.backup, vb365.dataRemoved, vb365.licenseRevoked, vspc.agentActivated, vspc.agentModeChanged, vspc.agentDeactivated' }],
   ['a missing organizationId', () => ({ id: 'bad-org', type: 'vb365.backup', at: '2026-11-01T10:00:00Z', user: { id: 'frank', name: 'Frank' } }),
     { field: 'organizationId', message: 'is required' }],
   ['a malformed uuid', () => activation('bad-uuid', '2026-11-01T10:00:00Z', 'not-a-uuid', uuid(12, 'b1')),
