@@ -130,3 +130,15 @@ export function consoleCounters(
 ): ConsoleLicenseCounter[] {
   return countersFromBuckets(bucketAgents(agents, license, now, zone), license);
 }
+
+/** Buckets of several companies added up (the installation's console usage). */
+export function sumBuckets(all: Iterable<AgentBuckets>): AgentBuckets {
+  const total = emptyBuckets();
+  for (const buckets of all) {
+    for (const mode of ['server', 'workstation'] as const) {
+      total[mode].used += buckets[mode].used;
+      total[mode].new += buckets[mode].new;
+    }
+  }
+  return total;
+}

@@ -58,6 +58,17 @@ export const VspcLicenseBody = Type.Object(
     units: Type.Number({ minimum: 0, maximum: 1_000_000_000 }),
     expirationDate: DateTimeText,
     weights: Type.Optional(Type.Object({ server: Weight, workstation: Weight }, { additionalProperties: false })),
+    // What GET /api/v3/licensing/console reports about the license file.
+    licenseId: Type.Optional(Uuid),
+    package: Type.Optional(Type.Enum(['Advanced', 'Backup', 'Essentials', 'Foundation', 'None', 'ONE', 'Orchestrator', 'Premium', 'Starter', 'Suite'])),
+    licenseeCompany: Type.Optional(Text()),
+    licenseeEmail: Type.Optional(Text()),
+    licenseeAdministratorEmail: Type.Optional(Text()),
+    contactPerson: Type.Optional(Text()),
+    supportId: Type.Optional(Text(100)),
+    supportExpirationDate: Type.Optional(DateTimeText),
+    cloudConnect: Type.Optional(Type.Enum(['Enterprise', 'No', 'Yes'])),
+    autoUpdate: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );

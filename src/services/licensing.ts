@@ -8,12 +8,15 @@
  */
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
-import { COMMUNITY_LICENSE, type Vb365License } from '../domain/licenses.js';
+import { COMMUNITY_LICENSE, type Vb365License, type VspcLicense } from '../domain/licenses.js';
 import {
   classifyUsers, exceedAllowance, licensedUnits, organizationLicensingInformation, RETENTION_WINDOW_MS,
   type OrganizationLicensingInformation,
 } from '../domain/vb365.js';
-import { agentStateAt, bucketAgents, countersFromBuckets, newAgentsSince, type AgentState, type ConsoleLicenseCounter } from '../domain/vspc.js';
+import {
+  agentStateAt, bucketAgents, countersFromBuckets, emptyBuckets, newAgentsSince, type AgentBuckets, type AgentState, type ConsoleLicenseCounter,
+} from '../domain/vspc.js';
+import { agentBucketsByCompany } from '../store/agentCounts.js';
 import type { Vb365LicenseBody, VspcLicenseBody } from '../schemas/admin.js';
 import type { Dialect } from '../store/dialect.js';
 import { getCompanyByTenant, getLicenseTerms } from '../store/entities.js';
@@ -109,6 +112,24 @@ export class LicensingService {
       bucketAgents(replayed, license, now, this.timeZone, buckets);
     }
     return countersFromBuckets(buckets, license);
+  }
+
+  /**
+   * Every company's managed agents at `now` (companies without agents are absent), for the
+   * console usage family: one GROUP BY, plus a replay of the agents with events after `now`.
+   */
+  async agentBucketsOfAllCompanies(now: number, license: VspcLicense | null): Promise<Map<string, AgentBuckets>> {
+    const { byCompany, replay } = await agentBucketsByCompany(this.db, now, newAgentsSince(license, now, this.timeZone));
+    if (replay.length > 0) {
+      for (const [agentUid, events] of await agentEvents(this.db, replay)) {
+        const state = agentStateAt(agentUid, events, now);
+        if (!state) continue;
+        const buckets = byCompany.get(state.companyUid) ?? emptyBuckets();
+        bucketAgents([state], license, now, this.timeZone, buckets);
+        byCompany.set(state.companyUid, buckets);
+      }
+    }
+    return byCompany;
   }
 
   /** `GET /api/v3/licensing/console/usage/companies/vcc/{tenantUid}`; null for an unknown tenant. */

@@ -182,6 +182,57 @@ describe('VSPC face', () => {
   });
 });
 
+describe('VSPC console license and usage family', () => {
+  const server = '{"type":"vaC_Server_Agent","unitType":"points","usedUnits":11.0,"usedCount":1,"newUnits":11.0,"newCount":1}';
+  const workstation = '{"type":"vaC_Workstation_Agent","unitType":"points","usedUnits":0.0,"usedCount":0,"newUnits":4.0,"newCount":1}';
+  const company = `{"companyUid":"${COMPANY}","tenantUid":"${TENANT}","counters":[${server},${workstation}]}`;
+  const get = async (url: string, token = app.adminToken) => app.vspc.inject({ url: `/api/v3${url}`, headers: { authorization: `Bearer ${token}` } });
+
+  test('GET /licensing/console/usage: installation totals and summary counters', async () => {
+    assert.equal(
+      (await get('/licensing/console/usage')).body,
+      '{"data":{"unitType":"points","usedUnits":11.0,"usedCount":1,"newUnits":15.0,"newCount":2,"licensedUnits":1000.0,"counters":[' +
+        '{"type":"vaC_Server_Agent","unitType":"points","usedUnits":11.0,"newUnits":11.0,"newCount":1,"usedCount":1},' +
+        '{"type":"vaC_Workstation_Agent","unitType":"points","usedUnits":0.0,"newUnits":4.0,"newCount":1,"usedCount":0}]}}',
+    );
+  });
+
+  test('GET /licensing/console/usage/companies: paged, with meta.pagingInfo', async () => {
+    assert.equal((await get('/licensing/console/usage/companies')).body, `{"data":[${company}],"meta":{"pagingInfo":{"total":1,"count":1,"offset":0}}}`);
+    assert.equal((await get('/licensing/console/usage/companies?offset=1&limit=500')).body, '{"data":[],"meta":{"pagingInfo":{"total":1,"count":0,"offset":1}}}');
+    const tooBig = await get('/licensing/console/usage/companies?limit=501');
+    assert.equal(tooBig.statusCode, 400);
+    assert.equal(tooBig.json().errors[0].parameterName, 'limit');
+    const negative = await get('/licensing/console/usage/companies?offset=-1');
+    assert.equal(negative.statusCode, 400);
+    assert.equal(negative.json().errors[0].parameterName, 'offset');
+  });
+
+  test('GET /licensing/console/usage/companies/{companyUid}', async () => {
+    assert.equal((await get(`/licensing/console/usage/companies/${COMPANY}`)).body, `{"data":${company}}`);
+    const missing = await get('/licensing/console/usage/companies/33333333-3333-4333-8333-333333333333');
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.body, '{"errors":[{"message":"Company with UID 33333333-3333-4333-8333-333333333333 does not exist.","type":"logical","code":404}]}');
+  });
+
+  test('GET /licensing/console and /settings: Portal Administrator only', async () => {
+    assert.equal(
+      (await get('/licensing/console')).body,
+      '{"data":{"licenseId":null,"edition":null,"package":"None","licenseeCompany":null,"licenseeEmail":null,"licenseeAdministratorEmail":null,' +
+        '"contactPerson":null,"expirationDate":"2026-11-30T00:00:00.000Z","supportExpirationDate":null,"supportId":null,"status":"Valid",' +
+        '"statusMessage":null,"cloudConnect":"No","instances":1000.0,"type":"Rental","lastUpdateDate":null,"lastUpdateMessage":null,"lastUpdateStatus":"Unknown"}}',
+    );
+    assert.equal((await get('/licensing/console/settings')).body, '{"data":{"isAutoUpdateEnabled":false}}');
+    const provider = await app.tokenFor('sp-admin', ['ServiceProviderAdministrator']);
+    assert.equal((await get('/licensing/console', provider)).statusCode, 403);
+    assert.equal((await get('/licensing/console/settings', provider)).statusCode, 403);
+    assert.equal((await get('/licensing/console/usage', provider)).statusCode, 200);
+    assert.equal((await get('/licensing/console/usage/companies', provider)).statusCode, 200);
+    const owner = await app.tokenFor('company-owner', ['CompanyOwner']);
+    assert.equal((await get('/licensing/console/usage', owner)).statusCode, 403);
+  });
+});
+
 describe('VSPC enum style and license types', () => {
   test('pascal style and a subscription license counting instances', async () => {
     const other = await startTestApp({ clock: NOW, vspcEnumStyle: 'pascal' });

@@ -42,3 +42,59 @@ export const TokenError = Type.Object({
   error: Type.String(),
   error_description: Type.String(),
 });
+
+export const CompanyParams = Type.Object({ companyUid: Type.String({ format: 'uuid' }) });
+
+/** `limit`/`offset` of every paged VSPC collection (spec: limit 1–500, default 100). */
+export const PagingQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 })),
+});
+
+/** `ConsoleLicenseSummaryCounter`. */
+export const ConsoleLicenseSummaryCounter = Type.Object({
+  type: Type.String(),
+  unitType: Type.String(),
+  usedUnits: Type.Number(),
+  newUnits: Type.Number(),
+  newCount: Type.Integer(),
+  usedCount: Type.Integer(),
+});
+
+/** `ConsoleLicenseUsage`. */
+export const ConsoleLicenseUsage = Type.Object({
+  unitType: Type.String(),
+  usedUnits: Type.Number(),
+  usedCount: Type.Integer(),
+  newUnits: Type.Number(),
+  newCount: Type.Integer(),
+  licensedUnits: Type.Number(),
+  counters: Type.Array(ConsoleLicenseSummaryCounter),
+});
+
+const NullableText = Type.Union([Type.String(), Type.Null()]);
+
+/** `ConsoleLicense`. */
+export const ConsoleLicense = Type.Object({
+  licenseId: NullableText,
+  edition: NullableText,
+  package: Type.String(),
+  licenseeCompany: NullableText,
+  licenseeEmail: NullableText,
+  licenseeAdministratorEmail: NullableText,
+  contactPerson: NullableText,
+  expirationDate: NullableText,
+  supportExpirationDate: NullableText,
+  supportId: NullableText,
+  status: Type.String(),
+  statusMessage: NullableText,
+  cloudConnect: Type.String(),
+  instances: Type.Number(),
+  type: Type.String(),
+  lastUpdateDate: NullableText,
+  lastUpdateMessage: NullableText,
+  lastUpdateStatus: Type.String(),
+});
+
+/** `LicenseSettings`. */
+export const LicenseSettings = Type.Object({ isAutoUpdateEnabled: Type.Boolean() });
