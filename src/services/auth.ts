@@ -5,7 +5,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { deleteExpiredTokens, deleteToken, findToken, getAccount, insertToken } from '../store/accounts.js';
+import { deleteExpiredTokens, deleteToken, findToken, findTokenWithAccount, getAccount, insertToken } from '../store/accounts.js';
 import type { Database } from '../store/schema.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
 
@@ -102,10 +102,10 @@ export class AuthService {
     if (header === undefined || header === '') return { ok: false, reason: 'missing' };
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) return { ok: false, reason: 'malformed' };
-    const row = await findToken(this.db, hashToken(match[1]!));
-    if (!row || row.kind !== 'access') return { ok: false, reason: 'invalid' };
-    if (row.expires_at <= this.wallClock()) return { ok: false, reason: 'expired' };
-    const account = await getAccount(this.db, row.username);
+    const found = await findTokenWithAccount(this.db, hashToken(match[1]!));
+    if (!found || found.token.kind !== 'access') return { ok: false, reason: 'invalid' };
+    if (found.token.expires_at <= this.wallClock()) return { ok: false, reason: 'expired' };
+    const account = found.account;
     if (!account || account.disabled) return { ok: false, reason: 'disabled' };
     return {
       ok: true,

@@ -56,6 +56,29 @@ export async function insertToken(db: Kysely<Database>, token: TokenRow): Promis
   await db.insertInto('tokens').values(token).execute();
 }
 
+/** An access or refresh token with its account, in one round trip (the check on every request). */
+export async function findTokenWithAccount(
+  db: Kysely<Database>,
+  tokenHash: string,
+): Promise<{ token: TokenRow; account: Account | undefined } | undefined> {
+  const row = await db
+    .selectFrom('tokens as t')
+    .leftJoin('accounts as a', 'a.username', 't.username')
+    .select([
+      't.token_hash', 't.kind', 't.username', 't.issued_at', 't.expires_at',
+      'a.password_hash', 'a.roles', 'a.scope_uid', 'a.disabled', 'a.created_at',
+    ])
+    .where('t.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const token: TokenRow = { token_hash: row.token_hash, kind: row.kind, username: row.username, issued_at: row.issued_at, expires_at: row.expires_at };
+  const account =
+    row.roles === null || row.password_hash === null
+      ? undefined
+      : toAccount({ username: row.username, password_hash: row.password_hash, roles: row.roles, scope_uid: row.scope_uid, disabled: row.disabled ?? 0, created_at: row.created_at ?? 0 });
+  return { token, account };
+}
+
 export async function findToken(db: Kysely<Database>, tokenHash: string): Promise<TokenRow | undefined> {
   return db.selectFrom('tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
 }

@@ -108,6 +108,7 @@ describe('VB365 face', () => {
   test('the token answer carries all seven fields', async () => {
     const res = await app.vb365.inject({ method: 'POST', url: '/v6/token', payload: 'grant_type=password&username=admin&password=test-admin-password&refresh_token=%27%27', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     assert.equal(res.statusCode, 200);
+    assert.equal(res.headers['cache-control'], 'no-store');
     const body = res.json();
     assert.deepEqual(Object.keys(body), ['access_token', 'token_type', 'expires_in', 'refresh_token', 'userName', '.issued', '.expires']);
     assert.equal(body.token_type, 'bearer');

@@ -9,6 +9,8 @@ export function tokenRoute(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.post('/token', { schema: { response: { 200: TokenReply, 400: TokenError } } }, async (request, reply) => {
       const outcome = await runGrant(ctx.auth, request.body);
+      // RFC 6749 §5.1: token answers carry credentials and must not be cached.
+      reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
       if (!outcome.ok) {
         // Both shapes clients look for: OAuth's error/error_description and RESTExceptionInfo's message.
         return reply.code(400).send({ error: outcome.error, error_description: outcome.description, message: outcome.description });
