@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { form, request, spawnTally, type ServerProcess } from '../support/server.js';
+import { generate } from 'selfsigned';
+import { form, request, runTallyExpectingFailure, spawnTally, type ServerProcess } from '../support/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/stores.js';
 import { ADMIN_PASSWORD, backup, runToExit } from './helpers.js';
 
@@ -277,6 +278,34 @@ describe('TLS: a self-signed certificate made on first start in DATA/tls and reu
     assert.deepEqual(readFileSync(keyFile), keyBytes, 'same key bytes');
     assert.equal(await peerFingerprint(second.vb365), fingerprint, 'same peer certificate on VB365');
     assert.equal(await peerFingerprint(second.vspc), fingerprint, 'same peer certificate on VSPC');
+  });
+});
+
+describe('--cert/--key serve the operator\'s certificate', () => {
+  let server: ServerProcess | undefined;
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('both faces present the given certificate; none is generated in the data dir', async () => {
+    const dir = freshDir('own-cert');
+    const pems = await generate([{ name: 'commonName', value: 'tally.example' }], { keySize: 2048, algorithm: 'sha256' });
+    const certFile = path.join(dir, 'cert.pem');
+    const keyFile = path.join(dir, 'key.pem');
+    writeFileSync(certFile, pems.cert);
+    writeFileSync(keyFile, pems.private);
+    const dataDir = path.join(dir, 'data');
+    server = await spawnTally({ dataDir, args: ['--no-demo', '--cert', certFile, '--key', keyFile] });
+    const fingerprint = new X509Certificate(pems.cert).fingerprint256;
+    assert.equal(await peerFingerprint(server.vb365), fingerprint);
+    assert.equal(await peerFingerprint(server.vspc), fingerprint);
+    assert.equal(existsSync(path.join(dataDir, 'tls')), false);
+  });
+
+  test('an unreadable certificate file is a clear start-up error', async () => {
+    const { code, stderr } = await runTallyExpectingFailure(['serve', '--data', freshDir('bad-cert'), '--no-demo', '--vb365-port', '0', '--vspc-port', '0', '--cert', '/nonexistent/cert.pem', '--key', '/nonexistent/key.pem']);
+    assert.equal(code, 1);
+    assert.match(stderr, /tally: cannot read the TLS certificate or key: ENOENT/);
   });
 });
 
