@@ -19,7 +19,7 @@ import {
 import { agentBucketsByCompany } from '../store/agentCounts.js';
 import type { Vb365LicenseBody, VspcLicenseBody } from '../schemas/admin.js';
 import type { Dialect } from '../store/dialect.js';
-import { getCompanyByTenant, getLicenseTerms } from '../store/entities.js';
+import { getCompanyByTenant, getLicenseTerms, type Company } from '../store/entities.js';
 import {
   agentBucketsOfCompany, agentEvents, consumingInOrganizationUpTo, consumingUserAtRank, hasBackupsAfter, vb365ActivitiesInWindow, vb365Counts,
   vb365InstallationCounts,
@@ -132,10 +132,13 @@ export class LicensingService {
     return byCompany;
   }
 
-  /** `GET /api/v3/licensing/console/usage/companies/vcc/{tenantUid}`; null for an unknown tenant. */
-  async consoleUsageByTenant(tenantUid: string): Promise<CompanyConsoleLicenseUsage | null> {
+  /**
+   * `GET /api/v3/licensing/console/usage/companies/vcc/{tenantUid}`; null for an unknown tenant
+   * or one the caller may not see.
+   */
+  async consoleUsageByTenant(tenantUid: string, visible: (company: Company) => boolean = () => true): Promise<CompanyConsoleLicenseUsage | null> {
     const company = await getCompanyByTenant(this.db, tenantUid);
-    if (!company) return null;
+    if (!company || !visible(company)) return null;
     const now = await this.clock.now();
     return { companyUid: company.uid, tenantUid: company.tenantUid, counters: await this.companyCounters(company.uid, now) };
   }

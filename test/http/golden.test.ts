@@ -234,6 +234,33 @@ describe('VSPC console license and usage family', () => {
   });
 });
 
+describe('VSPC tenant scoping', () => {
+  test('a reseller-scoped account sees only its companies; a foreign one answers like a missing one', async () => {
+    const reseller = 'e0000000-0000-4000-8000-000000000001';
+    const other = 'e0000000-0000-4000-8000-000000000002';
+    await adminPut(app, `/tally/v1/resellers/${reseller}`, { name: 'Northwind' });
+    await adminPut(app, `/tally/v1/resellers/${other}`, { name: 'Contoso' });
+    const outsider = await app.tokenFor('outsider', ['ServiceProviderAdministrator'], other);
+    const insider = await app.tokenFor('insider', ['ServiceProviderGlobalAdministrator'], reseller);
+    const get = async (url: string, token: string) => app.vspc.inject({ url: `/api/v3${url}`, headers: { authorization: `Bearer ${token}` } });
+    try {
+      await adminPut(app, `/tally/v1/companies/${COMPANY}`, { name: 'Alpine Dental Group', tenantUid: TENANT, resellerUid: reseller });
+      const missing = '{"errors":[{"message":"Tenant with UID b4971992-84ac-4dee-b837-95c8db275f28 does not exist.","type":"logical","code":404}]}';
+      const foreign = await get(`/licensing/console/usage/companies/vcc/${TENANT}`, outsider);
+      assert.equal(foreign.statusCode, 404);
+      assert.equal(foreign.body, missing);
+      assert.equal((await get(`/licensing/console/usage/companies/${COMPANY}`, outsider)).statusCode, 404);
+      assert.equal((await get('/licensing/console/usage/companies', outsider)).body, '{"data":[],"meta":{"pagingInfo":{"total":0,"count":0,"offset":0}}}');
+      assert.equal((await get('/licensing/console/usage', outsider)).json().data.usedCount, 0);
+      assert.equal((await get(`/licensing/console/usage/companies/vcc/${TENANT}`, insider)).statusCode, 200);
+      assert.equal((await get('/licensing/console/usage/companies', insider)).json().meta.pagingInfo.total, 1);
+      assert.equal((await get('/licensing/console/usage', insider)).json().data.newCount, 2);
+    } finally {
+      await adminPut(app, `/tally/v1/companies/${COMPANY}`, { name: 'Alpine Dental Group', tenantUid: TENANT });
+    }
+  });
+});
+
 describe('VSPC enum style and license types', () => {
   test('pascal style and a subscription license counting instances', async () => {
     const other = await startTestApp({ clock: NOW, vspcEnumStyle: 'pascal' });

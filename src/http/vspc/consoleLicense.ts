@@ -9,7 +9,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { countersFromBuckets, emptyBuckets, sumBuckets, type ConsoleLicenseCounter } from '../../domain/vspc.js';
 import type { VspcLicenseBody } from '../../schemas/admin.js';
+import { hasAnyRole } from '../../services/auth.js';
 import { toVspcLicense } from '../../services/licenses.js';
+import { companyVisibleTo } from '../../services/scope.js';
 import { getCompany, getLicenseTerms, listCompanies, type Company } from '../../store/entities.js';
 import { formatInstant, parseRfc3339 } from '../../time.js';
 import { requireRoles } from '../auth/guard.js';
@@ -69,11 +71,16 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
       data: { isAutoUpdateEnabled: (await terms())?.autoUpdate ?? false },
     }));
 
-    app.get('/licensing/console/usage', { preHandler: usageRoles, schema: { response: { 200: Envelope(ConsoleLicenseUsage) } } }, async () => {
+    app.get('/licensing/console/usage', { preHandler: usageRoles, schema: { response: { 200: Envelope(ConsoleLicenseUsage) } } }, async (request) => {
       const now = await ctx.clock.now();
       const body = await terms();
       const license = body ? toVspcLicense(body) : null;
-      const total = sumBuckets((await ctx.licensing.agentBucketsOfAllCompanies(now, license)).values());
+      const [companies, byCompany] = await Promise.all([listCompanies(db), ctx.licensing.agentBucketsOfAllCompanies(now, license)]);
+      // Portal administrators see every agent (also of companies not registered); others their companies'.
+      const principal = request.principal!;
+      const all = hasAnyRole(principal, ['PortalAdministrator']);
+      const visible = companies.filter((c) => companyVisibleTo(principal, c)).map((c) => byCompany.get(c.uid) ?? emptyBuckets());
+      const total = sumBuckets(all ? byCompany.values() : visible);
       const counters = countersFromBuckets(total, license);
       const sum = (pick: (c: ConsoleLicenseCounter) => number) => counters.reduce((n, c) => n + pick(c), 0);
       return {
@@ -102,7 +109,8 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
         const { limit = 100, offset = 0 } = request.query;
         const now = await ctx.clock.now();
         const license = await ctx.licensing.vspcLicense();
-        const [companies, byCompany] = await Promise.all([listCompanies(db), ctx.licensing.agentBucketsOfAllCompanies(now, license)]);
+        const [all, byCompany] = await Promise.all([listCompanies(db), ctx.licensing.agentBucketsOfAllCompanies(now, license)]);
+        const companies = all.filter((c) => companyVisibleTo(request.principal!, c));
         const page = companies.slice(offset, offset + limit);
         return {
           data: page.map((company) => companyUsage(company, countersFromBuckets(byCompany.get(company.uid) ?? emptyBuckets(), license))),
@@ -116,7 +124,7 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
       { preHandler: usageRoles, schema: { params: CompanyParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
       async (request, reply) => {
         const company = await getCompany(db, request.params.companyUid.toLowerCase());
-        if (!company) {
+        if (!company || !companyVisibleTo(request.principal!, company)) {
           return sendErrors(reply, 404, { message: `Company with UID ${request.params.companyUid} does not exist.`, type: 'logical' });
         }
         return { data: companyUsage(company, await ctx.licensing.companyCounters(company.uid, await ctx.clock.now())) };

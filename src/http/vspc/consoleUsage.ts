@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Role } from '../../services/auth.js';
 import type { AppContext } from '../context.js';
 import { requireRoles } from '../auth/guard.js';
+import { companyVisibleTo } from '../../services/scope.js';
 import { renderEnum } from './enums.js';
 import { sendErrors, vspcRefusals } from './errors.js';
 import { CompanyConsoleLicenseUsage, Envelope, TenantParams } from './schemas.js';
@@ -24,7 +25,9 @@ export function consoleUsageRoutes(ctx: AppContext): FastifyPluginAsync {
       '/licensing/console/usage/companies/vcc/:tenantUid',
       { preHandler: guard, schema: { params: TenantParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
       async (request, reply) => {
-        const usage = await ctx.licensing.consoleUsageByTenant(request.params.tenantUid.toLowerCase());
+        const usage = await ctx.licensing.consoleUsageByTenant(request.params.tenantUid.toLowerCase(), (company) =>
+          companyVisibleTo(request.principal!, company),
+        );
         if (!usage) {
           return sendErrors(reply, 404, {
             message: `Tenant with UID ${request.params.tenantUid} does not exist.`,
