@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import formbody from '@fastify/formbody';
 import type { AppContext } from './context.js';
 import type { InflightRequests } from './inflight.js';
+import { registerOpenApi } from './openapi.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
 import { validatorCompiler } from './validation.js';
@@ -53,6 +54,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   await app.register(formbody);
+  await registerOpenApi(app, face);
   if (face === 'vb365') await app.register(vb365Face(ctx), { prefix: '/v6' });
   else await app.register(vspcFace(ctx), { prefix: '/api/v3' });
   await app.register(tallyApi(ctx), { prefix: '/tally/v1' });

@@ -69,8 +69,17 @@ async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .addPrimaryKeyConstraint('vb365_users_pk', ['organization_id', 'user_id'])
     .execute();
   await db.schema.createIndex('vb365_users_revoked').on('vb365_users').column('revoked_at').execute();
-  await db.schema.createIndex('vb365_users_last_backup').on('vb365_users').column('last_backup_at').execute();
-  await db.schema.createIndex('vb365_users_org_last_backup').on('vb365_users').columns(['organization_id', 'last_backup_at']).execute();
+  // Covering indexes: the counts behind LicensingInformation and License read no table rows.
+  await db.schema
+    .createIndex('vb365_users_last_backup')
+    .on('vb365_users')
+    .columns(['last_backup_at', 'revoked_at', 'first_backup_at'])
+    .execute();
+  await db.schema
+    .createIndex('vb365_users_org_last_backup')
+    .on('vb365_users')
+    .columns(['organization_id', 'last_backup_at', 'revoked_at', 'first_backup_at'])
+    .execute();
   // The installation-wide FIFO ranking: by first backup, then user id, then organization id,
   // compared byte-wise (PostgreSQL needs the C collation for that; SQLite compares bytes anyway).
   if (dialect === 'postgres') {
