@@ -9,6 +9,7 @@ import { sqliteFileFromUrl, StoreError } from './store/database.js';
 import { isPostgresUrl } from './store/dialect.js';
 import { backupDatabase, restoreDatabase } from './commands/backup.js';
 import { importEvents, ImportError } from './commands/import.js';
+import { addUser, parseRoles, readPassword } from './commands/user.js';
 
 function fail(message: string): never {
   process.stderr.write(`tally: ${message}\n`);
@@ -111,6 +112,27 @@ storeOptions(
   const target = sqliteFileFromUrl(config.databaseUrl, config.dataDir);
   const { events } = await restoreDatabase(file, target);
   process.stdout.write(`tally: restored ${file} into ${target} (${events} events)\n`);
+});
+
+const user = program.command('user').description('operator accounts');
+storeOptions(
+  user
+    .command('add')
+    .argument('<name>', 'the user name')
+    .description('create an account, or replace its roles and password; the password is read from standard input')
+    .addOption(new Option('--role <role>', 'a role (repeat for several)').argParser((value: string, previous: string[] = []) => [...previous, value]))
+    .addOption(new Option('--scope <uid>', 'the reseller or company the account is confined to')),
+).action(async (name: string, flags: { role?: string[]; scope?: string; data?: string; database?: string }) => {
+  const roles = parseRoles(flags.role ?? []);
+  if (process.stdin.isTTY) process.stderr.write(`password for ${name}: `);
+  const password = await readPassword(process.stdin);
+  const store = await openStore(storeConfig(flags));
+  try {
+    const { created } = await addUser(store, name, roles, flags.scope, password);
+    process.stdout.write(`tally: ${created ? 'created' : 'updated'} the account ${name} (${roles.join(', ')})\n`);
+  } finally {
+    await store.close();
+  }
 });
 
 program

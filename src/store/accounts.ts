@@ -93,6 +93,15 @@ export async function deleteExpiredTokens(db: Kysely<Database>, now: number): Pr
   await db.deleteFrom('tokens').where('expires_at', '<=', now).execute();
 }
 
+/** Removes an account and its sessions; true when it existed. */
+export async function deleteAccount(db: Kysely<Database>, username: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('tokens').where('username', '=', username).execute();
+    const result = await trx.deleteFrom('accounts').where('username', '=', username).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  });
+}
+
 /** Ends every session of an account (its password changed, or it was disabled). */
 export async function deleteTokensOf(db: Kysely<Database>, username: string): Promise<void> {
   await db.deleteFrom('tokens').where('username', '=', username).execute();

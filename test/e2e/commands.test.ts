@@ -110,3 +110,36 @@ test('backup while serving, restore into a new data directory: identical answers
     remove();
   }
 });
+
+test('user add: password from standard input, roles and scope; the account can log in', async () => {
+  const { dir, remove } = tempDir();
+  const database = await createTestDatabase();
+  const where = ['--data', dir, ...(database.url ? ['--database', database.url] : [])];
+  const add = (args: string[], input: string) => spawnSync(process.execPath, [CLI, 'user', 'add', ...args, ...where], { encoding: 'utf8', cwd: ROOT, input });
+  try {
+    const created = add(['ops', '--role', 'ServiceProviderAdministrator', '--role', 'Vb365Administrator', '--scope', 'E0000000-0000-4000-8000-000000000001'], 'ops-password-1\n');
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(created.stdout, 'tally: created the account ops (ServiceProviderAdministrator, Vb365Administrator)\n');
+    const updated = add(['ops', '--role', 'ServiceProviderAdministrator'], 'ops-password-2\n');
+    assert.equal(updated.stdout, 'tally: updated the account ops (ServiceProviderAdministrator)\n');
+    assert.match(add(['x', '--role', 'Emperor'], 'long-enough\n').stderr, /tally: unknown role "Emperor"; roles: PortalAdministrator/);
+    assert.match(add(['x'], 'long-enough\n').stderr, /tally: give at least one --role/);
+    assert.match(add(['x', '--role', 'ReadOnlyUser'], 'short\n').stderr, /at least 8 characters/);
+    assert.match(add(['x', '--role', 'ReadOnlyUser', '--scope', 'nope'], 'long-enough\n').stderr, /--scope must be the uid/);
+
+    const server = await spawnTally({ dataDir: dir, database, args: ['--no-demo'] });
+    try {
+      assert.doesNotMatch(server.stdout(), /created the account admin/, 'an existing account means no generated admin');
+      const token = await passwordToken(server.vspc, 'vspc', 'ops', 'ops-password-2');
+      const usage = await request('GET', `${server.vspc}/api/v3/licensing/console/usage/companies`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(usage.status, 200);
+      const vb = await request('POST', `${server.vb365}/v6/token`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password&username=ops&password=ops-password-1' });
+      assert.equal(vb.status, 400, 'the old password no longer works');
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    await database.drop();
+    remove();
+  }
+});

@@ -352,6 +352,24 @@ describe('accounts', () => {
     assert.equal(refreshed.statusCode, 400);
   });
 
+  test('list and delete accounts; the last administrator cannot be deleted', async () => {
+    await app.tokenFor('temp-user', ['ReadOnlyUser']);
+    const list = await app.vspc.inject({ url: '/tally/v1/users', headers: auth() });
+    const temp = (list.json() as { username: string }[]).find((u) => u.username === 'temp-user');
+    assert.deepEqual(temp, { username: 'temp-user', roles: ['ReadOnlyUser'], scopeUid: null, disabled: false });
+    assert.ok(!list.body.includes('scrypt'), 'no password hashes');
+    const removed = await app.vspc.inject({ method: 'DELETE', url: '/tally/v1/users/temp-user', headers: auth() });
+    assert.equal(removed.statusCode, 204);
+    assert.equal((await app.vspc.inject({ method: 'DELETE', url: '/tally/v1/users/temp-user', headers: auth() })).statusCode, 404);
+    const other = await startTestApp({ clock: NOW });
+    try {
+      const last = await other.vspc.inject({ method: 'DELETE', url: '/tally/v1/users/admin', headers: { authorization: `Bearer ${other.adminToken}` } });
+      assert.equal(last.statusCode, 409);
+    } finally {
+      await other.close();
+    }
+  });
+
   test('the events envelope takes nothing but events', async () => {
     const res = await app.vspc.inject({ method: 'POST', url: '/tally/v1/events', headers: auth(), payload: { events: [], extra: true } });
     assert.equal(res.statusCode, 400);

@@ -13,7 +13,7 @@ import {
   listOrganizations, listResellers, putLicenseTerms, TenantTakenError, upsertCompany,
   upsertOrganization, upsertReseller,
 } from '../../store/entities.js';
-import { deleteTokensOf, getAccount, listAccounts, upsertAccount, type Account } from '../../store/accounts.js';
+import { deleteAccount, deleteTokensOf, getAccount, listAccounts, upsertAccount, type Account } from '../../store/accounts.js';
 import { hashPassword } from '../../services/passwords.js';
 import { companyFromBody, organizationFromBody } from '../../services/entities.js';
 
@@ -81,10 +81,27 @@ export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
       });
     }
 
+    const view = (a: Account) => ({ username: a.username, roles: a.roles, scopeUid: a.scopeUid, disabled: a.disabled });
+    const lastAdministrator = async (account: Account) =>
+      isActiveAdministrator(account) &&
+      (await listAccounts(db)).filter((a) => a.username !== account.username && isActiveAdministrator(a)).length === 0;
+
+    app.get('/users', async () => (await listAccounts(db)).map(view));
+
+    app.delete('/users/:username', { schema: { params: UsernameParams } }, async (request, reply) => {
+      const existing = await getAccount(db, request.params.username);
+      if (!existing) return sendError(reply, 404, `User ${request.params.username} does not exist.`);
+      if (await lastAdministrator(existing)) {
+        return sendError(reply, 409, `${existing.username} is the last enabled PortalAdministrator; give another account that role first.`);
+      }
+      await deleteAccount(db, existing.username);
+      return reply.code(204).send();
+    });
+
     app.get('/users/:username', { schema: { params: UsernameParams } }, async (request, reply) => {
       const account = await getAccount(db, request.params.username);
       if (!account) return sendError(reply, 404, `User ${request.params.username} does not exist.`);
-      return { username: account.username, roles: account.roles, scopeUid: account.scopeUid, disabled: account.disabled };
+      return view(account);
     });
     app.put('/users/:username', { schema: { params: UsernameParams, body: UserBody } }, async (request, reply) => {
       const existing = await getAccount(db, request.params.username);
@@ -92,11 +109,8 @@ export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
         return sendError(reply, 400, 'A new user needs a password.', [{ field: 'password', message: 'is required for a new user' }], 'validation_failed');
       }
       const keepsAdministering = request.body.roles.includes('PortalAdministrator') && !request.body.disabled;
-      if (existing && isActiveAdministrator(existing) && !keepsAdministering) {
-        const others = (await listAccounts(db)).filter((a) => a.username !== existing.username && isActiveAdministrator(a));
-        if (others.length === 0) {
-          return sendError(reply, 409, `${existing.username} is the last enabled PortalAdministrator; give another account that role first.`);
-        }
+      if (existing && !keepsAdministering && (await lastAdministrator(existing))) {
+        return sendError(reply, 409, `${existing.username} is the last enabled PortalAdministrator; give another account that role first.`);
       }
       const account = {
         username: request.params.username,
@@ -108,7 +122,7 @@ export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
       await upsertAccount(db, account, Date.now());
       // A new password or a disabled account ends the account's sessions, refresh tokens included.
       if (existing && (request.body.password !== undefined || account.disabled)) await deleteTokensOf(db, account.username);
-      return { username: account.username, roles: account.roles, scopeUid: account.scopeUid, disabled: account.disabled };
+      return view(account);
     });
   };
 }

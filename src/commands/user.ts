@@ -1,0 +1,51 @@
+/**
+ * `tally user add NAME --role ROLE [--role ROLE…] [--scope UID]`: creates an operator account (or
+ * replaces its roles and password); the password is read from standard input, never from the
+ * command line, so it does not end up in shell history or process lists.
+ */
+import { ROLES, type Role } from '../services/auth.js';
+import { hashPassword } from '../services/passwords.js';
+import { deleteTokensOf, getAccount, upsertAccount } from '../store/accounts.js';
+import type { Store } from '../store/database.js';
+import { ConfigError } from '../config.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function parseRoles(roles: readonly string[]): Role[] {
+  if (roles.length === 0) throw new ConfigError(`give at least one --role (${ROLES.join(', ')})`);
+  for (const role of roles) {
+    if (!(ROLES as readonly string[]).includes(role)) throw new ConfigError(`unknown role ${JSON.stringify(role)}; roles: ${ROLES.join(', ')}`);
+  }
+  return [...new Set(roles)] as Role[];
+}
+
+/** Reads the password: the first line of standard input (a terminal, a pipe or a file). */
+export async function readPassword(input: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of input) {
+    text += String(chunk);
+    if (text.includes('\n')) break;
+  }
+  const password = text.split(/\r?\n/)[0] ?? '';
+  if (password.length < 8) throw new ConfigError('the password (read from standard input) must have at least 8 characters');
+  return password;
+}
+
+export async function addUser(
+  store: Store,
+  username: string,
+  roles: Role[],
+  scope: string | undefined,
+  password: string,
+): Promise<{ created: boolean }> {
+  if (!/^[^\s/\u0000-\u001f\u007f]{1,200}$/.test(username)) throw new ConfigError('the user name must be 1 to 200 characters without spaces or slashes');
+  if (scope !== undefined && !UUID.test(scope)) throw new ConfigError('--scope must be the uid of a reseller or company');
+  const existing = await getAccount(store.db, username);
+  await upsertAccount(
+    store.db,
+    { username, passwordHash: await hashPassword(password), roles, scopeUid: scope?.toLowerCase() ?? null, disabled: false },
+    Date.now(),
+  );
+  if (existing) await deleteTokensOf(store.db, username);
+  return { created: !existing };
+}
