@@ -38,12 +38,6 @@ export function formatInstant(at: Instant): string {
   return new Date(at).toISOString();
 }
 
-/** ISO-8601 in UTC without fractional seconds when they are zero: 2026-11-23T10:00:00Z. */
-export function formatInstantCompact(at: Instant): string {
-  const iso = new Date(at).toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
-}
-
 export function isValidTimeZone(zone: string): boolean {
   return IANAZone.isValidZone(zone);
 }
@@ -51,11 +45,6 @@ export function isValidTimeZone(zone: string): boolean {
 /** 00:00 on the first day of the calendar month that contains `at`, in `zone`. */
 export function startOfMonth(at: Instant, zone: string): Instant {
   return DateTime.fromMillis(at, { zone }).startOf('month').toMillis();
-}
-
-/** 00:00 on the first day of the month after the one that contains `at`, in `zone`. */
-export function startOfNextMonth(at: Instant, zone: string): Instant {
-  return DateTime.fromMillis(at, { zone }).startOf('month').plus({ months: 1 }).toMillis();
 }
 
 /** The same wall-clock time one calendar month earlier, in `zone` (clamped to the month's last day). */

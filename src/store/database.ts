@@ -88,15 +88,13 @@ const pgTypes = {
     oid === PG_INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-export interface PostgresOptions {
-  /** Connections per server node; several nodes share one PostgreSQL. */
-  poolSize?: number;
-}
+/** Connections per server node; several nodes share one PostgreSQL (docs/operations.md). */
+const POOL_SIZE = 10;
 
-export async function openPostgresStore(url: string, options: PostgresOptions = {}): Promise<Store> {
+export async function openPostgresStore(url: string): Promise<Store> {
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolSize ?? 10,
+    max: POOL_SIZE,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
     // A statement that runs longer than this is a bug or an outage, not a slow answer.

@@ -1,8 +1,5 @@
 /** Store failures that are the database's fault, not the request's: the faces answer them 503/520. */
 
-/** The database cannot be reached or refused the connection; a retry later may succeed. */
-export class StoreUnavailableError extends Error {}
-
 const CONNECTION_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE',
   '57P01', '57P02', '57P03', // admin shutdown, crash shutdown, cannot connect now
@@ -12,7 +9,6 @@ const CONNECTION_CODES = new Set([
 ]);
 
 export function isStoreUnavailable(error: unknown): boolean {
-  if (error instanceof StoreUnavailableError) return true;
   const e = error as { code?: unknown; message?: unknown } | null;
   if (!e || typeof e !== 'object') return false;
   if (typeof e.code === 'string' && CONNECTION_CODES.has(e.code)) return true;
