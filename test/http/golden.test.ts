@@ -234,6 +234,25 @@ describe('VSPC console license and usage family', () => {
   });
 });
 
+describe('VSPC X-Client-Version', () => {
+  test('legacy routes: served to 3.0–3.2 and to clients without a version; newer versions get UnsupportedApiVersion', async () => {
+    const url = `/api/v3/licensing/console/usage/companies/vcc/${TENANT}`;
+    const call = (version?: string, path = url) =>
+      app.vspc.inject({ url: path, headers: { authorization: `Bearer ${app.adminToken}`, ...(version === undefined ? {} : { 'x-client-version': version }) } });
+    for (const version of [undefined, '3.0', '3.1', '3.2', '3.2.1']) assert.equal((await call(version)).statusCode, 200, String(version));
+    const newer = await call('3.3');
+    assert.equal(newer.statusCode, 400);
+    assert.equal(newer.body, `{"error":{"code":"UnsupportedApiVersion","message":"The HTTP resource that matches the request URI 'http://localhost:80${url}' is not supported.","innerError":null}}`);
+    assert.equal((await call('3.6.1', '/api/v3/licensing/console/usage')).statusCode, 400);
+    assert.equal((await call('2.0')).statusCode, 400);
+    const invalid = await call('latest');
+    assert.equal(invalid.statusCode, 400);
+    assert.equal(invalid.json().error.code, 'InvalidApiVersion');
+    // Routes that exist in every v3 version answer whatever the client's version.
+    assert.equal((await call('3.6.1', '/api/v3/licensing/console')).statusCode, 200);
+  });
+});
+
 describe('VSPC tenant scoping', () => {
   test('a reseller-scoped account sees only its companies; a foreign one answers like a missing one', async () => {
     const reseller = 'e0000000-0000-4000-8000-000000000001';

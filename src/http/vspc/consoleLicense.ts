@@ -18,6 +18,7 @@ import { requireRoles } from '../auth/guard.js';
 import type { AppContext } from '../context.js';
 import { CONSOLE_USAGE_ROLES } from './consoleUsage.js';
 import { renderEnum } from './enums.js';
+import { legacyRoute } from './versions.js';
 import { sendErrors, vspcRefusals } from './errors.js';
 import {
   CompanyConsoleLicenseUsage, CompanyParams, ConsoleLicense, ConsoleLicenseUsage, Envelope, LicenseSettings, PagingQuery,
@@ -71,7 +72,7 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
       data: { isAutoUpdateEnabled: (await terms())?.autoUpdate ?? false },
     }));
 
-    app.get('/licensing/console/usage', { preHandler: usageRoles, schema: { response: { 200: Envelope(ConsoleLicenseUsage) } } }, async (request) => {
+    app.get('/licensing/console/usage', { onRequest: legacyRoute, preHandler: usageRoles, schema: { response: { 200: Envelope(ConsoleLicenseUsage) } } }, async (request) => {
       const now = await ctx.clock.now();
       const body = await terms();
       const license = body ? toVspcLicense(body) : null;
@@ -104,7 +105,7 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/licensing/console/usage/companies',
-      { preHandler: usageRoles, schema: { querystring: PagingQuery, response: { 200: Envelope(Type.Array(CompanyConsoleLicenseUsage)) } } },
+      { onRequest: legacyRoute, preHandler: usageRoles, schema: { querystring: PagingQuery, response: { 200: Envelope(Type.Array(CompanyConsoleLicenseUsage)) } } },
       async (request) => {
         const { limit = 100, offset = 0 } = request.query;
         const now = await ctx.clock.now();
@@ -121,7 +122,7 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/licensing/console/usage/companies/:companyUid',
-      { preHandler: usageRoles, schema: { params: CompanyParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
+      { onRequest: legacyRoute, preHandler: usageRoles, schema: { params: CompanyParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
       async (request, reply) => {
         const company = await getCompany(db, request.params.companyUid.toLowerCase());
         if (!company || !companyVisibleTo(request.principal!, company)) {

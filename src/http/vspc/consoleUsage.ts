@@ -6,6 +6,7 @@ import type { AppContext } from '../context.js';
 import { requireRoles } from '../auth/guard.js';
 import { companyVisibleTo } from '../../services/scope.js';
 import { renderEnum } from './enums.js';
+import { legacyRoute } from './versions.js';
 import { sendErrors, vspcRefusals } from './errors.js';
 import { CompanyConsoleLicenseUsage, Envelope, TenantParams } from './schemas.js';
 
@@ -23,7 +24,7 @@ export function consoleUsageRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/licensing/console/usage/companies/vcc/:tenantUid',
-      { preHandler: guard, schema: { params: TenantParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
+      { onRequest: legacyRoute, preHandler: guard, schema: { params: TenantParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
       async (request, reply) => {
         const usage = await ctx.licensing.consoleUsageByTenant(request.params.tenantUid.toLowerCase(), (company) =>
           companyVisibleTo(request.principal!, company),

@@ -1,0 +1,51 @@
+/**
+ * `X-Client-Version` negotiation for the legacy licensing routes. The console-usage family was
+ * removed in REST v3.3 (VSPC 7); VSPC 7+ still serves it to clients that send `x-client-version`
+ * 3.0–3.2. Tally serves it to those clients and to clients that send no version (the integrations
+ * written for VSPC 4–6 send none), and answers newer versions the way ASP.NET API Versioning does:
+ * 400 with `{"error":{"code":"UnsupportedApiVersion",…}}`.
+ */
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+
+const VERSION = /^(\d+)\.(\d+)(?:\.(\d+))?$/;
+
+export type VersionVerdict = 'legacy' | 'unsupported' | 'invalid';
+
+/** What a client version means for a route that exists in v3.0–3.2 only. */
+export function legacyVerdict(header: string | undefined): VersionVerdict {
+  if (header === undefined || header.trim() === '') return 'legacy';
+  const match = VERSION.exec(header.trim());
+  if (!match) return 'invalid';
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return major === 3 && minor <= 2 ? 'legacy' : 'unsupported';
+}
+
+function requestUri(request: FastifyRequest): string {
+  const scheme = request.protocol;
+  return `${scheme}://${request.headers.host ?? request.hostname}${request.url}`;
+}
+
+function sendVersionError(reply: FastifyReply, code: string, message: string): FastifyReply {
+  return reply
+    .code(400)
+    .type('application/json; charset=utf-8')
+    .serializer(JSON.stringify)
+    .send({ error: { code, message, innerError: null } });
+}
+
+/** onRequest hook for the routes removed in v3.3. */
+export const legacyRoute: onRequestAsyncHookHandler = async (request, reply) => {
+  const header = request.headers['x-client-version'];
+  const version = Array.isArray(header) ? header[0] : header;
+  const verdict = legacyVerdict(version);
+  if (verdict === 'unsupported') {
+    return sendVersionError(reply, 'UnsupportedApiVersion', `The HTTP resource that matches the request URI '${requestUri(request)}' is not supported.`);
+  }
+  if (verdict === 'invalid') {
+    return sendVersionError(
+      reply,
+      'InvalidApiVersion',
+      `The HTTP resource that matches the request URI '${requestUri(request)}' does not support the API version '${version}'.`,
+    );
+  }
+};
