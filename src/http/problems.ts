@@ -87,3 +87,14 @@ export function describeClientError(error: FastifyError, request: FastifyRequest
   if (status >= 400 && status < 500) return { status, message: error.message };
   return null;
 }
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+/**
+ * The methods the router serves for this request's path, when the request's own method is not
+ * one of them: the difference between 404 (no such resource) and 405 (wrong method).
+ */
+export function otherMethodsFor(request: FastifyRequest): string[] {
+  const url = request.url.split('?')[0] ?? request.url;
+  return METHODS.filter((method) => method !== request.method && request.server.findRoute({ method, url }) !== null);
+}

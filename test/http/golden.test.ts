@@ -118,6 +118,16 @@ describe('VB365 face', () => {
     assert.match(body.access_token, /^[A-Za-z0-9_-]{43}$/);
   });
 
+  test('a wrong method is 405 with the methods the resource serves', async () => {
+    const res = await app.vb365.inject({ method: 'DELETE', url: `/v6/Organizations/${ORG_A}/LicensingInformation`, headers: auth() });
+    assert.equal(res.statusCode, 405);
+    assert.equal(res.headers.allow, 'GET');
+    assert.equal(res.body, `{"message":"The requested resource does not support http method 'DELETE'."}`);
+    const vspc = await app.vspc.inject({ method: 'POST', url: `/api/v3/licensing/console/usage/companies/vcc/${TENANT}`, headers: auth() });
+    assert.equal(vspc.statusCode, 405);
+    assert.equal(vspc.body, '{"errors":[{"message":"The method POST is not allowed for this resource.","type":"logical","code":405}]}');
+  });
+
   test('error bodies', async () => {
     const cases: [string, number, string][] = [
       [`/v6/Organizations/not-a-guid/LicensingInformation`, 400, `{"message":"The value 'not-a-guid' is not valid for organizationId: it must be a valid uuid."}`],

@@ -1,7 +1,7 @@
 /** The admin API's error dialect: `{"error":{"code","message","details"?}}`. */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusals } from '../auth/guard.js';
-import { describeClientError } from '../problems.js';
+import { describeClientError, otherMethodsFor } from '../problems.js';
 import { isStoreUnavailable } from '../../store/errors.js';
 
 const CODES: Record<number, string> = {
@@ -57,7 +57,11 @@ export function installTallyErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'request failed');
     return sendError(reply, 500, 'An internal error occurred.');
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, 404, `No admin API route matches ${request.method} ${request.url.split('?')[0]}.`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = otherMethodsFor(request);
+    if (allowed.length > 0) {
+      return sendError(reply.header('Allow', allowed.join(', ')), 405, `${request.url.split('?')[0]} does not accept ${request.method}; it accepts ${allowed.join(', ')}.`);
+    }
+    return sendError(reply, 404, `No admin API route matches ${request.method} ${request.url.split('?')[0]}.`);
+  });
 }

@@ -5,7 +5,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusals } from '../auth/guard.js';
-import { describeClientError } from '../problems.js';
+import { describeClientError, otherMethodsFor } from '../problems.js';
 import { isStoreUnavailable } from '../../store/errors.js';
 
 export function sendMessage(reply: FastifyReply, status: number, message: string): FastifyReply {
@@ -34,7 +34,11 @@ export function installVb365ErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'request failed');
     return sendMessage(reply, 500, 'An internal error occurred.');
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendMessage(reply, 404, `No HTTP resource was found that matches the request URI '${request.url}'.`),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = otherMethodsFor(request);
+    if (allowed.length > 0) {
+      return sendMessage(reply.header('Allow', allowed.join(', ')), 405, `The requested resource does not support http method '${request.method}'.`);
+    }
+    return sendMessage(reply, 404, `No HTTP resource was found that matches the request URI '${request.url}'.`);
+  });
 }

@@ -4,7 +4,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusals } from '../auth/guard.js';
-import { describeClientError } from '../problems.js';
+import { describeClientError, otherMethodsFor } from '../problems.js';
 import { isStoreUnavailable } from '../../store/errors.js';
 
 export type VspcErrorType = 'logical' | 'retryableLogical' | 'security' | 'transport' | 'unspecified';
@@ -67,7 +67,11 @@ export function installVspcErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: error }, 'request failed');
     return sendErrors(reply, VSPC_SERVER_ERROR_STATUS, { message: 'An internal server error occurred.', type: 'unspecified' });
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendErrors(reply, 404, { message: `The requested resource ${request.url.split('?')[0]} does not exist.`, type: 'logical' }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const allowed = otherMethodsFor(request);
+    if (allowed.length > 0) {
+      return sendErrors(reply.header('Allow', allowed.join(', ')), 405, { message: `The method ${request.method} is not allowed for this resource.`, type: 'logical' });
+    }
+    return sendErrors(reply, 404, { message: `The requested resource ${request.url.split('?')[0]} does not exist.`, type: 'logical' });
+  });
 }
