@@ -219,6 +219,25 @@ describe('VSPC console license and usage family', () => {
     assert.equal(negative.json().errors[0].parameterName, 'offset');
   });
 
+  test('the collection takes filter, sort and select (single-quoted JSON too)', async () => {
+    const second = '0c000000-0000-4000-8000-0000000000aa';
+    await adminPut(app, `/tally/v1/companies/${second}`, { name: 'Beta', tenantUid: '0d000000-0000-4000-8000-0000000000aa' });
+    try {
+      const q = (query: string) => get(`/licensing/console/usage/companies?${query}`);
+      const filtered = await q(`filter=${encodeURIComponent(`[{'property':'companyUid','operation':'equals','value':'${COMPANY}'}]`)}`);
+      assert.equal(filtered.body, `{"data":[${company}],"meta":{"pagingInfo":{"total":1,"count":1,"offset":0}}}`);
+      const sorted = (await q(`sort=${encodeURIComponent('[{"property":"companyUid","direction":"descending"}]')}`)).json();
+      assert.deepEqual(sorted.data.map((c: { companyUid: string }) => c.companyUid), [COMPANY, second]);
+      const selected = await q(`select=${encodeURIComponent('[{"propertyPath":"tenantUid"}]')}&limit=1`);
+      assert.equal(selected.body, `{"data":[{"tenantUid":"0d000000-0000-4000-8000-0000000000aa"}],"meta":{"pagingInfo":{"total":2,"count":1,"offset":0}}}`);
+      const bad = await q('filter=%5B%7B%22operation%22%3A%22eq%22%7D%5D');
+      assert.equal(bad.statusCode, 400);
+      assert.equal(bad.json().errors[0].parameterName, 'filter');
+    } finally {
+      await app.ctx.store.db.deleteFrom('companies').where('uid', '=', second).execute();
+    }
+  });
+
   test('GET /licensing/console/usage/companies/{companyUid}', async () => {
     assert.equal((await get(`/licensing/console/usage/companies/${COMPANY}`)).body, `{"data":${company}}`);
     const missing = await get('/licensing/console/usage/companies/33333333-3333-4333-8333-333333333333');

@@ -18,10 +18,11 @@ import { requireRoles } from '../auth/guard.js';
 import type { AppContext } from '../context.js';
 import { CONSOLE_USAGE_ROLES } from './consoleUsage.js';
 import { renderEnum } from './enums.js';
+import { collectionPage } from './collection.js';
 import { legacyRoute } from './versions.js';
 import { sendErrors, vspcRefusals } from './errors.js';
 import {
-  CompanyConsoleLicenseUsage, CompanyParams, ConsoleLicense, ConsoleLicenseUsage, Envelope, LicenseSettings, PagingQuery,
+  CollectionQuery, CompanyConsoleLicenseUsage, CompanyParams, ConsoleLicense, ConsoleLicenseUsage, Envelope, LicenseSettings,
 } from './schemas.js';
 
 export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
@@ -105,18 +106,15 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/licensing/console/usage/companies',
-      { onRequest: legacyRoute, preHandler: usageRoles, schema: { querystring: PagingQuery, response: { 200: Envelope(Type.Array(CompanyConsoleLicenseUsage)) } } },
-      async (request) => {
-        const { limit = 100, offset = 0 } = request.query;
+      { onRequest: legacyRoute, preHandler: usageRoles, schema: { querystring: CollectionQuery, response: { 200: Envelope(Type.Array(CompanyConsoleLicenseUsage)) } } },
+      async (request, reply) => {
         const now = await ctx.clock.now();
         const license = await ctx.licensing.vspcLicense();
         const [all, byCompany] = await Promise.all([listCompanies(db), ctx.licensing.agentBucketsOfAllCompanies(now, license)]);
-        const companies = all.filter((c) => companyVisibleTo(request.principal!, c));
-        const page = companies.slice(offset, offset + limit);
-        return {
-          data: page.map((company) => companyUsage(company, countersFromBuckets(byCompany.get(company.uid) ?? emptyBuckets(), license))),
-          meta: { pagingInfo: { total: companies.length, count: page.length, offset } },
-        };
+        const usage = all
+          .filter((c) => companyVisibleTo(request.principal!, c))
+          .map((company) => companyUsage(company, countersFromBuckets(byCompany.get(company.uid) ?? emptyBuckets(), license)));
+        return collectionPage(usage, request.query, reply);
       },
     );
 

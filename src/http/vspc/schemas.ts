@@ -45,10 +45,16 @@ export const TokenError = Type.Object({
 
 export const CompanyParams = Type.Object({ companyUid: Type.String({ format: 'uuid' }) });
 
-/** `limit`/`offset` of every paged VSPC collection (spec: limit 1–500, default 100). */
-export const PagingQuery = Type.Object({
+/**
+ * The query of every VSPC collection: `limit` (1–500, default 100) and `offset`, and the JSON
+ * `filter`, `sort` and `select` expressions (parsed by query.ts).
+ */
+export const CollectionQuery = Type.Object({
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647, default: 0 })),
+  filter: Type.Optional(Type.String({ maxLength: 8192 })),
+  sort: Type.Optional(Type.String({ maxLength: 2048 })),
+  select: Type.Optional(Type.String({ maxLength: 2048 })),
 });
 
 /** `ConsoleLicenseSummaryCounter`. */
