@@ -10,6 +10,10 @@ import { isPostgresUrl } from './store/dialect.js';
 import { backupDatabase, restoreDatabase } from './commands/backup.js';
 import { importEvents, ImportError } from './commands/import.js';
 import { addUser, parseRoles, readPassword } from './commands/user.js';
+import type { VspcLicenseBody } from './schemas/admin.js';
+import { toVspcLicense } from './services/licenses.js';
+import { ReportMonthError, reportCsv, vspcMonthlyReport } from './services/monthlyReport.js';
+import { getLicenseTerms } from './store/entities.js';
 
 function fail(message: string): never {
   process.stderr.write(`tally: ${message}\n`);
@@ -112,6 +116,30 @@ storeOptions(
   const target = sqliteFileFromUrl(config.databaseUrl, config.dataDir);
   const { events } = await restoreDatabase(file, target);
   process.stdout.write(`tally: restored ${file} into ${target} (${events} events)\n`);
+});
+
+storeOptions(
+  program
+    .command('report')
+    .description('the VSPC month-end report: frozen once the month is over, a draft before')
+    .requiredOption('--month <YYYY-MM>', 'the calendar month')
+    .addOption(new Option('--format <format>', 'json or csv').choices(['json', 'csv']).default('json'))
+    .addOption(new Option('--time-zone <tz>', 'IANA time zone of month boundaries [env TALLY_TIME_ZONE] (default: UTC)'))
+    .addOption(new Option('--clock <iso>', 'the instant to report at (default: now) [env TALLY_CLOCK]')),
+).action(async (flags: { month: string; format: 'json' | 'csv'; timeZone?: string; clock?: string; data?: string; database?: string }) => {
+  const config = resolveServeConfig({ ...(flags.timeZone ? { timeZone: flags.timeZone } : {}), ...(flags.clock ? { clock: flags.clock } : {}) }, process.env);
+  const store = await openStore(storeConfig(flags));
+  try {
+    const terms = await getLicenseTerms(store.db, 'vspc');
+    const license = terms ? toVspcLicense(terms as VspcLicenseBody) : null;
+    const report = await vspcMonthlyReport(store.db, flags.month, config.clock ?? Date.now(), config.timeZone, license);
+    process.stdout.write(flags.format === 'csv' ? reportCsv(report) : `${JSON.stringify(report, null, 2)}\n`);
+  } catch (error) {
+    if (error instanceof ReportMonthError) throw new ConfigError(error.message);
+    throw error;
+  } finally {
+    await store.close();
+  }
 });
 
 const user = program.command('user').description('operator accounts');

@@ -10,6 +10,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationPr
 import pg from 'pg';
 import { isPostgresUrl, type Dialect } from './dialect.js';
 import { ledgerMigration } from './migrations/0001_ledger.js';
+import { reportsMigration } from './migrations/0002_reports.js';
 import type { Database } from './schema.js';
 
 export interface Store {
@@ -25,7 +26,7 @@ export interface Store {
 export class StoreError extends Error {}
 
 function migrationsFor(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect) }) };
+  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration }) };
 }
 
 /** The database file used when no `--database` URL is given. */

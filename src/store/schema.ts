@@ -91,6 +91,14 @@ export interface TokenRow {
   expires_at: number;
 }
 
+/** A frozen monthly report (JSON), one per product and month. */
+export interface ReportRow {
+  product: 'vspc' | 'vb365';
+  month: string;
+  generated_at: number;
+  content: string;
+}
+
 export interface SettingRow {
   key: string;
   value: string;
@@ -108,4 +116,5 @@ export interface Database {
   accounts: AccountRow;
   tokens: TokenRow;
   settings: SettingRow;
+  reports: ReportRow;
 }

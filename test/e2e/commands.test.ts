@@ -143,3 +143,28 @@ test('user add: password from standard input, roles and scope; the account can l
     remove();
   }
 });
+
+test('report: the VSPC month-end report as JSON or CSV, frozen once the month is over', async () => {
+  const server = await spawnTally({ keepData: true, args: ['--clock', '2026-11-23T12:00:00Z'] });
+  await server.stop();
+  const where = ['--data', server.dataDir, ...(server.database.url ? ['--database', server.database.url] : [])];
+  try {
+    const json = tally(['report', '--month', '2026-10', '--clock', '2026-11-23T12:00:00Z', ...where]);
+    assert.equal(json.status, 0, json.stderr);
+    const report = JSON.parse(json.stdout);
+    assert.equal(report.status, 'Final');
+    assert.ok(report.companies.length > 20, 'the demo companies with agents');
+    const csv = tally(['report', '--month', '2026-10', '--format', 'csv', ...where]);
+    assert.equal(csv.status, 0, csv.stderr);
+    const lines = csv.stdout.trimEnd().split('\r\n');
+    assert.equal(lines[0], 'month,status,companyUid,companyName,tenantUid,type,unitType,reportedCount,reportedUnits,newCount,newUnits');
+    assert.equal(lines.length, 1 + 2 * report.companies.length, 'two rows (agent types) per company, from the frozen report');
+    const draft = JSON.parse(tally(['report', '--month', '2026-11', '--clock', '2026-11-23T12:00:00Z', ...where]).stdout);
+    assert.equal(draft.status, 'Draft');
+    assert.match(tally(['report', '--month', 'November', ...where]).stderr, /tally: the month must be YYYY-MM/);
+    assert.match(tally(['report', '--month', '2026-11', '--format', 'pdf', ...where]).stderr, /Allowed choices are json, csv/);
+  } finally {
+    await server.database.drop();
+    rmSync(server.dataDir, { recursive: true, force: true });
+  }
+});

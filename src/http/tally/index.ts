@@ -5,6 +5,7 @@ import { clockRoutes } from './clock.js';
 import { entityRoutes } from './entities.js';
 import { installTallyErrorHandling } from './errors.js';
 import { eventRoutes } from './events.js';
+import { reportRoutes } from './reports.js';
 
 export function tallyApi(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
@@ -12,5 +13,6 @@ export function tallyApi(ctx: AppContext): FastifyPluginAsync {
     await app.register(entityRoutes(ctx));
     await app.register(eventRoutes(ctx));
     await app.register(clockRoutes(ctx));
+    await app.register(reportRoutes(ctx));
   };
 }
