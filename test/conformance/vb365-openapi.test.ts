@@ -1,6 +1,6 @@
 /**
  * Conformance: every VB365 answer Tally gives validates against Veeam's published v6 OpenAPI
- * document (shared/reference/openapi/vb365_rest_v6.json) for its operation: the 200 schema for
+ * document (test/fixtures/openapi/vb365_rest_v6.json, provenance beside it) for its operation: the 200 schema for
  * successes, the `default` (RESTExceptionInfo) for errors. Beyond the schema, which is permissive,
  * every property Tally emits must be one the document declares (catches misspellings such as
  * `isBackedUp` where v6 says `isBackedup`).
@@ -13,7 +13,7 @@ import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
 import { adminPut, startTestApp, type TestApp } from '../support/harness.js';
 
-const DOCUMENT_FILE = path.resolve(import.meta.dirname, '..', '..', '..', 'shared', 'reference', 'openapi', 'vb365_rest_v6.json');
+const DOCUMENT_FILE = path.resolve(import.meta.dirname, '..', 'fixtures', 'openapi', 'vb365_rest_v6.json');
 
 type Schema = Record<string, any>;
 const spec = JSON.parse(readFileSync(DOCUMENT_FILE, 'utf8')) as { paths: Record<string, Record<string, any>>; components: { schemas: Record<string, Schema> } };
