@@ -13,6 +13,7 @@ import type { AppContext } from '../http/context.js';
 import { InflightRequests } from '../http/inflight.js';
 import { loadOrCreateCertificate, readCertificateFiles } from '../http/tls.js';
 import { AuthService } from '../services/auth.js';
+import { LoginThrottle } from '../services/throttle.js';
 import { ensureAdminAccount } from '../services/bootstrap.js';
 import { IngestionService } from '../services/ingestion.js';
 import { LicensingService } from '../services/licensing.js';
@@ -76,6 +77,7 @@ export async function startServer(
       clock,
       timeZone: config.timeZone,
       auth: new AuthService(store.db),
+      throttle: new LoginThrottle(store.db),
       licensing: new LicensingService(store.db, clock, config.timeZone, store.dialect),
       ingestion: new IngestionService(store.db),
       vspcEnumStyle: config.vspcEnumStyle,

@@ -1,6 +1,7 @@
 /** Everything a route needs, built once at start-up and shared by both listeners. */
 import type { Clock } from '../clock.js';
 import type { AuthService } from '../services/auth.js';
+import type { LoginThrottle } from '../services/throttle.js';
 import type { IngestionService } from '../services/ingestion.js';
 import type { LicensingService } from '../services/licensing.js';
 import type { Store } from '../store/database.js';
@@ -12,6 +13,7 @@ export interface AppContext {
   clock: Clock;
   timeZone: string;
   auth: AuthService;
+  throttle: LoginThrottle;
   licensing: LicensingService;
   ingestion: IngestionService;
   vspcEnumStyle: VspcEnumStyle;

@@ -3,10 +3,12 @@
  * JSON body and running the password or refresh_token grant.
  */
 import type { AuthService, IssuedTokens } from '../services/auth.js';
+import type { LoginThrottle } from '../services/throttle.js';
 
 export type GrantOutcome =
   | { ok: true; tokens: IssuedTokens }
-  | { ok: false; error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type'; description: string };
+  | { ok: false; error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type'; description: string }
+  | { ok: false; error: 'throttled'; description: string; retryAfter: number };
 
 function field(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];
@@ -14,7 +16,7 @@ function field(body: Record<string, unknown>, name: string): string | undefined 
 }
 
 /** Runs the grant a token request asks for. Unknown fields are ignored, as real clients send extras. */
-export async function runGrant(auth: AuthService, body: unknown): Promise<GrantOutcome> {
+export async function runGrant(auth: AuthService, throttle: LoginThrottle, body: unknown, clientAddress: string | undefined): Promise<GrantOutcome> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, error: 'invalid_request', description: 'The request body must be a form or a JSON object with grant_type.' };
   }
@@ -27,10 +29,17 @@ export async function runGrant(auth: AuthService, body: unknown): Promise<GrantO
       if (!username || password === undefined) {
         return { ok: false, error: 'invalid_request', description: 'The password grant needs username and password.' };
       }
+      const wait = await throttle.retryAfter(username, clientAddress);
+      if (wait > 0) {
+        return { ok: false, error: 'throttled', description: `Too many failed logins; try again in ${wait} seconds.`, retryAfter: wait };
+      }
       const tokens = await auth.login(username, password);
-      return tokens
-        ? { ok: true, tokens }
-        : { ok: false, error: 'invalid_grant', description: 'The user name or password is incorrect.' };
+      if (!tokens) {
+        await throttle.recordFailure(username, clientAddress);
+        return { ok: false, error: 'invalid_grant', description: 'The user name or password is incorrect.' };
+      }
+      await throttle.recordSuccess(username);
+      return { ok: true, tokens };
     }
     case 'refresh_token': {
       const refreshToken = field(form, 'refresh_token');

@@ -11,6 +11,7 @@ import pg from 'pg';
 import { isPostgresUrl, type Dialect } from './dialect.js';
 import { ledgerMigration } from './migrations/0001_ledger.js';
 import { reportsMigration } from './migrations/0002_reports.js';
+import { loginAttemptsMigration } from './migrations/0003_login_attempts.js';
 import type { Database } from './schema.js';
 
 export interface Store {
@@ -26,7 +27,7 @@ export interface Store {
 export class StoreError extends Error {}
 
 function migrationsFor(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration }) };
+  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration }) };
 }
 
 /** The database file used when no `--database` URL is given. */

@@ -99,6 +99,13 @@ export interface ReportRow {
   content: string;
 }
 
+/** Failed logins of one account or client address within the current window. */
+export interface LoginAttemptRow {
+  key: string;
+  window_start: number;
+  failures: number;
+}
+
 export interface SettingRow {
   key: string;
   value: string;
@@ -117,4 +124,5 @@ export interface Database {
   tokens: TokenRow;
   settings: SettingRow;
   reports: ReportRow;
+  login_attempts: LoginAttemptRow;
 }

@@ -11,6 +11,7 @@ import { loadDemo } from '../../src/demo/load.js';
 import { buildFaceApp } from '../../src/http/app.js';
 import type { AppContext, VspcEnumStyle } from '../../src/http/context.js';
 import { AuthService } from '../../src/services/auth.js';
+import { LoginThrottle } from '../../src/services/throttle.js';
 import { ensureAdminAccount } from '../../src/services/bootstrap.js';
 import { IngestionService } from '../../src/services/ingestion.js';
 import { LicensingService } from '../../src/services/licensing.js';
@@ -58,6 +59,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     clock,
     timeZone,
     auth: new AuthService(store.db),
+    throttle: new LoginThrottle(store.db),
     licensing: new LicensingService(store.db, clock, timeZone, store.dialect),
     ingestion: new IngestionService(store.db),
     vspcEnumStyle: options.vspcEnumStyle ?? 'camel',

@@ -37,6 +37,11 @@ export const TokenReply = Type.Object({
   expires_in: Type.Integer(),
 });
 
+/** The throttling answer of the token operation (429). */
+export const Throttled = Type.Object({
+  errors: Type.Array(Type.Object({ message: Type.String(), type: Type.String(), code: Type.Integer(), retryAfter: Type.Integer() })),
+});
+
 /** `OAuth2Error`, the 400 body of the token operation. */
 export const TokenError = Type.Object({
   error: Type.String(),
