@@ -13,6 +13,7 @@ import { addUser, parseRoles, readPassword } from './commands/user.js';
 import type { VspcLicenseBody } from './schemas/admin.js';
 import { toVspcLicense } from './services/licenses.js';
 import { ReportMonthError, reportCsv, vspcMonthlyReport } from './services/monthlyReport.js';
+import { reportPdf } from './services/reportPdf.js';
 import { getLicenseTerms } from './store/entities.js';
 
 function fail(message: string): never {
@@ -123,17 +124,18 @@ storeOptions(
     .command('report')
     .description('the VSPC month-end report: frozen once the month is over, a draft before')
     .requiredOption('--month <YYYY-MM>', 'the calendar month')
-    .addOption(new Option('--format <format>', 'json or csv').choices(['json', 'csv']).default('json'))
+    .addOption(new Option('--format <format>', 'json, csv or pdf (PDF to standard output: redirect it to a file)').choices(['json', 'csv', 'pdf']).default('json'))
     .addOption(new Option('--time-zone <tz>', 'IANA time zone of month boundaries [env TALLY_TIME_ZONE] (default: UTC)'))
     .addOption(new Option('--clock <iso>', 'the instant to report at (default: now) [env TALLY_CLOCK]')),
-).action(async (flags: { month: string; format: 'json' | 'csv'; timeZone?: string; clock?: string; data?: string; database?: string }) => {
+).action(async (flags: { month: string; format: 'json' | 'csv' | 'pdf'; timeZone?: string; clock?: string; data?: string; database?: string }) => {
   const config = resolveServeConfig({ ...(flags.timeZone ? { timeZone: flags.timeZone } : {}), ...(flags.clock ? { clock: flags.clock } : {}) }, process.env);
   const store = await openStore(storeConfig(flags));
   try {
     const terms = await getLicenseTerms(store.db, 'vspc');
     const license = terms ? toVspcLicense(terms as VspcLicenseBody) : null;
     const report = await vspcMonthlyReport(store.db, flags.month, config.clock ?? Date.now(), config.timeZone, license);
-    process.stdout.write(flags.format === 'csv' ? reportCsv(report) : `${JSON.stringify(report, null, 2)}\n`);
+    if (flags.format === 'pdf') process.stdout.write(await reportPdf(report));
+    else process.stdout.write(flags.format === 'csv' ? reportCsv(report) : `${JSON.stringify(report, null, 2)}\n`);
   } catch (error) {
     if (error instanceof ReportMonthError) throw new ConfigError(error.message);
     throw error;

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { PDFDocument } from 'pdf-lib';
 import { createTestDatabase, tempDir, TEST_STORE } from '../support/stores.js';
 import { passwordToken, request, ROOT, spawnTally } from '../support/server.js';
 
@@ -162,7 +163,12 @@ test('report: the VSPC month-end report as JSON or CSV, frozen once the month is
     const draft = JSON.parse(tally(['report', '--month', '2026-11', '--clock', '2026-11-23T12:00:00Z', ...where]).stdout);
     assert.equal(draft.status, 'Draft');
     assert.match(tally(['report', '--month', 'November', ...where]).stderr, /tally: the month must be YYYY-MM/);
-    assert.match(tally(['report', '--month', '2026-11', '--format', 'pdf', ...where]).stderr, /Allowed choices are json, csv/);
+    const pdf = spawnSync(process.execPath, [CLI, 'report', '--month', '2026-10', '--format', 'pdf', ...where], { cwd: ROOT });
+    assert.equal(pdf.status, 0, String(pdf.stderr));
+    const document = await PDFDocument.load(pdf.stdout);
+    // Two rows (agent types) for each demo company, and the totals: more than one A4 page holds.
+    assert.ok(document.getPageCount() >= 2, `pages: ${document.getPageCount()}`);
+    assert.match(tally(['report', '--month', '2026-11', '--format', 'xml', ...where]).stderr, /Allowed choices are json, csv, pdf/);
   } finally {
     await server.database.drop();
     rmSync(server.dataDir, { recursive: true, force: true });

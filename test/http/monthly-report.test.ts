@@ -1,6 +1,7 @@
 /** The VSPC month-end report through the admin API: frozen once final, corrections next month, CSV. */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { PDFDocument } from 'pdf-lib';
 import { adminPut, startTestApp, type TestApp } from '../support/harness.js';
 
 const COMPANY = '0c000000-0000-4000-8000-000000000001';
@@ -70,6 +71,18 @@ test('CSV: one row per company and agent type, quoted where needed', async () =>
       `2026-10,Final,${COMPANY},"Alpine, ""Dental""",${TENANT},VAC_Server_Agent,Points,1,11,0,0\r\n` +
       `2026-10,Final,${COMPANY},"Alpine, ""Dental""",${TENANT},VAC_Workstation_Agent,Points,0,0,1,4\r\n`,
   );
+});
+
+test('PDF: a real PDF document that a parser opens, one page per screenful of rows', async () => {
+  const pdf = await app.vspc.inject({ url: '/tally/v1/reports/vspc/2026-10?format=pdf', headers: { authorization: `Bearer ${app.adminToken}` } });
+  assert.equal(pdf.statusCode, 200);
+  assert.equal(pdf.headers['content-type'], 'application/pdf');
+  assert.equal(pdf.rawPayload.subarray(0, 5).toString(), '%PDF-');
+  const document = await PDFDocument.load(pdf.rawPayload);
+  assert.equal(document.getPageCount(), 1);
+  assert.equal(document.getTitle(), 'Tally VSPC report 2026-10');
+  const [width, height] = [document.getPage(0).getWidth(), document.getPage(0).getHeight()];
+  assert.deepEqual([Math.round(width), Math.round(height)], [595, 842], 'A4');
 });
 
 test('a month that has not begun is a conflict; a malformed month is a bad request', async () => {
