@@ -83,7 +83,7 @@ export async function appendEvents(
   // Inserting in id order (and upserting read-model rows in key order) makes concurrent batches
   // on PostgreSQL take their locks in the same order, which keeps deadlocks rare; a deadlock or
   // serialization failure is retried.
-  const ordered = [...fresh.values()].sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+  const ordered = [...fresh.values()].sort((a, b) => compareKeys(a.event.id, b.event.id));
   const result = await withRetries(() =>
     db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
