@@ -51,3 +51,13 @@ export function startOfMonth(at: Instant, zone: string): Instant {
 export function oneMonthBefore(at: Instant, zone: string): Instant {
   return DateTime.fromMillis(at, { zone }).minus({ months: 1 }).toMillis();
 }
+
+/** The same wall-clock time `months` calendar months later, in `zone` (clamped to the month's last day). */
+export function plusMonths(at: Instant, months: number, zone: string): Instant {
+  return DateTime.fromMillis(at, { zone }).plus({ months }).toMillis();
+}
+
+/** 00:00 on the first day of the calendar month after the one that contains `at`, in `zone`. */
+export function startOfNextMonth(at: Instant, zone: string): Instant {
+  return DateTime.fromMillis(at, { zone }).startOf('month').plus({ months: 1 }).toMillis();
+}

@@ -8,9 +8,12 @@
  * - Rental: a user whose first backup lies in the current month is New and consumes nothing;
  * - consuming users are ranked installation-wide by first backup (ties by user id, then
  *   organization id); the first `totalNumber` are Licensed, the next `allowance` are
- *   TemporarilyAssigned, the rest Exceeded.
+ *   TemporarilyAssigned, the rest Exceeded;
+ * - Rental: the allowance lasts 2 months of continuous over-limit use, then the excess is Exceeded;
+ * - past the grace period after expiry (Subscription 1 month, Rental 2, others none) nothing is
+ *   processed: every consuming user is Exceeded.
  */
-import { DAY_MS, oneMonthBefore, startOfMonth, type Instant } from '../time.js';
+import { DAY_MS, oneMonthBefore, plusMonths, startOfMonth, startOfNextMonth, type Instant } from '../time.js';
 import { COMMUNITY_LICENSE, type Vb365License } from './licenses.js';
 
 export const RETENTION_WINDOW_MS = 31 * DAY_MS;
@@ -54,6 +57,12 @@ export interface UserActivity {
   lastBackupAt: Instant;
   /** Latest revocation of its license at or before now, if any (rule 4). */
   revokedAt?: Instant;
+  /**
+   * Start of the current uninterrupted hold: the first backup after the last gap of 31 days or
+   * more, or after the last revocation. Needed only to time the rental exceed allowance; when it
+   * is absent the first backup stands in for it.
+   */
+  holdSince?: Instant;
 }
 
 /**
@@ -67,18 +76,24 @@ export function activityAt(
   now: Instant,
   revocations: Iterable<Instant> = [],
 ): UserActivity | null {
-  let first = Infinity;
-  let last = -Infinity;
-  for (const at of backups) {
-    if (at > now) continue;
-    if (at < first) first = at;
-    if (at > last) last = at;
+  const past = [...backups].filter((at) => at <= now).sort((a, b) => a - b);
+  if (past.length === 0) return null;
+  const revokedAll = [...revocations].filter((at) => at <= now).sort((a, b) => a - b);
+  const first = past[0]!;
+  const last = past[past.length - 1]!;
+  let holdSince = first;
+  let r = 0;
+  for (let i = 1; i < past.length; i++) {
+    const previous = past[i - 1]!;
+    const at = past[i]!;
+    // A revocation at or after the previous backup released the unit, as did 31 days without one.
+    while (r < revokedAll.length && revokedAll[r]! < previous) r++;
+    const revokedBetween = r < revokedAll.length && revokedAll[r]! < at;
+    if (revokedBetween || at - previous >= RETENTION_WINDOW_MS) holdSince = at;
   }
-  if (first === Infinity) return null;
-  let revoked = -Infinity;
-  for (const at of revocations) if (at <= now && at > revoked) revoked = at;
-  const activity: UserActivity = { organizationId, userId, firstBackupAt: first, lastBackupAt: last };
-  return revoked === -Infinity ? activity : { ...activity, revokedAt: revoked };
+  const activity: UserActivity = { organizationId, userId, firstBackupAt: first, lastBackupAt: last, holdSince };
+  const revoked = revokedAll.length > 0 ? revokedAll[revokedAll.length - 1]! : undefined;
+  return revoked === undefined ? activity : { ...activity, revokedAt: revoked };
 }
 
 /**
@@ -119,6 +134,71 @@ export function licensedUnits(license: Vb365License): number {
   return license.type === 'Community' ? Math.min(license.totalNumber, COMMUNITY_LICENSE.totalNumber) : license.totalNumber;
 }
 
+/**
+ * Rule 10: the end of the grace period after the license expires (Subscription 1 month, Rental
+ * 2 months, Evaluation and NFR none); null for a license that does not expire.
+ */
+export function graceEndsAt(license: Vb365License, zone: string): Instant | null {
+  if (license.expirationDate === null) return null;
+  const months = license.type === 'Subscription' ? 1 : license.type === 'Rental' ? 2 : 0;
+  return plusMonths(license.expirationDate, months, zone);
+}
+
+/** Rule 10: past the grace period the product stops processing every user account. */
+export function processingStopped(license: Vb365License, now: Instant, zone: string): boolean {
+  const end = graceEndsAt(license, zone);
+  return end !== null && now > end;
+}
+
+/** How long a Rental installation may stay above its license with the allowance (rule 9). */
+export const RENTAL_EXCEED_MONTHS = 2;
+
+/** When a consuming user began to consume in its current hold: Rental users only from the month after their first backup. */
+export function consumptionStart(activity: UserActivity, license: Vb365License, zone: string): Instant {
+  const hold = activity.holdSince ?? activity.firstBackupAt;
+  return license.type === 'Rental' ? Math.max(hold, startOfNextMonth(activity.firstBackupAt, zone)) : hold;
+}
+
+/**
+ * Rule 9, Rental: the allowance lasts 2 months, after which users beyond the license are no
+ * longer processed. The over-limit period is taken to have begun when the (units + 1)-th of the
+ * users consuming now began its current hold: from then on at least that many users consumed
+ * without interruption, so the installation has been over its license at least that long. The
+ * answer needs no state beyond the ledger, does not depend on arrival order, and a backup at
+ * `now` never makes the period longer (it starts no hold before `now`).
+ * `starts` are the consumption starts of the users consuming at `now`.
+ */
+export function rentalAllowanceExpired(
+  license: Vb365License,
+  starts: readonly Instant[],
+  now: Instant,
+  zone: string,
+): boolean {
+  const units = licensedUnits(license);
+  if (license.type !== 'Rental' || starts.length <= units) return false;
+  const sorted = [...starts].sort((a, b) => a - b);
+  return plusMonths(sorted[units]!, RENTAL_EXCEED_MONTHS, zone) <= now;
+}
+
+/**
+ * Users processed at `now`: `licensed` get Licensed, the next `allowance` TemporarilyAssigned,
+ * the rest Exceeded. `starts` (consumption starts of the consuming users) are read only for a
+ * Rental license over its limit.
+ */
+export function processingLimits(
+  license: Vb365License,
+  consumingCount: number,
+  starts: () => readonly Instant[],
+  now: Instant,
+  zone: string,
+): { licensed: number; allowance: number } {
+  if (processingStopped(license, now, zone)) return { licensed: 0, allowance: 0 };
+  const licensed = licensedUnits(license);
+  let allowance = exceedAllowance(license, now, zone);
+  if (allowance > 0 && consumingCount > licensed && rentalAllowanceExpired(license, starts(), now, zone)) allowance = 0;
+  return { licensed, allowance };
+}
+
 export type LicenseState = 'Licensed' | 'New' | 'TemporarilyAssigned' | 'Exceeded';
 
 export interface ClassifiedUser extends UserActivity {
@@ -152,8 +232,9 @@ export function classifyUsers(
     else consuming.push(activity);
   }
   consuming.sort(compareByFirstBackup);
-  const licensedLimit = licensedUnits(terms);
-  const assignedLimit = licensedLimit + exceedAllowance(terms, now, zone);
+  const limits = processingLimits(terms, consuming.length, () => consuming.map((a) => consumptionStart(a, terms, zone)), now, zone);
+  const licensedLimit = limits.licensed;
+  const assignedLimit = licensedLimit + limits.allowance;
   consuming.forEach((activity, rank) => {
     const state: LicenseState =
       rank < licensedLimit ? 'Licensed' : rank < assignedLimit ? 'TemporarilyAssigned' : 'Exceeded';

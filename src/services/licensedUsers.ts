@@ -4,9 +4,9 @@
  * the engine's installation-wide classification.
  */
 import type { Kysely } from 'kysely';
-import { classifyUsers, RETENTION_WINDOW_MS, type LicenseState } from '../domain/vb365.js';
-import type { Vb365License } from '../domain/licenses.js';
-import { vb365ActivitiesInWindow } from '../store/readModels.js';
+import { classifyUsers, licensedUnits, RETENTION_WINDOW_MS, type LicenseState } from '../domain/vb365.js';
+import { COMMUNITY_LICENSE, type Vb365License } from '../domain/licenses.js';
+import { vb365ActivitiesInWindow, withHoldStarts } from '../store/readModels.js';
 import type { Database } from '../store/schema.js';
 
 export interface LicensedUser {
@@ -30,7 +30,10 @@ export async function licensedUsers(
   now: number,
   timeZone: string,
 ): Promise<LicensedUser[]> {
-  const classified = classifyUsers(await vb365ActivitiesInWindow(db, now), license, now, timeZone);
+  const activities = await vb365ActivitiesInWindow(db, now);
+  const terms = license ?? COMMUNITY_LICENSE;
+  const withStarts = terms.type === 'Rental' && activities.length > licensedUnits(terms) ? await withHoldStarts(db, activities, now) : activities;
+  const classified = classifyUsers(withStarts, license, now, timeZone);
   if (classified.length === 0) return [];
   const [names, organizations] = await Promise.all([
     db.selectFrom('vb365_users').select(['organization_id', 'user_id', 'name']).where('last_backup_at', '>', now - RETENTION_WINDOW_MS).execute(),

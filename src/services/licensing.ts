@@ -10,19 +10,23 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { COMMUNITY_LICENSE, type Vb365License, type VspcLicense } from '../domain/licenses.js';
 import {
-  classifyUsers, exceedAllowance, licensedUnits, organizationLicensingInformation, RETENTION_WINDOW_MS,
-  type OrganizationLicensingInformation,
+  classifyUsers, consumptionStart, exceedAllowance, licensedUnits, organizationLicensingInformation, processingLimits, processingStopped,
+  RETENTION_WINDOW_MS, type OrganizationLicensingInformation,
 } from '../domain/vb365.js';
 import {
-  agentStateAt, bucketAgents, countersFromBuckets, emptyBuckets, newAgentsSince, type AgentBuckets, type AgentState, type ConsoleLicenseCounter,
+  agentStateAt, bucketAgents, compareFifo, consumesFrom, countersFromBuckets, emptyBuckets, isNewAgent, newAgentsSince, sumBuckets, unitsOf,
+  usableUnits, type AgentBuckets, type AgentLicenseStatus, type AgentState, type ConsoleLicenseCounter,
 } from '../domain/vspc.js';
-import { agentBucketsByCompany } from '../store/agentCounts.js';
+import { vspcLicenseLapsed } from '../domain/licenses.js';
+import {
+  agentBucketsByCompany, agentBucketsOfInstallation, consumingAgentsNewestFirst, type PoolAgent,
+} from '../store/agentCounts.js';
 import type { Vb365LicenseBody, VspcLicenseBody } from '../schemas/admin.js';
 import type { Dialect } from '../store/dialect.js';
 import { getCompanyByTenant, getLicenseTerms, type Company } from '../store/entities.js';
 import {
-  agentBucketsOfCompany, agentEvents, consumingInOrganizationUpTo, consumingUserAtRank, hasBackupsAfter, vb365ActivitiesInWindow, vb365Counts,
-  vb365InstallationCounts,
+  agentBucketsOfCompany, agentEvents, consumingInOrganizationUpTo, consumingUserAtRank, hasBackupsAfter, longHolders, vb365ActivitiesInWindow,
+  vb365Counts, vb365InstallationCounts, withHoldStarts, type ConsumptionWindow,
 } from '../store/readModels.js';
 import type { Database } from '../store/schema.js';
 import { startOfMonth } from '../time.js';
@@ -32,6 +36,19 @@ export interface CompanyConsoleLicenseUsage {
   companyUid: string;
   tenantUid: string | null;
   counters: ConsoleLicenseCounter[];
+}
+
+/**
+ * The installation's managed agents at `now` with the VSPC license applied (rules 13, 17, 18 and
+ * the expiry grace): each company's buckets count Licensed and Licensed-by-exceed agents as used
+ * and New ones as new; Unlicensed agents are counted apart only.
+ */
+export interface AgentPool {
+  byCompany: Map<string, AgentBuckets>;
+  licensedByExceed: number;
+  unlicensed: number;
+  /** Past the expiry grace: the license licenses nothing. */
+  lapsed: boolean;
 }
 
 export class LicensingService {
@@ -58,14 +75,14 @@ export class LicensingService {
     const license = await this.vb365License();
     if (await hasBackupsAfter(this.db, now)) {
       // Exact path: every user that may hold a unit, recomputed where its history reaches past now.
-      const activities = await vb365ActivitiesInWindow(this.db, now);
+      const activities = await this.activitiesAt(now, license);
       return organizationLicensingInformation(classifyUsers(activities, license, now, this.timeZone), organizationId);
     }
     const terms = license ?? COMMUNITY_LICENSE;
     const window = this.consumptionWindow(terms, now);
     const counts = await vb365Counts(this.db, window, organizationId);
     // Licensed + TemporarilyAssigned are the first `limit` consuming users of the installation.
-    const limit = licensedUnits(terms) + exceedAllowance(terms, now, this.timeZone);
+    const limit = await this.processingLimit(terms, window, counts.consumingInstallation, now);
     let licensedUsers = counts.consumingInOrganization;
     if (counts.consumingInstallation > limit) {
       const last = limit > 0 ? await consumingUserAtRank(this.db, this.dialect, window, limit - 1) : undefined;
@@ -80,16 +97,35 @@ export class LicensingService {
    */
   async vb365LicenseUsage(now: number, license: Vb365License | null): Promise<{ usedNumber: number; newNumber: number }> {
     if (await hasBackupsAfter(this.db, now)) {
-      const classified = classifyUsers(await vb365ActivitiesInWindow(this.db, now), license, now, this.timeZone);
+      const classified = classifyUsers(await this.activitiesAt(now, license), license, now, this.timeZone);
       return {
         usedNumber: classified.filter((u) => u.state === 'Licensed' || u.state === 'TemporarilyAssigned').length,
         newNumber: classified.filter((u) => u.state === 'New').length,
       };
     }
     const terms = license ?? COMMUNITY_LICENSE;
-    const counts = await vb365InstallationCounts(this.db, this.consumptionWindow(terms, now));
-    const limit = licensedUnits(terms) + exceedAllowance(terms, now, this.timeZone);
+    const window = this.consumptionWindow(terms, now);
+    const counts = await vb365InstallationCounts(this.db, window);
+    const limit = await this.processingLimit(terms, window, counts.consuming, now);
     return { usedNumber: Math.min(counts.consuming, limit), newNumber: counts.newUsers };
+  }
+
+  /**
+   * Every user that may hold a unit at `now`, with hold starts filled in where the rental exceed
+   * allowance may depend on them (the engine's input for the exact path and the user list).
+   */
+  async activitiesAt(now: number, license: Vb365License | null) {
+    const activities = await vb365ActivitiesInWindow(this.db, now);
+    const terms = license ?? COMMUNITY_LICENSE;
+    return terms.type === 'Rental' && activities.length > licensedUnits(terms) ? withHoldStarts(this.db, activities, now) : activities;
+  }
+
+  /** Licensed + TemporarilyAssigned users at most (rules 9 and 10), from counts, reading hold starts only when they matter. */
+  private async processingLimit(terms: Vb365License, window: ConsumptionWindow, consuming: number, now: number): Promise<number> {
+    const needsStarts = terms.type === 'Rental' && consuming > licensedUnits(terms) && exceedAllowance(terms, now, this.timeZone) > 0 && !processingStopped(terms, now, this.timeZone);
+    const starts = needsStarts ? (await longHolders(this.db, window, now)).map((a) => consumptionStart(a, terms, this.timeZone)) : [];
+    const limits = processingLimits(terms, consuming, () => starts, now, this.timeZone);
+    return limits.licensed + limits.allowance;
   }
 
   private consumptionWindow(terms: Vb365License, now: number) {
@@ -99,37 +135,102 @@ export class LicensingService {
     };
   }
 
-  /** The console counters of a company's agents at `now`. */
+  /**
+   * The console counters of a company's agents at `now`. Within the license (the usual case) the
+   * company's own agents are counted; when the installation is over its license or past the
+   * expiry grace, the pool decides which of them still count.
+   */
   async companyCounters(companyUid: string, now: number): Promise<ConsoleLicenseCounter[]> {
     const license = await this.vspcLicense();
-    const { buckets, replay } = await agentBucketsOfCompany(this.db, companyUid, now, newAgentsSince(license, now, this.timeZone));
-    if (replay.length > 0) {
-      const replayed: AgentState[] = [];
-      for (const [agentUid, events] of await agentEvents(this.db, replay)) {
-        const state = agentStateAt(agentUid, events, now);
-        if (state && state.companyUid === companyUid) replayed.push(state);
-      }
-      bucketAgents(replayed, license, now, this.timeZone, buckets);
+    if (license && (vspcLicenseLapsed(license, now) || (await this.overLicense(now, license)))) {
+      const pool = await this.agentPool(now, license);
+      return countersFromBuckets(pool.byCompany.get(companyUid) ?? emptyBuckets(), license);
     }
+    const { buckets, replay } = await agentBucketsOfCompany(this.db, companyUid, now, newAgentsSince(license, now, this.timeZone));
+    const replayed = (await this.replayedStates(replay, now)).filter((state) => state.companyUid === companyUid);
+    bucketAgents(replayed, license, now, this.timeZone, buckets);
     return countersFromBuckets(buckets, license);
   }
 
+  /** The states at `now` of agents whose history reaches past `now`, replayed from their own events. */
+  private async replayedStates(agentUids: string[], now: number): Promise<AgentState[]> {
+    if (agentUids.length === 0) return [];
+    const states: AgentState[] = [];
+    for (const [agentUid, events] of await agentEvents(this.db, agentUids)) {
+      const state = agentStateAt(agentUid, events, now);
+      if (state) states.push(state);
+    }
+    return states;
+  }
+
+  /** Whether the installation's consuming agents use more units than the license holds (then the pool must be ranked). */
+  private async overLicense(now: number, license: VspcLicense): Promise<boolean> {
+    const { buckets, replay } = await agentBucketsOfInstallation(this.db, now, newAgentsSince(license, now, this.timeZone));
+    bucketAgents(await this.replayedStates(replay, now), license, now, this.timeZone, buckets);
+    return unitsOf({ server: buckets.server.used, workstation: buckets.workstation.used }, license.weights) > license.units;
+  }
+
   /**
-   * Every company's managed agents at `now` (companies without agents are absent), for the
-   * console usage family: one GROUP BY, plus a replay of the agents with events after `now`.
+   * Every company's managed agents at `now` with the license applied (companies without agents
+   * are absent), for the console usage family: one GROUP BY, a replay of the agents with events
+   * after `now`, and, only when the installation is over its license, a walk of the pool from
+   * its newest consuming agent back to the license boundary.
    */
-  async agentBucketsOfAllCompanies(now: number, license: VspcLicense | null): Promise<Map<string, AgentBuckets>> {
+  async agentPool(now: number, license: VspcLicense | null): Promise<AgentPool> {
     const { byCompany, replay } = await agentBucketsByCompany(this.db, now, newAgentsSince(license, now, this.timeZone));
-    if (replay.length > 0) {
-      for (const [agentUid, events] of await agentEvents(this.db, replay)) {
-        const state = agentStateAt(agentUid, events, now);
-        if (!state) continue;
-        const buckets = byCompany.get(state.companyUid) ?? emptyBuckets();
-        bucketAgents([state], license, now, this.timeZone, buckets);
-        byCompany.set(state.companyUid, buckets);
+    const replayed = await this.replayedStates(replay, now);
+    for (const state of replayed) {
+      const buckets = byCompany.get(state.companyUid) ?? emptyBuckets();
+      bucketAgents([state], license, now, this.timeZone, buckets);
+      byCompany.set(state.companyUid, buckets);
+    }
+    const pool: AgentPool = { byCompany, licensedByExceed: 0, unlicensed: 0, lapsed: false };
+    if (!license) return pool;
+    if (vspcLicenseLapsed(license, now)) {
+      for (const buckets of byCompany.values()) {
+        pool.unlicensed += buckets.server.used + buckets.server.new + buckets.workstation.used + buckets.workstation.new;
+      }
+      return { byCompany: new Map([...byCompany.keys()].map((uid) => [uid, emptyBuckets()])), licensedByExceed: 0, unlicensed: pool.unlicensed, lapsed: true };
+    }
+    for (const agent of await this.agentsBeyondLicense(now, license, sumBuckets(byCompany.values()), replayed)) {
+      if (agent.status === 'LicensedByExceed') {
+        pool.licensedByExceed++;
+      } else {
+        pool.unlicensed++;
+        byCompany.get(agent.companyUid)![agent.mode].used--;
       }
     }
-    return byCompany;
+    return pool;
+  }
+
+  /**
+   * Rule 17 at `now`: the consuming agents beyond the license units, each Licensed by exceed or
+   * Unlicensed. Walks the pool newest first (read model rows merged with the replayed agents);
+   * the cumulative units of an agent's FIFO prefix are the installation's consuming totals less
+   * the agents after it, so the walk stops at the first agent within the license.
+   */
+  private async agentsBeyondLicense(
+    now: number,
+    license: VspcLicense,
+    total: AgentBuckets,
+    replayed: readonly AgentState[],
+  ): Promise<(PoolAgent & { status: AgentLicenseStatus })[]> {
+    const prefix = { server: total.server.used, workstation: total.workstation.used };
+    if (unitsOf(prefix, license.weights) <= license.units) return [];
+    const extra = replayed
+      .filter((state) => !isNewAgent(state, license, now, this.timeZone))
+      .sort((a, b) => compareFifo(b, a));
+    const stored = consumingAgentsNewestFirst(this.db, this.dialect, now, newAgentsSince(license, now, this.timeZone));
+    const beyond: { agent: PoolAgent; units: number }[] = [];
+    for await (const agent of newestFirst(stored, extra)) {
+      const units = unitsOf(prefix, license.weights);
+      if (units <= license.units) break;
+      beyond.push({ agent, units });
+      prefix[agent.mode]--;
+    }
+    const first = beyond[beyond.length - 1];
+    const usable = usableUnits(license, now, first ? consumesFrom(first.agent.activatedAt, license, this.timeZone) : null);
+    return beyond.map(({ agent, units }) => ({ ...agent, status: units <= usable ? 'LicensedByExceed' : 'Unlicensed' }));
   }
 
   /**
@@ -142,4 +243,14 @@ export class LicensingService {
     const now = await this.clock.now();
     return { companyUid: company.uid, tenantUid: company.tenantUid, counters: await this.companyCounters(company.uid, now) };
   }
+}
+
+/** Merges two sequences that are each newest first in the pool's FIFO order into one. */
+async function* newestFirst(stored: AsyncIterable<PoolAgent>, replayed: readonly AgentState[]): AsyncGenerator<PoolAgent> {
+  let i = 0;
+  for await (const agent of stored) {
+    while (i < replayed.length && compareFifo(replayed[i]!, agent) > 0) yield replayed[i++]!;
+    yield agent;
+  }
+  while (i < replayed.length) yield replayed[i++]!;
 }

@@ -4,6 +4,7 @@
  */
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { activityAt, RETENTION_WINDOW_MS, type UserActivity } from '../domain/vb365.js';
+import { DAY_MS } from '../time.js';
 import type { AgentMode } from '../domain/licenses.js';
 import { emptyBuckets, type AgentBuckets, type AgentEvent } from '../domain/vspc.js';
 import type { Dialect } from './dialect.js';
@@ -44,6 +45,7 @@ async function activitiesFromLedger(
   db: Kysely<Database>,
   users: readonly { organizationId: string; userId: string }[],
   now: number,
+  since = -Infinity,
 ): Promise<UserActivity[]> {
   const wanted = new Set(users.map((u) => JSON.stringify([u.organizationId, u.userId])));
   const backups = new Map<string, number[]>();
@@ -57,6 +59,7 @@ async function activitiesFromLedger(
       .where('subject_id', 'in', userIds.slice(i, i + 500))
       .where('type', 'in', ['vb365.backup', 'vb365.licenseRevoked'])
       .where('at', '<=', now)
+      .$if(since !== -Infinity, (q) => q.where('at', '>', since))
       .execute();
     for (const row of rows) {
       const event = parseCanonical(row.content);
@@ -76,6 +79,55 @@ async function activitiesFromLedger(
     if (activity) activities.push(activity);
   }
   return activities;
+}
+
+/**
+ * Users first backed up more than this long before `now` may have begun their hold early enough
+ * for the rental exceed allowance (2 months, never shorter than 59 days) to have run out.
+ */
+const SHORTEST_EXCEED_MS = 59 * DAY_MS;
+/** Backups older than this cannot matter: a hold that reaches back to `now − 93 days` has lasted 2 months whatever the calendar. */
+const HOLD_LOOKBACK_MS = 93 * DAY_MS + RETENTION_WINDOW_MS;
+
+/**
+ * Fills `holdSince` (rental exceed timing) for the users that could have held a unit for 2 months:
+ * their start is replayed from their backups and revocations of the last 124 days. A start found
+ * at the edge of that range stands for any earlier one (the hold has lasted long enough either
+ * way); users first backed up within 59 days keep their first backup, which is all that matters.
+ */
+export async function withHoldStarts(db: Kysely<Database>, activities: UserActivity[], now: number): Promise<UserActivity[]> {
+  const candidates = activities.filter((a) => a.holdSince === undefined && a.firstBackupAt <= now - SHORTEST_EXCEED_MS);
+  if (candidates.length === 0) return activities;
+  const since = now - HOLD_LOOKBACK_MS;
+  const replayed = new Map<string, UserActivity>();
+  for (const activity of await activitiesFromLedger(db, candidates, now, since)) {
+    replayed.set(JSON.stringify([activity.organizationId, activity.userId]), activity);
+  }
+  return activities.map((activity) => {
+    if (activity.holdSince !== undefined || activity.firstBackupAt > now - SHORTEST_EXCEED_MS) return activity;
+    const recent = replayed.get(JSON.stringify([activity.organizationId, activity.userId]));
+    return { ...activity, holdSince: recent?.holdSince ?? activity.lastBackupAt };
+  });
+}
+
+/**
+ * The consuming users (not New) first backed up more than 59 days before `now`, with their hold
+ * starts: what the rental exceed allowance needs to know whether it has run out.
+ */
+export async function longHolders(db: Kysely<Database>, window: ConsumptionWindow, now: number): Promise<UserActivity[]> {
+  const rows = await db
+    .selectFrom('vb365_users')
+    .select(['organization_id', 'user_id', 'first_backup_at', 'last_backup_at'])
+    .where(consuming(window))
+    .where('first_backup_at', '<=', now - SHORTEST_EXCEED_MS)
+    .execute();
+  const activities = rows.map((row) => ({
+    organizationId: row.organization_id,
+    userId: row.user_id,
+    firstBackupAt: Number(row.first_backup_at),
+    lastBackupAt: Number(row.last_backup_at),
+  }));
+  return withHoldStarts(db, activities, now);
 }
 
 /** Every event of the given agents, grouped by agent. */

@@ -12,7 +12,9 @@ import { VB365_LICENSE_TYPES, VSPC_LICENSE_TYPES, defaultAgentWeights, type Agen
 import {
   activityAt,
   classifyUsers,
+  consumptionStart,
   exceedAllowance,
+  processingStopped,
   organizationLicensingInformation,
   RETENTION_WINDOW_MS,
   type ClassifiedUser,
@@ -20,7 +22,7 @@ import {
   type UserActivity,
 } from '../../src/domain/vb365.js';
 import { agentStateAt, consoleCounters, type AgentEvent, type AgentState } from '../../src/domain/vspc.js';
-import { startOfMonth } from '../../src/time.js';
+import { plusMonths, startOfMonth } from '../../src/time.js';
 
 const SEED = Number(process.env.TALLY_FC_SEED ?? 20_261_115);
 const RUNS = 200;
@@ -43,6 +45,8 @@ type InstantSpec = { rel: number } | { monthStart: 0 | -1; delta: number };
 
 const instantSpec: fc.Arbitrary<InstantSpec> = fc.oneof(
   fc.record({ rel: fc.integer({ min: -80 * DAY, max: 5 * DAY }) }),
+  // Long holds (backups less than 31 days apart over months) time the rental exceed allowance.
+  fc.record({ rel: fc.integer({ min: -150 * DAY, max: 0 }) }),
   fc.record({ rel: fc.constantFrom(0, 1, -1, -RETENTION_WINDOW_MS, -RETENTION_WINDOW_MS + 1, -RETENTION_WINDOW_MS - 1) }),
   fc.record({
     monthStart: fc.constantFrom(0 as const, -1 as const),
@@ -66,6 +70,8 @@ const vb365LicenseSpec = fc.option(
     totalNumber: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 30 })),
     autoUpdate: fc.boolean(),
     lastReportSentAt: fc.option(fc.integer({ min: -45 * DAY, max: 2 * DAY }), { nil: null }),
+    // Expiry relative to now: some licenses are past their grace period (rule 10).
+    expiresIn: fc.option(fc.oneof(fc.integer({ min: -100 * DAY, max: 30 * DAY }), fc.constantFrom(-31 * DAY, -61 * DAY, -62 * DAY)), { nil: null }),
   }),
   { nil: null },
 );
@@ -80,7 +86,7 @@ const userSpecs = fc.uniqueArray(
   fc.record({
     org: fc.constantFrom(...ORGS),
     user: fc.constantFrom(...USER_IDS),
-    backups: fc.array(instantSpec, { minLength: 1, maxLength: 4 }),
+    backups: fc.array(instantSpec, { minLength: 1, maxLength: 6 }),
   }),
   { selector: (u) => `${u.org}/${u.user}`, maxLength: 30, size: 'max' },
 );
@@ -102,7 +108,7 @@ const vb365Scenario: fc.Arbitrary<Vb365Scenario> = fc
       // Community is capped at 10 (rule 9); whether a larger installed totalNumber is honoured is
       // pinned by a unit test in vb365.test.ts, so the properties stay neutral on it.
       totalNumber: license.type === 'Community' ? Math.min(license.totalNumber, 10) : license.totalNumber,
-      expirationDate: null,
+      expirationDate: license.expiresIn === null ? null : now + license.expiresIn,
       autoUpdate: license.autoUpdate,
       lastReportSentAt: license.lastReportSentAt === null ? null : now + license.lastReportSentAt,
     },
@@ -210,14 +216,20 @@ describe('VB365 engine properties', () => {
       fc.property(vb365Scenario, ({ now, zone, license, users }) => {
         const classified = classifyUsers(activitiesOf({ now, users }), license, now, zone);
         const terms = license ?? { type: 'Community' as const, totalNumber: 10, expirationDate: null, autoUpdate: false, lastReportSentAt: null };
-        const allowance = exceedAllowance(terms, now, zone);
         const monthStart = startOfMonth(now, zone);
         const expectedNew = terms.type === 'Rental' ? classified.filter((u) => u.firstBackupAt >= monthStart).length : 0;
         const consuming = classified.length - expectedNew;
+        // Rule 10: past the grace period nothing is processed.
+        const stopped = processingStopped(terms, now, zone);
+        const total = stopped ? 0 : terms.totalNumber;
+        // Rule 9, Rental: the allowance ends once the users beyond the license have been over it for 2 months.
+        const starts = classified.filter((u) => u.state !== 'New').map((u) => consumptionStart(u, terms, zone));
+        const longOver = starts.filter((start) => plusMonths(start, 2, zone) <= now).length > terms.totalNumber;
+        const allowance = stopped || (terms.type === 'Rental' && longOver) ? 0 : exceedAllowance(terms, now, zone);
         assert.equal(count(classified, 'New'), expectedNew);
-        assert.equal(count(classified, 'Licensed'), Math.min(consuming, terms.totalNumber));
-        assert.equal(count(classified, 'TemporarilyAssigned'), Math.min(Math.max(consuming - terms.totalNumber, 0), allowance));
-        assert.equal(count(classified, 'Exceeded'), Math.max(consuming - terms.totalNumber - allowance, 0));
+        assert.equal(count(classified, 'Licensed'), Math.min(consuming, total));
+        assert.equal(count(classified, 'TemporarilyAssigned'), Math.min(Math.max(consuming - total, 0), allowance));
+        assert.equal(count(classified, 'Exceeded'), Math.max(consuming - total - allowance, 0));
         if (terms.type === 'Evaluation' || terms.type === 'NFR' || terms.type === 'Community') assert.equal(allowance, 0);
         // The per-organization figures add up to the installation's.
         const sum = totals(classified);

@@ -118,10 +118,24 @@ describe('backupConsumesLicense (rules 1–2)', () => {
   });
 });
 
+/** activityAt's answer for a user held without interruption since its first backup. */
+function held(organizationId: string, userId: string, firstBackupAt: number, lastBackupAt = firstBackupAt): UserActivity {
+  return { ...activity(organizationId, userId, firstBackupAt, lastBackupAt), holdSince: firstBackupAt };
+}
+
 describe('activityAt', () => {
   test('reduces backups to the earliest and the latest at or before now', () => {
     const a = activityAt(ORG_A, 'u1', [NOW - 3 * DAY, NOW - 10 * DAY, NOW - DAY, NOW - 5 * DAY], NOW);
-    assert.deepEqual(a, activity(ORG_A, 'u1', NOW - 10 * DAY, NOW - DAY));
+    assert.deepEqual(a, held(ORG_A, 'u1', NOW - 10 * DAY, NOW - DAY));
+  });
+
+  test('the hold starts again after 31 days without a backup (exactly 31 days is a gap), or after a revocation', () => {
+    assert.equal(activityAt(ORG_A, 'u1', [NOW - 90 * DAY, NOW - 59 * DAY, NOW - 28 * DAY, NOW - DAY], NOW)?.holdSince, NOW - 28 * DAY);
+    assert.equal(activityAt(ORG_A, 'u1', [NOW - 90 * DAY, NOW - 59 * DAY - MS, NOW - 28 * DAY - 2 * MS, NOW - DAY], NOW)?.holdSince, NOW - 90 * DAY);
+    // A revocation at or after a backup ends the hold; the next backup starts a new one.
+    assert.equal(activityAt(ORG_A, 'u1', [NOW - 20 * DAY, NOW - 10 * DAY], NOW, [NOW - 20 * DAY])?.holdSince, NOW - 10 * DAY);
+    assert.equal(activityAt(ORG_A, 'u1', [NOW - 20 * DAY, NOW - 10 * DAY], NOW, [NOW - 20 * DAY - MS])?.holdSince, NOW - 20 * DAY);
+    assert.equal(activityAt(ORG_A, 'u1', [NOW - 20 * DAY, NOW - 10 * DAY], NOW, [NOW - 10 * DAY])?.holdSince, NOW - 20 * DAY);
   });
 
   test('no backups, or only backups after now → null', () => {
@@ -130,18 +144,18 @@ describe('activityAt', () => {
   });
 
   test('a backup exactly at now is included; one at now + 1 ms is not (neither as first nor as last)', () => {
-    assert.deepEqual(activityAt(ORG_A, 'u1', [NOW], NOW), activity(ORG_A, 'u1', NOW, NOW));
-    assert.deepEqual(activityAt(ORG_A, 'u1', [NOW + 1, NOW - DAY], NOW), activity(ORG_A, 'u1', NOW - DAY, NOW - DAY));
-    assert.deepEqual(activityAt(ORG_A, 'u1', [NOW - 40 * DAY, NOW + 1], NOW), activity(ORG_A, 'u1', NOW - 40 * DAY, NOW - 40 * DAY));
+    assert.deepEqual(activityAt(ORG_A, 'u1', [NOW], NOW), held(ORG_A, 'u1', NOW, NOW));
+    assert.deepEqual(activityAt(ORG_A, 'u1', [NOW + 1, NOW - DAY], NOW), held(ORG_A, 'u1', NOW - DAY, NOW - DAY));
+    assert.deepEqual(activityAt(ORG_A, 'u1', [NOW - 40 * DAY, NOW + 1], NOW), held(ORG_A, 'u1', NOW - 40 * DAY, NOW - 40 * DAY));
   });
 
   test('accepts any iterable (a Set, a generator)', () => {
-    assert.deepEqual(activityAt(ORG_A, 'u1', new Set([NOW - 2 * DAY, NOW - DAY]), NOW), activity(ORG_A, 'u1', NOW - 2 * DAY, NOW - DAY));
+    assert.deepEqual(activityAt(ORG_A, 'u1', new Set([NOW - 2 * DAY, NOW - DAY]), NOW), held(ORG_A, 'u1', NOW - 2 * DAY, NOW - DAY));
     function* gen() {
       yield NOW - DAY;
       yield NOW - 4 * DAY;
     }
-    assert.deepEqual(activityAt(ORG_A, 'u1', gen(), NOW), activity(ORG_A, 'u1', NOW - 4 * DAY, NOW - DAY));
+    assert.deepEqual(activityAt(ORG_A, 'u1', gen(), NOW), held(ORG_A, 'u1', NOW - 4 * DAY, NOW - DAY));
   });
 });
 

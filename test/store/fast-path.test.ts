@@ -16,13 +16,16 @@ const DAY = 86_400_000;
 const ORGS = ['0a000000-0000-4000-8000-000000000001', '0a000000-0000-4000-8000-000000000002', '0a000000-0000-4000-8000-000000000003'];
 // Few distinct instants, so that first backups tie often; some are exactly on the 31-day edge,
 // one is after `now` (which sends the answer down the exact path instead of the counting one).
-const INSTANTS = [NOW - 40 * DAY, NOW - 31 * DAY, NOW - 31 * DAY + 1, NOW - 20 * DAY, NOW - 14 * DAY, NOW - 3 * DAY, NOW - 1, NOW, NOW + DAY];
+// Backups 20 days apart from 120 days back make holds long enough for the rental exceed allowance to run out.
+const INSTANTS = [NOW - 120 * DAY, NOW - 100 * DAY, NOW - 80 * DAY, NOW - 60 * DAY, NOW - 40 * DAY, NOW - 31 * DAY, NOW - 31 * DAY + 1, NOW - 20 * DAY, NOW - 14 * DAY, NOW - 3 * DAY, NOW - 1, NOW, NOW + DAY];
 const USER_IDS = ['a', 'B', 'b', 'user-1', 'User-1', 'z9', '0', 'ü'];
 
 const ledger = fc.record({
   license: fc.record({
     type: fc.constantFrom('Subscription' as const, 'Rental' as const, 'Evaluation' as const, 'NFR' as const, 'Community' as const),
     totalNumber: fc.integer({ min: 0, max: 6 }),
+    // Valid, within its grace period, or past it (rule 10).
+    expirationDate: fc.constantFrom('2027-01-01T00:00:00Z', '2026-10-20T00:00:00Z', '2026-09-10T00:00:00Z', '2026-08-01T00:00:00Z'),
   }),
   backups: fc.array(
     fc.record({ org: fc.integer({ min: 0, max: 2 }), user: fc.constantFrom(...USER_IDS), at: fc.constantFrom(...INSTANTS) }),
@@ -46,7 +49,7 @@ test('fast path = engine classification on random ledgers (ties, over limit, ren
         });
         run++;
         // Each run gets its own user ids (a run suffix).
-        const body = { ...license, expirationDate: '2027-01-01T00:00:00Z' };
+        const body = { ...license };
         await adminPut(app, '/tally/v1/licenses/vb365', body);
         const events = backups.map((b, i) => ({
           id: `r${run}-${i}`,
@@ -79,10 +82,13 @@ test('fast path = engine classification on random ledgers (ties, over limit, ren
           const answer = await app.vb365.inject({ url: `/v6/Organizations/${org}/LicensingInformation`, headers: { authorization: `Bearer ${app.adminToken}` } });
           assert.deepEqual(answer.json(), organizationLicensingInformation(classified, org), `run ${run}, ${org}`);
         }
+        const total = await app.vb365.inject({ url: '/v6/License', headers: { authorization: `Bearer ${app.adminToken}` } });
+        const used = classified.filter((u) => u.state === 'Licensed' || u.state === 'TemporarilyAssigned').length;
+        assert.equal(total.json().usedNumber, used, `run ${run}: usedNumber`);
         // Runs share one database; clearing the read model (not the ledger) keeps them independent.
         await app.ctx.store.db.deleteFrom('vb365_users').execute();
       }),
-      { numRuns: 60, seed: 20261123 },
+      { numRuns: 80, seed: 20261123 },
     );
   } finally {
     await app.close();
