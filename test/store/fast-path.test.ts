@@ -31,6 +31,11 @@ const ledger = fc.record({
     fc.record({ org: fc.integer({ min: 0, max: 2 }), user: fc.constantFrom(...USER_IDS), at: fc.constantFrom(...INSTANTS) }),
     { minLength: 1, maxLength: 40 },
   ),
+  // Users backed up every 20 days from some point until 3 days ago: uninterrupted holds of up to 4 months.
+  chains: fc.array(
+    fc.record({ org: fc.integer({ min: 0, max: 2 }), user: fc.constantFrom(...USER_IDS), from: fc.constantFrom(120, 100, 80, 60, 40) }),
+    { maxLength: 10 },
+  ),
   // License revocations (rule 4) of backed-up users, just before, at or after one of their
   // backups (the boundary cases), some after `now`.
   revocations: fc.array(fc.record({ backup: fc.nat(), shift: fc.constantFrom(-1, 0, 1, 2 * DAY) }), { maxLength: 6 }),
@@ -42,7 +47,12 @@ test('fast path = engine classification on random ledgers (ties, over limit, ren
     for (const org of ORGS) await adminPut(app, `/tally/v1/organizations/${org}`, { name: org });
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(ledger, async ({ license, backups, revocations: picks }) => {
+      fc.asyncProperty(ledger, async ({ license, backups: single, chains, revocations: picks }) => {
+        const backups = [...single];
+        for (const chain of chains) {
+          for (let days = chain.from; days > 3; days -= 20) backups.push({ org: chain.org, user: chain.user, at: NOW - days * DAY });
+          backups.push({ org: chain.org, user: chain.user, at: NOW - 3 * DAY });
+        }
         const revocations = picks.map(({ backup, shift }) => {
           const of = backups[backup % backups.length]!;
           return { org: of.org, user: of.user, at: of.at + shift };
