@@ -19,6 +19,9 @@ import {
   type LicenseState,
   type UserActivity,
   type UserKind,
+  graceEndsAt,
+  processingStopped,
+  rentalAllowanceExpired,
 } from '../../src/domain/vb365.js';
 import { startOfMonth } from '../../src/time.js';
 
@@ -640,5 +643,76 @@ describe('revocation (rule 4)', () => {
     const revokedLater = activityAt('o', 'u', [NOW_R - 2 * D], NOW_R, [NOW_R + D]);
     assert.equal(revokedLater?.revokedAt, undefined, 'a revocation after now has no effect yet');
     assert.equal(holdsUnit(revokedLater!, NOW_R), true);
+  });
+});
+
+describe('expiry and the grace period (rule 10)', () => {
+  const EXPIRES = at('2026-09-30T00:00:00.000Z');
+  const users = [{ user: 'u1', backups: [NOW - DAY] }, { user: 'u2', backups: [NOW - 2 * DAY] }];
+  const states = (lic: Vb365License, now: number) => classifyBackups(users.map((u) => ({ ...u, backups: u.backups.map((b) => b - NOW + now) })), lic, now).map((u) => u.state);
+
+  test('Subscription: processed for 1 month after expiry; from the next millisecond every consuming user is Exceeded', () => {
+    const lic = license('Subscription', 100, { expirationDate: EXPIRES });
+    assert.equal(graceEndsAt(lic, 'UTC'), at('2026-10-30T00:00:00.000Z'));
+    assert.deepEqual(states(lic, at('2026-10-30T00:00:00.000Z')), ['Licensed', 'Licensed']);
+    assert.deepEqual(states(lic, at('2026-10-30T00:00:00.001Z')), ['Exceeded', 'Exceeded']);
+  });
+
+  test('Rental: 2 months of grace; Evaluation and NFR none; a license without an expiration date never stops', () => {
+    assert.equal(graceEndsAt(license('Rental', 100, { expirationDate: EXPIRES }), 'UTC'), at('2026-11-30T00:00:00.000Z'));
+    assert.equal(processingStopped(license('Rental', 100, { expirationDate: EXPIRES }), at('2026-11-30T00:00:00.000Z'), 'UTC'), false);
+    assert.equal(processingStopped(license('Rental', 100, { expirationDate: EXPIRES }), at('2026-11-30T00:00:00.001Z'), 'UTC'), true);
+    assert.equal(processingStopped(license('Evaluation', 100, { expirationDate: EXPIRES }), EXPIRES, 'UTC'), false);
+    assert.equal(processingStopped(license('NFR', 100, { expirationDate: EXPIRES }), EXPIRES + MS, 'UTC'), true);
+    assert.equal(processingStopped(license('Subscription', 100), at('2040-01-01T00:00:00.000Z'), 'UTC'), false);
+  });
+
+  test('the grace period is counted in calendar months of the configured zone', () => {
+    const lic = license('Subscription', 100, { expirationDate: at('2026-01-31T12:00:00.000Z') });
+    // One month after 31 January is the last day of February.
+    assert.equal(graceEndsAt(lic, 'UTC'), at('2026-02-28T12:00:00.000Z'));
+  });
+
+  test('past the grace period the organization answers licensedUsers 0; New users stay New', () => {
+    const lic = license('Rental', 100, { expirationDate: at('2026-08-31T00:00:00.000Z') });
+    const classified = classifyBackups([{ user: 'u1', backups: [NOW - 20 * DAY] }, { user: 'u2', backups: [NOW - DAY] }], lic, NOW);
+    assert.deepEqual(organizationLicensingInformation(classified, ORG_A), { licensedUsers: 0, newUsers: 1 });
+  });
+});
+
+describe('the rental exceed allowance lasts 2 months (rule 9)', () => {
+  // License of 1 unit, allowance 20: u1 and u2 are backed up every 20 days since July; u2 is beyond the license.
+  const lic = license('Rental', 1);
+  const every20Days = (from: number, to: number) => Array.from({ length: Math.floor((to - from) / (20 * DAY)) + 1 }, (_, i) => from + i * 20 * DAY);
+  const FROM = at('2026-07-10T00:00:00.000Z');
+  const users = (now: number) => [
+    { user: 'u1', backups: every20Days(FROM, now) },
+    { user: 'u2', backups: every20Days(FROM + DAY, now) },
+  ];
+
+  test('over the limit since August 1 (the month after the first backups): TemporarilyAssigned until October 1, Exceeded from then', () => {
+    const before = at('2026-09-30T23:59:59.999Z');
+    const after = at('2026-10-01T00:00:00.000Z');
+    assert.equal(stateOf(classifyBackups(users(before), lic, before), 'u2'), 'TemporarilyAssigned');
+    assert.equal(stateOf(classifyBackups(users(after), lic, after), 'u2'), 'Exceeded');
+    assert.equal(stateOf(classifyBackups(users(after), lic, after), 'u1'), 'Licensed');
+  });
+
+  test('a gap of 31 days ends the hold: the over-limit period starts again with the next backup', () => {
+    const now = at('2026-10-15T00:00:00.000Z');
+    const gap = [{ user: 'u1', backups: every20Days(FROM, now) }, { user: 'u2', backups: [FROM + DAY, at('2026-09-01T00:00:00.000Z'), at('2026-09-25T00:00:00.000Z'), at('2026-10-14T00:00:00.000Z')] }];
+    // u2: 10 July + 1 day, then nothing for 52 days: its hold restarts on 1 September.
+    assert.equal(stateOf(classifyBackups(gap, lic, now), 'u2'), 'TemporarilyAssigned');
+    assert.equal(rentalAllowanceExpired(lic, [FROM, at('2026-09-01T00:00:00.000Z')], at('2026-11-01T00:00:00.000Z'), 'UTC'), true);
+    assert.equal(rentalAllowanceExpired(lic, [FROM, at('2026-09-01T00:00:00.000Z')], at('2026-10-31T23:59:59.999Z'), 'UTC'), false);
+  });
+
+  test('Subscription keeps its allowance for the whole term', () => {
+    const now = at('2027-03-01T00:00:00.000Z');
+    assert.equal(stateOf(classifyBackups(users(now), license('Subscription', 1), now), 'u2'), 'TemporarilyAssigned');
+  });
+
+  test('only users consuming now count: under the license again, the period ends', () => {
+    assert.equal(rentalAllowanceExpired(lic, [FROM], at('2027-01-01T00:00:00.000Z'), 'UTC'), false);
   });
 });
