@@ -80,7 +80,7 @@ test('VSPC: at the month start exactly the agents new a millisecond before (and 
       for (const [uid, agent] of after) {
         const wasNew = before.has(uid) && isNewAgent(before.get(uid)!, license, at - 1, zone);
         assert.equal(isNewAgent(agent, license, at, zone), agent.activatedAt === at, `${uid}: new at the month start exactly when activated at it`);
-        else if (wasNew) assert.ok(agent.activatedAt >= startOfMonth(at - 1, zone) && agent.activatedAt < at, `${uid} was new in the previous month`);
+        if (wasNew) assert.ok(agent.activatedAt >= startOfMonth(at - 1, zone) && agent.activatedAt < at, `${uid} was new in the previous month`);
       }
       // Every agent new a millisecond before that is still managed is used now.
       for (const [uid, agent] of before) {
