@@ -37,6 +37,23 @@ export function agentSegments(agentUid: string, events: readonly AgentEvent[]): 
   return segments;
 }
 
+/**
+ * The segments that overlap [start, end), grouped by the company that managed the agent in each:
+ * one pass over every segment, so that the report costs O(segments), not O(companies × segments).
+ */
+export function segmentsByCompany(segmentsByAgent: Iterable<readonly AgentSegment[]>, start: Instant, end: Instant): Map<string, AgentSegment[]> {
+  const grouped = new Map<string, AgentSegment[]>();
+  for (const segments of segmentsByAgent) {
+    for (const segment of segments) {
+      if (segment.to <= start || segment.from >= end) continue;
+      const list = grouped.get(segment.state.companyUid);
+      if (list) list.push(segment);
+      else grouped.set(segment.state.companyUid, [segment]);
+    }
+  }
+  return grouped;
+}
+
 export interface ReportCounter {
   type: CounterType;
   unitType: UnitType;

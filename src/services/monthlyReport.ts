@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
 import type { VspcLicense } from '../domain/licenses.js';
-import { agentSegments, companyMonthCounters, type AgentSegment, type ReportCounter } from '../domain/monthlyReport.js';
+import { agentSegments, companyMonthCounters, segmentsByCompany, type AgentSegment, type ReportCounter } from '../domain/monthlyReport.js';
 import { listCompanies } from '../store/entities.js';
 import { agentEvents } from '../store/readModels.js';
 import type { Database } from '../store/schema.js';
@@ -70,13 +70,14 @@ async function computeCompanies(
   // Events dated after `now` have not happened yet (contract §5).
   const end = Math.min(monthEnd, now + 1);
   const companies = await listCompanies(db);
+  const byCompany = segmentsByCompany(segments, start, end);
   return companies
     .map((company) => ({
       companyUid: company.uid,
       companyName: company.name,
       resellerUid: company.resellerUid,
       tenantUid: company.tenantUid,
-      counters: companyMonthCounters(company.uid, segments, license, start, end),
+      counters: companyMonthCounters(company.uid, [byCompany.get(company.uid) ?? []], license, start, end),
     }))
     .filter((c) => c.counters.some((counter) => counter.reportedCount > 0 || counter.newCount > 0));
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { defaultAgentWeights, type VspcLicense } from '../../src/domain/licenses.js';
-import { agentSegments, companyMonthCounters } from '../../src/domain/monthlyReport.js';
+import fc from 'fast-check';
+import { agentSegments, companyMonthCounters, segmentsByCompany } from '../../src/domain/monthlyReport.js';
 import type { AgentEvent } from '../../src/domain/vspc.js';
 
 const NOV = Date.UTC(2026, 10, 1);
@@ -56,4 +57,24 @@ describe('VSPC month-end report (rule 20)', () => {
     const r = report({ a: [on(NOV + 2 * D, 'c1')], b: [on(NOV - 2 * D, 'c1', 'workstation')] }, 'c1', SUBSCRIPTION);
     assert.deepEqual(r, [['VAC_Server_Agent', 1, 1, 0, 0], ['VAC_Workstation_Agent', 1, 1, 0, 0]]);
   });
+});
+
+test('grouping segments by company first gives every company the same counters as scanning all agents', () => {
+  const event = fc.oneof(
+    fc.record({ at: fc.integer({ min: -60, max: 40 }), kind: fc.constant('on' as const), company: fc.constantFrom('c1', 'c2', 'c3'), mode: fc.constantFrom('server' as const, 'workstation' as const) }),
+    fc.record({ at: fc.integer({ min: -60, max: 40 }), kind: fc.constant('off' as const) }),
+    fc.record({ at: fc.integer({ min: -60, max: 40 }), kind: fc.constant('mode' as const), mode: fc.constantFrom('server' as const, 'workstation' as const) }),
+  );
+  fc.assert(
+    fc.property(fc.array(fc.array(event, { minLength: 1, maxLength: 5 }), { maxLength: 12 }), fc.constantFrom(RENTAL, SUBSCRIPTION), (agents, license) => {
+      const segments = agents.map((events, i) =>
+        agentSegments(`a${i}`, events.map((e) => (e.kind === 'on' ? on(NOV + e.at * D, e.company, e.mode) : e.kind === 'off' ? off(NOV + e.at * D) : mode(NOV + e.at * D, e.mode)))),
+      );
+      const grouped = segmentsByCompany(segments, NOV, DEC);
+      for (const company of ['c1', 'c2', 'c3']) {
+        assert.deepEqual(companyMonthCounters(company, [grouped.get(company) ?? []], license, NOV, DEC), companyMonthCounters(company, segments, license, NOV, DEC));
+      }
+    }),
+    { numRuns: 300, seed: 20261124 },
+  );
 });
