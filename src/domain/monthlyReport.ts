@@ -65,6 +65,18 @@ export interface ReportCounter {
 
 const MODE_OF: Record<CounterType, AgentMode> = { VAC_Server_Agent: 'server', VAC_Workstation_Agent: 'workstation' };
 
+/**
+ * Agents already counted outside the segments: `reported` were managed during the whole month (a
+ * floor under its maximum), `fresh` are distinct new agents. The store counts these in SQL so that
+ * only the stretches that change within the month are read as rows.
+ */
+export interface CountedAgents {
+  reported: Record<AgentMode, number>;
+  fresh: Record<AgentMode, number>;
+}
+
+const NONE_COUNTED: CountedAgents = { reported: { server: 0, workstation: 0 }, fresh: { server: 0, workstation: 0 } };
+
 /** A company's report counters for the month [start, end). */
 export function companyMonthCounters(
   companyUid: string,
@@ -72,6 +84,7 @@ export function companyMonthCounters(
   license: VspcLicense | null,
   start: Instant,
   end: Instant,
+  counted: CountedAgents = NONE_COUNTED,
 ): ReportCounter[] {
   const terms = license ?? DEFAULT_VSPC_LICENSE;
   const rental = terms.type === 'Rental';
@@ -97,8 +110,9 @@ export function companyMonthCounters(
       current += change.delta;
       max = Math.max(max, current);
     }
+    max += counted.reported[mode];
     const weight = terms.weights[mode];
-    const newCount = fresh[mode].size;
+    const newCount = fresh[mode].size + counted.fresh[mode];
     return {
       type,
       unitType: rental ? ('Points' as const) : ('Instances' as const),

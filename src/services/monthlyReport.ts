@@ -6,9 +6,9 @@
 import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
 import type { VspcLicense } from '../domain/licenses.js';
-import { agentSegments, companyMonthCounters, segmentsByCompany, type AgentSegment, type ReportCounter } from '../domain/monthlyReport.js';
+import { companyMonthCounters, segmentsByCompany, type ReportCounter } from '../domain/monthlyReport.js';
+import { monthStretches } from '../store/agentSegments.js';
 import { listCompanies } from '../store/entities.js';
-import { agentEvents } from '../store/readModels.js';
 import type { Database } from '../store/schema.js';
 import { formatInstant } from '../time.js';
 
@@ -51,33 +51,32 @@ function previousMonth(month: string, zone: string): string {
   return DateTime.fromMillis(start, { zone }).minus({ months: 1 }).toFormat('yyyy-MM');
 }
 
-async function allSegments(db: Kysely<Database>): Promise<AgentSegment[][]> {
-  const agents = await db.selectFrom('vspc_agents').select('agent_uid').execute();
-  const events = await agentEvents(db, agents.map((a) => a.agent_uid));
-  return [...events].map(([uid, list]) => agentSegments(uid, list));
-}
-
 /** Every company's counters for `month` as known at `now` (a running month only up to `now`). */
 async function computeCompanies(
   db: Kysely<Database>,
   month: string,
   zone: string,
   license: VspcLicense | null,
-  segments: AgentSegment[][],
   now: number,
 ): Promise<CompanyReport[]> {
   const { start, end: monthEnd } = monthBounds(month, zone);
   // Events dated after `now` have not happened yet (contract §5).
   const end = Math.min(monthEnd, now + 1);
+  const rental = (license?.type ?? 'Rental') === 'Rental';
+  const stretches = await monthStretches(db, start, end, rental ? start : null);
+  const partial = segmentsByCompany([stretches.partial], start, end);
+  const none = { server: 0, workstation: 0 };
   const companies = await listCompanies(db);
-  const byCompany = segmentsByCompany(segments, start, end);
   return companies
     .map((company) => ({
       companyUid: company.uid,
       companyName: company.name,
       resellerUid: company.resellerUid,
       tenantUid: company.tenantUid,
-      counters: companyMonthCounters(company.uid, [byCompany.get(company.uid) ?? []], license, start, end),
+      counters: companyMonthCounters(company.uid, [partial.get(company.uid) ?? []], license, start, end, {
+        reported: stretches.throughout.get(company.uid) ?? none,
+        fresh: stretches.fresh.get(company.uid) ?? none,
+      }),
     }))
     .filter((c) => c.counters.some((counter) => counter.reportedCount > 0 || counter.newCount > 0));
 }
@@ -102,13 +101,12 @@ export async function vspcMonthlyReport(
   if (stored) return stored;
   const { start, end } = monthBounds(month, zone);
   if (now < start) throw new ReportMonthError(`${month} has not begun yet`);
-  const segments = await allSegments(db);
-  const companies = await computeCompanies(db, month, zone, license, segments, now);
+  const companies = await computeCompanies(db, month, zone, license, now);
   const final = now >= end;
   let corrections: MonthlyReport['corrections'] = null;
   const previous = await frozen(db, previousMonth(month, zone));
   if (previous) {
-    const actual = await computeCompanies(db, previous.month, zone, license, segments, now);
+    const actual = await computeCompanies(db, previous.month, zone, license, now);
     const byUid = new Map(actual.map((c) => [c.companyUid, c.counters]));
     const changed = [...new Set([...previous.companies.map((c) => c.companyUid), ...byUid.keys()])].flatMap((uid) => {
       const reported = previous.companies.find((c) => c.companyUid === uid)?.counters ?? [];

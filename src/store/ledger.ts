@@ -6,6 +6,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { agentStateAt } from '../domain/vspc.js';
 import { agentEventOf, isCountingBackup, type LedgerEvent } from '../ingest/events.js';
 import { agentEvents } from './readModels.js';
+import { replaceAgentSegments } from './agentSegments.js';
 import { isRetryableTransactionError } from './errors.js';
 import type { Database, EventRow, VspcAgentRow } from './schema.js';
 
@@ -266,5 +267,6 @@ async function refreshAgentStates(trx: Transaction<Database>, events: readonly L
         }),
       )
       .execute();
+    await replaceAgentSegments(trx, part, byAgent);
   }
 }

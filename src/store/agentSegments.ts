@@ -1,0 +1,111 @@
+/**
+ * The `vspc_agent_segments` read model: each agent's managed stretches (company, mode, activation
+ * time), rewritten from the agent's whole history whenever an event of it arrives, so that late
+ * and out-of-order events land where they belong.
+ */
+import type { ExpressionBuilder, Kysely } from 'kysely';
+import type { AgentMode } from '../domain/licenses.js';
+import { agentSegments, type AgentSegment } from '../domain/monthlyReport.js';
+import type { AgentEvent } from '../domain/vspc.js';
+import { agentEvents } from './readModels.js';
+import type { Database } from './schema.js';
+
+const CHUNK = 500;
+
+/** Loads the agents' events and replaces their stretches. */
+export async function writeAgentSegments(db: Kysely<Database>, agentUids: readonly string[]): Promise<void> {
+  for (let i = 0; i < agentUids.length; i += CHUNK) {
+    const part = agentUids.slice(i, i + CHUNK);
+    await replaceAgentSegments(db, part, await agentEvents(db, part));
+  }
+}
+
+/** Replaces the stretches of up to 500 agents whose whole histories are given. Run inside the ingesting transaction. */
+export async function replaceAgentSegments(db: Kysely<Database>, part: readonly string[], byAgent: ReadonlyMap<string, AgentEvent[]>): Promise<void> {
+  await db.deleteFrom('vspc_agent_segments').where('agent_uid', 'in', part).execute();
+  const rows = part.flatMap((uid) =>
+    agentSegments(uid, byAgent.get(uid) ?? []).map((segment) => ({
+      agent_uid: uid,
+      from_at: segment.from,
+      to_at: segment.to === Infinity ? null : segment.to,
+      company_uid: segment.state.companyUid,
+      mode: segment.state.mode,
+      activated_at: segment.state.activatedAt,
+    })),
+  );
+  for (let j = 0; j < rows.length; j += CHUNK) await db.insertInto('vspc_agent_segments').values(rows.slice(j, j + CHUNK)).execute();
+}
+
+/** Per company and mode: agents counted once each. */
+export type ModeCounts = Map<string, Record<AgentMode, number>>;
+
+/** What the month-end report needs of [start, end): the bulk as counts, only the stretches that change within it as rows. */
+export interface MonthStretches {
+  /** Reported agents managed during the whole of [start, end): a constant floor under the month's maximum. */
+  throughout: ModeCounts;
+  /** Reported agents' stretches that begin or end inside [start, end). */
+  partial: AgentSegment[];
+  /** Rental: distinct agents activated in the month and managed at some instant of it (rule 25). */
+  fresh: ModeCounts;
+}
+
+/**
+ * Reads [start, end) of the read model for the report. `newSince` is the month start under Rental
+ * (agents activated from then on are new, not reported) and null otherwise.
+ */
+export async function monthStretches(db: Kysely<Database>, start: number, end: number, newSince: number | null): Promise<MonthStretches> {
+  const overlapping = db
+    .selectFrom('vspc_agent_segments')
+    .where('from_at', '<', end)
+    .where((eb) => eb.or([eb('to_at', 'is', null), eb('to_at', '>', start)]));
+  const reported = newSince === null ? overlapping : overlapping.where('activated_at', '<', newSince);
+  const spansMonth = (eb: ExpressionBuilder<Database, 'vspc_agent_segments'>) =>
+    eb.and([eb('from_at', '<=', start), eb.or([eb('to_at', 'is', null), eb('to_at', '>=', end)])]);
+  const throughoutRows = await reported
+    .select((eb) => ['company_uid', 'mode', eb.fn.countAll<number>().as('n')])
+    .where(spansMonth)
+    .groupBy(['company_uid', 'mode'])
+    .execute();
+  const partialRows = await reported
+    .select(['agent_uid', 'from_at', 'to_at', 'company_uid', 'mode', 'activated_at'])
+    .where((eb) => eb.not(spansMonth(eb)))
+    .execute();
+  const freshRows =
+    newSince === null
+      ? []
+      : await overlapping
+          .select((eb) => ['company_uid', 'mode', eb.fn.count<number>('agent_uid').distinct().as('n')])
+          .where('activated_at', '>=', newSince)
+          .groupBy(['company_uid', 'mode'])
+          .execute();
+  return {
+    throughout: modeCounts(throughoutRows),
+    partial: partialRows.map((row) => ({
+      from: Number(row.from_at),
+      to: row.to_at === null ? Infinity : Number(row.to_at),
+      state: { agentUid: row.agent_uid, name: '', companyUid: row.company_uid, mode: row.mode as AgentMode, activatedAt: Number(row.activated_at) },
+    })),
+    fresh: modeCounts(freshRows),
+  };
+}
+
+function modeCounts(rows: readonly { company_uid: string; mode: string; n: number | string | bigint }[]): ModeCounts {
+  const counts: ModeCounts = new Map();
+  for (const row of rows) {
+    const entry = counts.get(row.company_uid) ?? { server: 0, workstation: 0 };
+    entry[row.mode as AgentMode] += Number(row.n);
+    counts.set(row.company_uid, entry);
+  }
+  return counts;
+}
+
+/** Every agent uid in the read model, a chunk at a time (for the backfill). */
+export async function* agentUidsIn(db: Kysely<Database>): AsyncGenerator<string[]> {
+  let after = '';
+  for (;;) {
+    const rows = await db.selectFrom('vspc_agents').select('agent_uid').where('agent_uid', '>', after).orderBy('agent_uid').limit(5000).execute();
+    if (rows.length === 0) return;
+    yield rows.map((r) => r.agent_uid);
+    after = rows[rows.length - 1]!.agent_uid;
+  }
+}

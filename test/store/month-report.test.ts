@@ -1,0 +1,111 @@
+/**
+ * The month-end report read from the `vspc_agent_segments` read model (counts for the agents
+ * managed all month, rows only for the stretches that change within it) equals the engine's
+ * replay of every agent's raw events, on random ledgers: moves between companies, mode changes,
+ * re-activations, deactivations, events at the month's edges and events dated after `now`.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { defaultAgentWeights, type VspcLicense } from '../../src/domain/licenses.js';
+import { agentSegments, companyMonthCounters } from '../../src/domain/monthlyReport.js';
+import type { AgentEvent } from '../../src/domain/vspc.js';
+import { agentUidsIn, writeAgentSegments } from '../../src/store/agentSegments.js';
+import { adminPut, startTestApp } from '../support/harness.js';
+
+const NOW = Date.parse('2026-11-20T12:00:00Z');
+const NOV = Date.parse('2026-11-01T00:00:00Z');
+const OCT = Date.parse('2026-10-01T00:00:00Z');
+const DAY = 86_400_000;
+const companiesOf = (run: number) => [1, 2].map((c) => `0c000000-0000-4000-8000-${String(run * 10 + c).padStart(12, '0')}`);
+// Instants around the October and November boundaries, inside the months, and after now.
+const INSTANTS = [OCT - 5 * DAY, OCT - 1, OCT, OCT + 1, OCT + 10 * DAY, NOV - 1, NOV, NOV + 1, NOV + 3 * DAY, NOV + 9 * DAY, NOW, NOW + 1, NOW + 2 * DAY];
+
+const agentHistory = fc.array(
+  fc.oneof(
+    fc.record({ kind: fc.constant('on' as const), at: fc.constantFrom(...INSTANTS), company: fc.integer({ min: 0, max: 1 }), mode: fc.constantFrom('server' as const, 'workstation' as const) }),
+    fc.record({ kind: fc.constant('off' as const), at: fc.constantFrom(...INSTANTS) }),
+    fc.record({ kind: fc.constant('mode' as const), at: fc.constantFrom(...INSTANTS), mode: fc.constantFrom('server' as const, 'workstation' as const) }),
+  ),
+  { minLength: 1, maxLength: 5 },
+);
+
+test('report from the read model = replay of the raw events (draft November, final October)', async () => {
+  let run = 0;
+  // One server for every run: each run has its own companies and agents, and forgets the frozen reports.
+  const app = await startTestApp({ clock: new Date(NOW).toISOString() });
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(agentHistory, { minLength: 1, maxLength: 12 }), fc.constantFrom('Rental' as const, 'Subscription' as const), async (agents, type) => {
+        run++;
+        const COMPANIES = companiesOf(run);
+        await app.ctx.store.db.deleteFrom('reports').execute();
+        for (const uid of COMPANIES) await adminPut(app, `/tally/v1/companies/${uid}`, { name: uid });
+        const license: VspcLicense = { type, edition: null, units: 100_000, expirationDate: null, weights: defaultAgentWeights(type) };
+        await adminPut(app, '/tally/v1/licenses/vspc', { type, units: license.units, expirationDate: '2030-01-01T00:00:00Z', weights: license.weights });
+        const raw: AgentEvent[][] = [];
+        const events = agents.flatMap((history, a) => {
+          const uid = agentUid(run, a);
+          const mine: AgentEvent[] = [];
+          const wire = history.map((e, i) => {
+            const id = `r${run}-a${a}-${i}`;
+            const at = new Date(e.at).toISOString();
+            if (e.kind === 'on') {
+              mine.push({ id, at: e.at, type: 'activated', companyUid: COMPANIES[e.company]!, mode: e.mode, name: `agent${a}` });
+              return { id, type: 'vspc.agentActivated', at, companyUid: COMPANIES[e.company], agent: { uid, name: `agent${a}`, mode: e.mode } };
+            }
+            if (e.kind === 'off') {
+              mine.push({ id, at: e.at, type: 'deactivated' });
+              return { id, type: 'vspc.agentDeactivated', at, agentUid: uid };
+            }
+            mine.push({ id, at: e.at, type: 'modeChanged', mode: e.mode });
+            return { id, type: 'vspc.agentModeChanged', at, agentUid: uid, mode: e.mode };
+          });
+          raw.push(mine.map((e) => e));
+          return wire.map((w, i) => ({ ...w, __uid: uid, __i: i }));
+        });
+        const res = await app.ingest(events.map(({ __uid, __i, ...e }) => e));
+        assert.equal(res.status, 200, JSON.stringify(res.body));
+        const segments = raw.map((list, a) => agentSegments(agentUid(run, a), list));
+        for (const [month, start, end] of [['2026-11', NOV, NOW + 1], ['2026-10', OCT, NOV]] as const) {
+          const answer = await app.vspc.inject({ url: `/tally/v1/reports/vspc/${month}`, headers: { authorization: `Bearer ${app.adminToken}` } });
+          assert.equal(answer.statusCode, 200, answer.body);
+          const byCompany = new Map<string, unknown>(answer.json().companies.map((c: { companyUid: string; counters: unknown }) => [c.companyUid, c.counters]));
+          for (const company of COMPANIES) {
+            const expected = companyMonthCounters(company, segments, license, start, end);
+            const empty = expected.every((c) => c.reportedCount === 0 && c.newCount === 0);
+            assert.deepEqual(byCompany.get(company), empty ? undefined : expected, `run ${run}, ${month}, ${company}`);
+          }
+        }
+      }),
+      { numRuns: 40, seed: 20261124 },
+    );
+  } finally {
+    await app.close();
+  }
+});
+
+function agentUid(run: number, agent: number): string {
+  return `0a000000-0000-4000-8000-${String(run * 100 + agent).padStart(12, '0')}`;
+}
+
+test('the backfill of an existing ledger rebuilds exactly the stretches ingestion wrote', async () => {
+  const app = await startTestApp({ clock: new Date(NOW).toISOString() });
+  try {
+    const company = companiesOf(0)[0]!;
+    const events = Array.from({ length: 30 }, (_, i) => [
+      { id: `on${i}`, type: 'vspc.agentActivated', at: new Date(OCT + i * DAY).toISOString(), companyUid: company, agent: { uid: agentUid(0, i), name: `a${i}`, mode: i % 2 ? 'server' : 'workstation' } },
+      ...(i % 3 === 0 ? [{ id: `off${i}`, type: 'vspc.agentDeactivated', at: new Date(NOV + i * DAY).toISOString(), agentUid: agentUid(0, i) }] : []),
+    ]).flat();
+    assert.equal((await app.ingest(events)).status, 200);
+    const db = app.ctx.store.db;
+    const read = () => db.selectFrom('vspc_agent_segments').selectAll().orderBy('agent_uid').orderBy('from_at').execute();
+    const written = await read();
+    assert.equal(written.length, 30);
+    await db.deleteFrom('vspc_agent_segments').execute();
+    for await (const uids of agentUidsIn(db)) await writeAgentSegments(db, uids);
+    assert.deepEqual(await read(), written);
+  } finally {
+    await app.close();
+  }
+});
