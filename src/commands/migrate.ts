@@ -13,8 +13,15 @@ import { isPostgresUrl } from '../store/dialect.js';
 import type { Database } from '../store/schema.js';
 
 /** Copied in this order; tokens are not copied (sessions end, users log in again). */
-const TABLES = ['resellers', 'companies', 'organizations', 'licenses', 'accounts', 'settings', 'events', 'vb365_users', 'vspc_agent_companies', 'vspc_agents'] as const;
+/** Every table with data that outlives a restart; `migrate` copies them all. */
+export const TABLES = [
+  'resellers', 'companies', 'organizations', 'licenses', 'accounts', 'api_keys', 'settings', 'reports', 'audit_log', 'events',
+  'vb365_users', 'vspc_agent_companies', 'vspc_agents', 'vspc_agent_segments',
+] as const;
 type Table = (typeof TABLES)[number];
+
+/** Tables `migrate` leaves behind: sessions (users log in again), login throttling counters and idempotency records, all short-lived. */
+export const NOT_COPIED = ['tokens', 'login_attempts', 'request_ids'] as const;
 
 const ORDER_BY: Record<Table, string[]> = {
   resellers: ['uid'],
@@ -22,11 +29,15 @@ const ORDER_BY: Record<Table, string[]> = {
   organizations: ['id'],
   licenses: ['product'],
   accounts: ['username'],
+  api_keys: ['id'],
   settings: ['key'],
+  reports: ['product', 'month'],
+  audit_log: ['id'],
   events: ['seq'],
   vb365_users: ['organization_id', 'user_id'],
   vspc_agent_companies: ['company_uid', 'agent_uid'],
   vspc_agents: ['agent_uid'],
+  vspc_agent_segments: ['agent_uid', 'from_at'],
 };
 
 const PAGE = 2_000;
@@ -90,6 +101,7 @@ export async function migrateToPostgres(
       }
       // The copied events keep their sequence numbers; new ones continue after them.
       await sql`select setval(pg_get_serial_sequence('events', 'seq'), greatest((select max(seq) from events), 1))`.execute(trx);
+      await sql`select setval(pg_get_serial_sequence('audit_log', 'id'), greatest((select max(id) from audit_log), 1))`.execute(trx);
     });
 
     const mismatches: string[] = [];
