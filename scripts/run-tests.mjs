@@ -25,11 +25,11 @@ if (files.length === 0) {
   console.error('run-tests: no test files found');
   process.exit(1);
 }
-// A file depends on the store when it starts Tally (in process or as a server); *.pg.test.ts files
+// A file depends on the store when it starts Tally (in process or as a server) or opens a test database; *.pg.test.ts files
 // test what only PostgreSQL has (several nodes, migration, outages) and run in the PostgreSQL pass only.
 const postgresOnly = files.filter((f) => f.endsWith('.pg.test.ts'));
 const sqliteFiles = files.filter((f) => !f.endsWith('.pg.test.ts'));
-const storeFiles = files.filter((f) => postgresOnly.includes(f) || /support\/(harness|server)\.js/.test(readFileSync(path.join(root, f), 'utf8')));
+const storeFiles = files.filter((f) => postgresOnly.includes(f) || /support\/(harness|server|stores)\.js/.test(readFileSync(path.join(root, f), 'utf8')));
 
 function run(label, store, list) {
   console.log(`\n=== ${label}: ${list.length} test files against ${store} ===\n`);
