@@ -2,7 +2,7 @@
  * The licenses Tally knows about, as the engine sees them. One VB365 license and one VSPC console
  * license per installation, as in the products; either may be absent.
  */
-import type { Instant } from '../time.js';
+import { DAY_MS, type Instant } from '../time.js';
 
 export const VB365_LICENSE_TYPES = ['Subscription', 'Rental', 'Evaluation', 'NFR', 'Community'] as const;
 export type Vb365LicenseType = (typeof VB365_LICENSE_TYPES)[number];
@@ -40,9 +40,13 @@ export interface AgentWeights {
 export interface VspcLicense {
   type: VspcLicenseType;
   edition: string | null;
+  /** The pool (rule 17): points under Rental, instances otherwise. */
   units: number;
   expirationDate: Instant | null;
   weights: AgentWeights;
+  /** Automatic license update enabled: with a usage report submitted in the last 30 days it doubles the exceed allowance (rule 17). */
+  autoUpdate?: boolean;
+  lastReportSentAt?: Instant | null;
 }
 
 /**
@@ -62,3 +66,39 @@ export const DEFAULT_VSPC_LICENSE: VspcLicense = {
   expirationDate: null,
   weights: defaultAgentWeights('Rental'),
 };
+
+/**
+ * How long a VSPC license keeps licensing agents after its expiration date (reference §2.5):
+ * Rental 60 days, Subscription and NFR 30, Evaluation none. A Perpetual license does not lapse
+ * (its date is taken as the end of support). Days are 24 hours.
+ */
+export function vspcExpiryGraceMs(type: VspcLicenseType): number {
+  switch (type) {
+    case 'Rental':
+      return 60 * DAY_MS;
+    case 'Subscription':
+    case 'NFR':
+      return 30 * DAY_MS;
+    case 'Evaluation':
+      return 0;
+    case 'Perpetual':
+      return Number.POSITIVE_INFINITY;
+  }
+}
+
+/** The last instant at which the license still licenses agents; null when it never lapses. */
+export function vspcLicensingEndsAt(license: VspcLicense): Instant | null {
+  const grace = vspcExpiryGraceMs(license.type);
+  return license.expirationDate === null || !Number.isFinite(grace) ? null : license.expirationDate + grace;
+}
+
+/** Past the expiry grace the console manages no agent any more: nothing consumes, nothing is new. */
+export function vspcLicenseLapsed(license: VspcLicense | null, now: Instant): boolean {
+  const end = license ? vspcLicensingEndsAt(license) : null;
+  return end !== null && now > end;
+}
+
+/** Past its expiration date (the grace may still run); a Perpetual license never expires. */
+export function vspcLicenseExpired(license: VspcLicense | null, now: Instant): boolean {
+  return license !== null && license.type !== 'Perpetual' && license.expirationDate !== null && now > license.expirationDate;
+}

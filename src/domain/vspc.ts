@@ -9,9 +9,18 @@
  * - its mode is its latest mode at `now`; points follow the mode;
  * - Rental: activated in the current month → new, else used; unit type points;
  *   other license types: all used, unit type instances; units = count × weight(mode).
+ *
+ * Over the license (rules 17–18, `classifyAgents`): the agents that consume are ranked
+ * installation-wide by activation (ties: agent uid); walking that order with cumulative units,
+ * those within the license are Licensed, the next ones within the allowance Licensed by exceed
+ * (still counted as used), the rest Unlicensed (counted nowhere). `consoleCounters` alone counts
+ * a set of agents without that limit.
  */
-import { startOfMonth, type Instant } from '../time.js';
-import { DEFAULT_VSPC_LICENSE, type AgentMode, type VspcLicense } from './licenses.js';
+import { DateTime } from 'luxon';
+import { DAY_MS, startOfMonth, type Instant } from '../time.js';
+import {
+  DEFAULT_VSPC_LICENSE, vspcLicenseLapsed, type AgentMode, type AgentWeights, type VspcLicense,
+} from './licenses.js';
 
 export type AgentEvent =
   | { id: string; at: Instant; type: 'activated'; companyUid: string; mode: AgentMode; name: string }
@@ -121,7 +130,7 @@ export function countersFromBuckets(buckets: AgentBuckets, license: VspcLicense 
   });
 }
 
-/** The console counters for a set of agents managed at `now`. */
+/** The console counters for a set of agents managed at `now`, every one counted (no license limit applied). */
 export function consoleCounters(
   agents: Iterable<AgentState>,
   license: VspcLicense | null,
@@ -141,4 +150,108 @@ export function sumBuckets(all: Iterable<AgentBuckets>): AgentBuckets {
     }
   }
   return total;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules 17–18: the license pool, the exceed allowance and the expiry grace
+
+/** A usage report counts for the doubled allowance when submitted within this window before `now`. */
+export const REPORT_WINDOW_MS = 30 * DAY_MS;
+/** Rental: how long agents beyond the license may stay Licensed by exceed (VCSP guide: 60 days). */
+export const RENTAL_EXCEED_GRACE_MS = 60 * DAY_MS;
+
+/**
+ * Rule 17: the allowance on top of the license, in the license's units: Rental 20 %, Subscription
+ * 10 % (floor), doubled (40 %, 20 %) when auto-update is on and a usage report was submitted in
+ * (now − 30 days, now]; Evaluation, NFR and Perpetual none.
+ */
+export function exceedAllowance(license: VspcLicense, now: Instant): number {
+  const percent = license.type === 'Rental' ? 20 : license.type === 'Subscription' ? 10 : 0;
+  const sent = license.lastReportSentAt ?? null;
+  const reportRecent = sent !== null && sent <= now && sent > now - REPORT_WINDOW_MS;
+  const factor = license.autoUpdate === true && reportRecent ? 2 : 1;
+  return Math.floor((license.units * percent * factor) / 100);
+}
+
+/** When an agent began to consume: under Rental from the month after its activation (rule 18), else at activation. */
+export function consumesFrom(activatedAt: Instant, license: VspcLicense, zone: string): Instant {
+  return license.type === 'Rental' ? DateTime.fromMillis(activatedAt, { zone }).startOf('month').plus({ months: 1 }).toMillis() : activatedAt;
+}
+
+/**
+ * The units an installation may use at `now` before agents become Unlicensed: the license, plus
+ * the allowance while it lasts. `overSince` is when the first agent beyond the license (in FIFO
+ * order) began to consume, null when none is beyond. Under Rental the allowance ends 60 days after
+ * `overSince`: every agent beyond the license now has consumed without a break since then, so the
+ * installation has been over its license at least that long. Pure: no state but the ledger.
+ */
+export function usableUnits(license: VspcLicense, now: Instant, overSince: Instant | null): number {
+  const expired = license.type === 'Rental' && overSince !== null && now >= overSince + RENTAL_EXCEED_GRACE_MS;
+  return license.units + (expired ? 0 : exceedAllowance(license, now));
+}
+
+/** Units of so many agents per mode: count × weight(mode), the same sum wherever it is computed. */
+export function unitsOf(counts: Record<AgentMode, number>, weights: AgentWeights): number {
+  return counts.server * weights.server + counts.workstation * weights.workstation;
+}
+
+/** FIFO order of the pool: activation time, then agent uid (byte-wise). */
+export function compareFifo(a: Pick<AgentState, 'activatedAt' | 'agentUid'>, b: Pick<AgentState, 'activatedAt' | 'agentUid'>): number {
+  return a.activatedAt - b.activatedAt || (a.agentUid < b.agentUid ? -1 : a.agentUid > b.agentUid ? 1 : 0);
+}
+
+/** An agent's license status (reference §2.3). */
+export type AgentLicenseStatus = 'New' | 'Licensed' | 'LicensedByExceed' | 'Unlicensed';
+
+export interface ClassifiedAgent extends AgentState {
+  status: AgentLicenseStatus;
+}
+
+/**
+ * Every managed agent of the installation at `now` with its license status (rules 13, 17, 18 and
+ * the expiry grace). `agents` must be all of the installation's managed agents: the pool is shared.
+ * - no license installed: nothing limits usage (new or Licensed);
+ * - past the expiry grace: every agent Unlicensed, the new ones too;
+ * - otherwise the new agents (Rental, activated this month) are New whatever the pool holds, and
+ *   the consuming ones are walked in FIFO order with cumulative units (count × weight): while the
+ *   sum is within `units` Licensed, then within the allowance Licensed by exceed, then Unlicensed.
+ *   The walk is a strict prefix: once an agent does not fit, no later one does, even a lighter one
+ *   ("registered first are included first").
+ */
+export function classifyAgents(agents: Iterable<AgentState>, license: VspcLicense | null, now: Instant, zone: string): ClassifiedAgent[] {
+  const all = [...agents];
+  if (license && vspcLicenseLapsed(license, now)) return all.map((a) => ({ ...a, status: 'Unlicensed' }));
+  const fresh: ClassifiedAgent[] = [];
+  const consuming: AgentState[] = [];
+  for (const a of all) {
+    if (isNewAgent(a, license, now, zone)) fresh.push({ ...a, status: 'New' });
+    else consuming.push(a);
+  }
+  if (!license) return [...fresh, ...consuming.map((a): ClassifiedAgent => ({ ...a, status: 'Licensed' }))];
+  consuming.sort(compareFifo);
+  const counts = { server: 0, workstation: 0 };
+  const cumulative = consuming.map((a) => {
+    counts[a.mode]++;
+    return unitsOf(counts, license.weights);
+  });
+  const firstBeyond = cumulative.findIndex((units) => units > license.units);
+  const overSince = firstBeyond < 0 ? null : consumesFrom(consuming[firstBeyond]!.activatedAt, license, zone);
+  const usable = usableUnits(license, now, overSince);
+  return [
+    ...fresh,
+    ...consuming.map((a, i): ClassifiedAgent => {
+      const units = cumulative[i]!;
+      return { ...a, status: units <= license.units ? 'Licensed' : units <= usable ? 'LicensedByExceed' : 'Unlicensed' };
+    }),
+  ];
+}
+
+/** The console counters of classified agents: used = Licensed + Licensed by exceed, new = New, Unlicensed nowhere. */
+export function countersOfClassified(agents: Iterable<ClassifiedAgent>, license: VspcLicense | null): ConsoleLicenseCounter[] {
+  const buckets = emptyBuckets();
+  for (const agent of agents) {
+    if (agent.status === 'New') buckets[agent.mode].new++;
+    else if (agent.status !== 'Unlicensed') buckets[agent.mode].used++;
+  }
+  return countersFromBuckets(buckets, license);
 }

@@ -68,7 +68,9 @@ export const VspcLicenseBody = Type.Object(
     supportId: Type.Optional(Text(100)),
     supportExpirationDate: Type.Optional(DateTimeText),
     cloudConnect: Type.Optional(Type.Enum(['Enterprise', 'No', 'Yes'])),
+    // With a usage report submitted in the last 30 days, auto-update doubles the exceed allowance (rule 17).
     autoUpdate: Type.Optional(Type.Boolean()),
+    lastReportSentAt: Type.Optional(DateTimeText),
   },
   { additionalProperties: false },
 );

@@ -24,5 +24,7 @@ export function toVspcLicense(body: VspcLicenseBody): VspcLicense {
     units: body.units,
     expirationDate: instantOrNull(body.expirationDate),
     weights: { ...defaultAgentWeights(body.type), ...body.weights },
+    autoUpdate: body.autoUpdate ?? false,
+    lastReportSentAt: instantOrNull(body.lastReportSentAt),
   };
 }

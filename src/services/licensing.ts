@@ -17,9 +17,9 @@ import {
   agentStateAt, bucketAgents, compareFifo, consumesFrom, countersFromBuckets, emptyBuckets, isNewAgent, newAgentsSince, sumBuckets, unitsOf,
   usableUnits, type AgentBuckets, type AgentLicenseStatus, type AgentState, type ConsoleLicenseCounter,
 } from '../domain/vspc.js';
-import { vspcLicenseLapsed } from '../domain/licenses.js';
+import { vspcLicenseExpired, vspcLicenseLapsed, vspcLicensingEndsAt } from '../domain/licenses.js';
 import {
-  agentBucketsByCompany, agentBucketsOfInstallation, consumingAgentsNewestFirst, type PoolAgent,
+  agentBucketsByCompany, agentBucketsOfInstallation, consumingAgentPagesNewestFirst, type PoolAgent,
 } from '../store/agentCounts.js';
 import type { Vb365LicenseBody, VspcLicenseBody } from '../schemas/admin.js';
 import type { Dialect } from '../store/dialect.js';
@@ -29,7 +29,7 @@ import {
   vb365Counts, vb365InstallationCounts, withHoldStarts, type ConsumptionWindow,
 } from '../store/readModels.js';
 import type { Database } from '../store/schema.js';
-import { startOfMonth } from '../time.js';
+import { formatInstant, startOfMonth } from '../time.js';
 import { toVb365License, toVspcLicense } from './licenses.js';
 
 export interface CompanyConsoleLicenseUsage {
@@ -142,7 +142,9 @@ export class LicensingService {
    */
   async companyCounters(companyUid: string, now: number): Promise<ConsoleLicenseCounter[]> {
     const license = await this.vspcLicense();
-    if (license && (vspcLicenseLapsed(license, now) || (await this.overLicense(now, license)))) {
+    // Past the expiry grace nothing is managed any more.
+    if (vspcLicenseLapsed(license, now)) return countersFromBuckets(emptyBuckets(), license);
+    if (license && (await this.overLicense(now, license))) {
       const pool = await this.agentPool(now, license);
       return countersFromBuckets(pool.byCompany.get(companyUid) ?? emptyBuckets(), license);
     }
@@ -220,17 +222,53 @@ export class LicensingService {
     const extra = replayed
       .filter((state) => !isNewAgent(state, license, now, this.timeZone))
       .sort((a, b) => compareFifo(b, a));
-    const stored = consumingAgentsNewestFirst(this.db, this.dialect, now, newAgentsSince(license, now, this.timeZone));
+    const pages = consumingAgentPagesNewestFirst(this.db, this.dialect, now, newAgentsSince(license, now, this.timeZone));
     const beyond: { agent: PoolAgent; units: number }[] = [];
-    for await (const agent of newestFirst(stored, extra)) {
+    /** Takes the next agent of the walk; false once it is within the license (and so is every earlier one). */
+    const visit = (agent: PoolAgent): boolean => {
       const units = unitsOf(prefix, license.weights);
-      if (units <= license.units) break;
+      if (units <= license.units) return false;
       beyond.push({ agent, units });
       prefix[agent.mode]--;
+      return true;
+    };
+    // The stored rows and the replayed agents, merged newest first.
+    let next = 0;
+    let walking = true;
+    for await (const page of pages) {
+      for (const agent of page) {
+        while (walking && next < extra.length && compareFifo(extra[next]!, agent) > 0) walking = visit(extra[next++]!);
+        if (walking) walking = visit(agent);
+        if (!walking) break;
+      }
+      if (!walking) break;
     }
+    while (walking && next < extra.length) walking = visit(extra[next++]!);
     const first = beyond[beyond.length - 1];
     const usable = usableUnits(license, now, first ? consumesFrom(first.agent.activatedAt, license, this.timeZone) : null);
     return beyond.map(({ agent, units }) => ({ ...agent, status: units <= usable ? 'LicensedByExceed' : 'Unlicensed' }));
+  }
+
+  /**
+   * `status` and `statusMessage` of `GET /api/v3/licensing/console`: `Expired` once `now` is past
+   * the expiration date (also while the expiry grace runs, which the message tells), `Warning`
+   * while agents are beyond the license (Licensed by exceed or Unlicensed), else `Valid`.
+   */
+  async vspcLicenseStatus(now: number, license: VspcLicense | null): Promise<{ status: 'Unknown' | 'Valid' | 'Warning' | 'Expired'; statusMessage: string | null }> {
+    if (!license) return { status: 'Unknown', statusMessage: 'No license is installed.' };
+    if (vspcLicenseExpired(license, now)) {
+      const expired = formatInstant(license.expirationDate!);
+      const end = formatInstant(vspcLicensingEndsAt(license)!);
+      return vspcLicenseLapsed(license, now)
+        ? { status: 'Expired', statusMessage: `The license expired on ${expired} and its grace period ended on ${end}: no agent is licensed.` }
+        : { status: 'Expired', statusMessage: `The license expired on ${expired}; agents stay licensed during the grace period, until ${end}.` };
+    }
+    const pool = await this.agentPool(now, license);
+    if (pool.licensedByExceed + pool.unlicensed === 0) return { status: 'Valid', statusMessage: null };
+    return {
+      status: 'Warning',
+      statusMessage: `The license is exceeded: ${pool.licensedByExceed} agent(s) licensed by exceed, ${pool.unlicensed} agent(s) unlicensed.`,
+    };
   }
 
   /**
@@ -243,14 +281,4 @@ export class LicensingService {
     const now = await this.clock.now();
     return { companyUid: company.uid, tenantUid: company.tenantUid, counters: await this.companyCounters(company.uid, now) };
   }
-}
-
-/** Merges two sequences that are each newest first in the pool's FIFO order into one. */
-async function* newestFirst(stored: AsyncIterable<PoolAgent>, replayed: readonly AgentState[]): AsyncGenerator<PoolAgent> {
-  let i = 0;
-  for await (const agent of stored) {
-    while (i < replayed.length && compareFifo(replayed[i]!, agent) > 0) yield replayed[i++]!;
-    yield agent;
-  }
-  while (i < replayed.length) yield replayed[i++]!;
 }

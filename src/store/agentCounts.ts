@@ -1,10 +1,12 @@
 /**
  * Installation-wide agent counts for the VSPC console usage family: every company's managed
- * agents by mode and new/used, in one GROUP BY over the `vspc_agents` read model.
+ * agents by mode and new/used, in one GROUP BY over the `vspc_agents` read model; and, when the
+ * installation is over its license, the consuming agents in the pool's order (rule 17).
  */
 import { sql, type Kysely } from 'kysely';
 import type { AgentMode } from '../domain/licenses.js';
 import { emptyBuckets, type AgentBuckets } from '../domain/vspc.js';
+import type { Dialect } from './dialect.js';
 import type { Database } from './schema.js';
 
 /**
@@ -35,4 +37,71 @@ export async function agentBucketsByCompany(
   }
   const pending = await db.selectFrom('vspc_agents').select('agent_uid').where('last_event_at', '>', now).execute();
   return { byCompany, replay: pending.map((p) => p.agent_uid) };
+}
+
+/** Installation-wide managed agents by mode and new/used (rows valid at `now`), and the agents to replay. */
+export async function agentBucketsOfInstallation(
+  db: Kysely<Database>,
+  now: number,
+  newSince: number | null,
+): Promise<{ buckets: AgentBuckets; replay: string[] }> {
+  const fresh = newSince === null ? sql<number>`0` : sql<number>`sum(case when activated_at >= ${newSince} then 1 else 0 end)`;
+  const rows = await db
+    .selectFrom('vspc_agents')
+    .select((eb) => ['mode', eb.fn.countAll<number>().as('total'), fresh.as('fresh')])
+    .where('active', '=', 1)
+    .where('last_event_at', '<=', now)
+    .groupBy('mode')
+    .execute();
+  const buckets = emptyBuckets();
+  for (const row of rows) {
+    const total = Number(row.total);
+    const newCount = Number(row.fresh ?? 0);
+    buckets[row.mode as AgentMode] = { used: total - newCount, new: newCount };
+  }
+  const pending = await db.selectFrom('vspc_agents').select('agent_uid').where('last_event_at', '>', now).execute();
+  return { buckets, replay: pending.map((p) => p.agent_uid) };
+}
+
+export interface PoolAgent {
+  agentUid: string;
+  companyUid: string;
+  mode: AgentMode;
+  activatedAt: number;
+}
+
+/**
+ * The consuming agents whose read-model row is valid at `now` (no event after it), newest first in
+ * the pool's FIFO order (activation time, then agent uid byte-wise), along the `vspc_agents_rank`
+ * index, a page at a time: the caller stops reading at the license boundary. `consumingBefore`
+ * (Rental: the month start) leaves out the new agents.
+ */
+export async function* consumingAgentPagesNewestFirst(
+  db: Kysely<Database>,
+  dialect: Dialect,
+  now: number,
+  consumingBefore: number | null,
+  pageSize = 1000,
+): AsyncGenerator<PoolAgent[]> {
+  const uid = dialect === 'postgres' ? sql<string>`agent_uid collate "C"` : sql<string>`agent_uid`;
+  let after: { activatedAt: number; agentUid: string } | null = null;
+  for (;;) {
+    let query = db
+      .selectFrom('vspc_agents')
+      .select(['agent_uid', 'company_uid', 'mode', 'activated_at'])
+      .where('active', '=', 1)
+      .where('last_event_at', '<=', now);
+    // One upper bound on activated_at for the index range: the month start, then the page's last key.
+    if (after) {
+      const { activatedAt, agentUid } = after;
+      query = query.where('activated_at', '<=', activatedAt).where(sql<boolean>`(activated_at < ${activatedAt} or ${uid} < ${agentUid})`);
+    } else if (consumingBefore !== null) {
+      query = query.where('activated_at', '<', consumingBefore);
+    }
+    const rows = await query.orderBy('activated_at', 'desc').orderBy(uid, 'desc').limit(pageSize).execute();
+    yield rows.map((row) => ({ agentUid: row.agent_uid, companyUid: row.company_uid ?? '', mode: row.mode as AgentMode, activatedAt: Number(row.activated_at) }));
+    if (rows.length < pageSize) return;
+    const last = rows[rows.length - 1]!;
+    after = { activatedAt: Number(last.activated_at), agentUid: last.agent_uid };
+  }
 }

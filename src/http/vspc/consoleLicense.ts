@@ -43,8 +43,7 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
     app.get('/licensing/console', { preHandler: portalOnly, schema: { response: { 200: Envelope(ConsoleLicense) } } }, async () => {
       const body = await terms();
       const now = await ctx.clock.now();
-      const expires = body ? parseRfc3339(body.expirationDate) : null;
-      const expired = expires !== null && now > expires;
+      const { status, statusMessage } = await ctx.licensing.vspcLicenseStatus(now, body ? toVspcLicense(body) : null);
       return {
         data: {
           licenseId: body?.licenseId ?? null,
@@ -57,8 +56,8 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
           expirationDate: iso(body?.expirationDate),
           supportExpirationDate: iso(body?.supportExpirationDate),
           supportId: body?.supportId ?? null,
-          status: !body ? 'Unknown' : expired ? 'Expired' : 'Valid',
-          statusMessage: !body ? 'No license is installed.' : expired ? 'The license has expired.' : null,
+          status,
+          statusMessage,
           cloudConnect: body?.cloudConnect ?? 'No',
           instances: body?.units ?? 0,
           type: body?.type ?? 'NotInstalled',
@@ -77,7 +76,8 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
       const now = await ctx.clock.now();
       const body = await terms();
       const license = body ? toVspcLicense(body) : null;
-      const [companies, byCompany] = await Promise.all([listCompanies(db), ctx.licensing.agentBucketsOfAllCompanies(now, license)]);
+      const [companies, pool] = await Promise.all([listCompanies(db), ctx.licensing.agentPool(now, license)]);
+      const byCompany = pool.byCompany;
       // Portal administrators see every agent (also of companies not registered); others their companies'.
       const principal = request.principal!;
       const all = hasAnyRole(principal, ['PortalAdministrator']);
@@ -92,7 +92,8 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
           usedCount: sum((c) => c.usedCount),
           newUnits: sum((c) => c.newUnits),
           newCount: sum((c) => c.newCount),
-          licensedUnits: body?.units ?? 0,
+          // What the license makes available: nothing once its expiry grace is over.
+          licensedUnits: pool.lapsed ? 0 : (body?.units ?? 0),
           counters: render(counters),
         },
       };
@@ -110,10 +111,10 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
       async (request, reply) => {
         const now = await ctx.clock.now();
         const license = await ctx.licensing.vspcLicense();
-        const [all, byCompany] = await Promise.all([listCompanies(db), ctx.licensing.agentBucketsOfAllCompanies(now, license)]);
+        const [all, pool] = await Promise.all([listCompanies(db), ctx.licensing.agentPool(now, license)]);
         const usage = all
           .filter((c) => companyVisibleTo(request.principal!, c))
-          .map((company) => companyUsage(company, countersFromBuckets(byCompany.get(company.uid) ?? emptyBuckets(), license)));
+          .map((company) => companyUsage(company, countersFromBuckets(pool.byCompany.get(company.uid) ?? emptyBuckets(), license)));
         return collectionPage(usage, request.query, reply);
       },
     );
