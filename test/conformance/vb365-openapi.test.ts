@@ -36,6 +36,13 @@ function responseSchema(method: string, template: string, status: number): Schem
   return content?.schema ?? {};
 }
 
+/** The media types the document declares for an operation's answer with this status (none: no body). */
+function documentedMediaTypes(method: string, template: string, status: number): string[] {
+  const operation = spec.paths[template]?.[method.toLowerCase()];
+  const response = operation?.responses[String(status)] ?? operation?.responses.default;
+  return Object.keys(response?.content ?? {});
+}
+
 /** Refs rewritten to point into the registered document. */
 function bound(schema: Schema): Schema {
   return JSON.parse(JSON.stringify(schema).replace(/"#\/components\//g, '"vb365#/components/'));
@@ -72,7 +79,13 @@ before(async () => {
 });
 after(() => app.close());
 
-const cases: { method: string; url: string; template: string; body?: string; contentType?: string; auth?: boolean; status: number }[] = [
+const REPORT = '/v6/licensing/reports/{reportId}/approve';
+const OVERVIEW = '/v6/Reports/GenerateLicenseOverview';
+const json = 'application/json';
+const overview = (options: object) => JSON.stringify({ startTime: '2026-10-01T00:00:00Z', endTime: '2026-11-01T00:00:00Z', ...options });
+
+/** `clock`: the request is made at that instant (the clock is put back afterwards). */
+const cases: { method: string; url: string; template: string; body?: string; contentType?: string; auth?: boolean; status: number; clock?: string }[] = [
   { method: 'POST', url: '/v6/token', template: '/v6/token', body: 'grant_type=password&username=admin&password=test-admin-password', contentType: 'application/x-www-form-urlencoded', auth: false, status: 200 },
   { method: 'POST', url: '/v6/token', template: '/v6/token', body: 'grant_type=password&username=admin&password=wrong', contentType: 'application/x-www-form-urlencoded', auth: false, status: 400 },
   { method: 'GET', url: '/v6/Organizations', template: '/v6/Organizations', status: 200 },
@@ -86,6 +99,14 @@ const cases: { method: string; url: string; template: string; body?: string; con
   { method: 'GET', url: `/v6/LicensedUsers?organizationId=${ORG}&name=*a*`, template: '/v6/LicensedUsers', status: 200 },
   { method: 'DELETE', url: '/v6/LicensedUsers/u1:00000000-0000-0000-0000-000000000000', template: '/v6/LicensedUsers/{licensedUserId}', status: 409 },
   { method: 'DELETE', url: '/v6/LicensedUsers/nobody', template: '/v6/LicensedUsers/{licensedUserId}', status: 404 },
+  { method: 'POST', url: '/v6/licensing/reports/202610/approve', template: REPORT, body: '{"removedUsers":[{"organizationId":"x","removedUsersCount":0}]}', contentType: json, status: 400, clock: '2026-11-02T00:00:00Z' },
+  { method: 'POST', url: '/v6/licensing/reports/202610/approve', template: REPORT, body: `{"removedUsers":[{"organizationId":"${ORG}","removedUsersCount":1,"removalReason":"test"}]}`, contentType: json, status: 200, clock: '2026-11-02T00:00:00Z' },
+  { method: 'POST', url: '/v6/licensing/reports/202610/approve', template: REPORT, body: '{}', contentType: json, status: 409 },
+  { method: 'POST', url: '/v6/licensing/reports/202609/approve', template: REPORT, body: '{}', contentType: json, status: 404 },
+  { method: 'GET', url: '/v6/licensing/reports/latest', template: '/v6/licensing/reports/latest', status: 200 },
+  { method: 'POST', url: '/v6/Reports/GenerateLicenseOverview', template: OVERVIEW, body: overview({ format: 'CSV' }), contentType: json, status: 200 },
+  { method: 'POST', url: '/v6/Reports/GenerateLicenseOverview', template: OVERVIEW, body: overview({ format: 'PDF', timezone: 'Europe/Berlin' }), contentType: json, status: 200 },
+  { method: 'POST', url: '/v6/Reports/GenerateLicenseOverview', template: OVERVIEW, body: overview({ format: 'CSV', timezone: 'Nowhere/Else' }), contentType: json, status: 400 },
 ];
 
 for (const c of cases) {
@@ -93,8 +114,21 @@ for (const c of cases) {
     const headers: Record<string, string> = {};
     if (c.auth !== false) headers.authorization = `Bearer ${app.adminToken}`;
     if (c.contentType) headers['content-type'] = c.contentType;
-    const res = await app.vb365.inject({ method: c.method as 'GET', url: c.url, headers, ...(c.body ? { payload: c.body } : {}) });
+    const before = await app.ctx.clock.now();
+    if (c.clock) await app.ctx.clock.set(Date.parse(c.clock));
+    const res = await app.vb365.inject({ method: c.method as 'GET', url: c.url, headers, ...(c.body ? { payload: c.body } : {}) }).finally(() => app.ctx.clock.set(before));
     assert.equal(res.statusCode, c.status, res.body);
+    const media = documentedMediaTypes(c.method, c.template, c.status);
+    if (!media.includes('application/json') && !media.includes('*/*')) {
+      // A file, or no body at all: what the document declares is the media type, or nothing.
+      if (media.includes('application/octet-stream')) {
+        assert.equal(res.headers['content-type'], 'application/octet-stream');
+        assert.ok(res.rawPayload.length > 0);
+      } else {
+        assert.equal(res.body, '');
+      }
+      return;
+    }
     const schema = responseSchema(c.method, c.template, c.status);
     const body = res.json();
     const validate = ajv.compile(bound(schema));

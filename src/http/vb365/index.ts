@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { installVb365ErrorHandling } from './errors.js';
 import { licenseRoutes } from './license.js';
 import { organizationRoutes } from './organizations.js';
+import { reportRoutes } from './reports.js';
 import { tokenRoute } from './token.js';
 
 export function vb365Face(ctx: AppContext): FastifyPluginAsync {
@@ -12,5 +13,6 @@ export function vb365Face(ctx: AppContext): FastifyPluginAsync {
     await app.register(tokenRoute(ctx));
     await app.register(organizationRoutes(ctx));
     await app.register(licenseRoutes(ctx));
+    await app.register(reportRoutes(ctx));
   };
 }

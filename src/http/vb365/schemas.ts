@@ -96,3 +96,69 @@ export const LicensedUserPage = Type.Object({
 });
 
 export const LicensedUserParams = Type.Object({ licensedUserId: Type.String({ minLength: 1, maxLength: 250 }) });
+
+const Int32 = (options: { minimum?: number } = {}) => Type.Integer({ minimum: -2147483648, maximum: 2147483647, ...options });
+
+/** `RESTMonthlyReport` (v6), properties in the document's order; `licenseID` is left out (Tally's license terms have none). */
+export const MonthlyReport = Type.Object({
+  reportParameters: Type.Object({
+    reportID: Type.Integer(),
+    reportStatus: Type.String(),
+    companyName: Type.String(),
+    licenseExpirationDate: Type.String(),
+    supportID: Type.String(),
+    reportGenerationDate: Type.String(),
+    reportingInterval: Type.Object({ startOfInterval: Type.String(), endOfInterval: Type.String() }),
+  }),
+  reportSummary: Type.Object({ initialUsersCount: Type.Integer(), reportedUsersCount: Type.Integer(), newUsersCount: Type.Integer() }),
+  organizations: Type.Array(
+    Type.Object({
+      organizationId: Type.String(),
+      organizationName: Type.String(),
+      removedUsersCount: Type.Integer(),
+      removalReason: Type.String(),
+      reportedUsersCount: Type.Integer(),
+      newUsersCount: Type.Integer(),
+      initialUsersCount: Type.Integer(),
+    }),
+  ),
+});
+
+export const ReportIdParams = Type.Object({ reportId: Int32() });
+
+/**
+ * `RESTApproveReportOptions`. Unknown fields are refused rather than ignored: approving cannot be
+ * undone, and a misspelt field would silently approve without the removals.
+ */
+export const ApproveReportOptions = Type.Object(
+  {
+    removedUsers: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            organizationId: Type.String({ minLength: 1, maxLength: 200 }),
+            removedUsersCount: Int32({ minimum: 0 }),
+            removalReason: Type.Optional(Type.String({ maxLength: 1000 })),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 10_000 },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * `RESTLicenseOverviewOptions`. Times with an offset are instants; times without one are read in
+ * `timezone` (UTC when omitted; also `Local`, `UTC+hh:mm` and IANA names).
+ */
+export const LicenseOverviewOptions = Type.Object(
+  {
+    startTime: Type.String({ minLength: 1, maxLength: 64 }),
+    endTime: Type.String({ minLength: 1, maxLength: 64 }),
+    format: Type.Enum(['PDF', 'CSV']),
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+  },
+  { additionalProperties: false },
+);
