@@ -109,3 +109,104 @@ export const ConsoleLicense = Type.Object({
 
 /** `LicenseSettings`. */
 export const LicenseSettings = Type.Object({ isAutoUpdateEnabled: Type.Boolean() });
+
+// ---------------------------------------------------------------------------------------------
+// Organizations (REST v3, schemas of the 3.6.1 document; field order as in its examples)
+
+const NullableUuid = Type.Union([Type.String({ format: 'uuid' }), Type.Null()]);
+
+/** `OwnerCredentials` as answers carry them: the password is never returned (`null`). */
+export const OwnerCredentials = Type.Object({ userName: NullableText, password: Type.Null() });
+
+/** `Organization`, the root entity of a company (`_embedded.organization` with `expand=Organization`). */
+export const Organization = Type.Object({
+  instanceUid: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  type: Type.String(),
+});
+
+/** `CompanyServices`: the hosted and remote services configured for a company (nullable each). */
+export const CompanyServices = Type.Object({
+  hostedServices: Type.Union([Type.Object({ isVbPublicCloudManagementEnabled: Type.Boolean() }), Type.Null()]),
+  remoteServices: Type.Union([Type.Object({ isBackupResourcesEnabled: Type.Boolean() }), Type.Null()]),
+});
+
+/** `Company`. */
+export const Company = Type.Object({
+  instanceUid: Type.String({ format: 'uuid' }),
+  name: Type.String(),
+  status: Type.String(),
+  resellerUid: NullableUuid,
+  subscriptionPlanUid: NullableUuid,
+  isRestAccessEnabled: Type.Boolean(),
+  isAlarmDetectEnabled: Type.Boolean(),
+  companyServices: CompanyServices,
+  loginUrl: NullableText,
+  ownerCredentials: OwnerCredentials,
+  _embedded: Type.Object({ organization: Type.Union([Organization, Type.Null()]) }),
+});
+
+/** `CloudTenant`, a Veeam Cloud Connect tenant (only what Tally knows of it; see docs/compatibility.md). */
+export const CloudTenant = Type.Object({
+  instanceUid: Type.String({ format: 'uuid' }),
+  credentials: OwnerCredentials,
+  assignedForCompany: Type.String({ format: 'uuid' }),
+});
+
+/** The query of `GET /organizations/companies`: the collection query and `expand`. */
+export const CompaniesQuery = Type.Object({ ...CollectionQuery.properties, expand: Type.Optional(Type.String({ maxLength: 256 })) });
+
+/** The query of a single resource: `select`. */
+export const SingleResourceQuery = Type.Object({ select: Type.Optional(Type.String({ maxLength: 2048 })) });
+
+/** `CurrentLicenseUsageWorkloadByPlatform`. */
+export const CurrentLicenseUsageWorkloadByPlatform = Type.Object({
+  typeId: Type.String(),
+  description: Type.String(),
+  weight: Type.Number(),
+  rentalUnits: Type.Number(),
+  newUnits: Type.Number(),
+  usedUnits: Type.Number(),
+  rentalCount: Type.Integer(),
+  newCount: Type.Integer(),
+  usedCount: Type.Integer(),
+});
+
+/** `CurrentLicenseUsageWorkload`. */
+export const CurrentLicenseUsageWorkload = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  description: Type.String(),
+  unitType: Type.String(),
+  rentalUnits: Type.Number(),
+  newUnits: Type.Number(),
+  usedUnits: Type.Number(),
+  rentalCount: Type.Integer(),
+  newCount: Type.Integer(),
+  usedCount: Type.Integer(),
+  workloadsByPlatform: Type.Array(CurrentLicenseUsageWorkloadByPlatform),
+});
+
+/** `ServerCurrentLicenseUsage`. */
+export const ServerCurrentLicenseUsage = Type.Object({
+  serverUid: Type.String({ format: 'uuid' }),
+  serverType: Type.String(),
+  workloads: Type.Array(CurrentLicenseUsageWorkload),
+});
+
+/** `OrganizationCurrentLicenseUsage`. */
+export const OrganizationCurrentLicenseUsage = Type.Object({
+  organizationUid: Type.String({ format: 'uuid' }),
+  organizationType: Type.String(),
+  providerUid: NullableUuid,
+  servers: Type.Array(ServerCurrentLicenseUsage),
+});
+
+/** The query of `GET /licensing/usage/organizations` (enums are checked by the route, ignoring case as .NET binds them). */
+export const UsageOrganizationsQuery = Type.Object({
+  ...CollectionQuery.properties,
+  organizationUid: Type.Optional(Type.String({ format: 'uuid' })),
+  organizationType: Type.Optional(Type.String({ maxLength: 64 })),
+  providerUid: Type.Optional(Type.String({ format: 'uuid' })),
+  serverUid: Type.Optional(Type.String({ format: 'uuid' })),
+  serverType: Type.Optional(Type.String({ maxLength: 64 })),
+});

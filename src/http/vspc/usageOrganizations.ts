@@ -1,0 +1,128 @@
+/**
+ * `GET /api/v3/licensing/usage/organizations` (operation `GetOrganizationsLicenseUsage`, REST
+ * v3.3+): the current license usage of each organization, the replacement of the legacy
+ * console-usage family, computed by the same engine (services/organizationUsage.ts).
+ *
+ * Query (3.6.1 document): `organizationUid`, `organizationType`, `providerUid`, `serverUid`,
+ * `serverType`, and the collection query (`filter`, `sort`, `limit` 1–500 default 100, `offset`,
+ * `select`). The admitted roles are Portal Administrator, Service Provider Global Administrator,
+ * Service Provider Administrator and Site Administrator (Tally has no Site Administrator).
+ *
+ * Choices (docs/compatibility.md):
+ * - `organizationUid`, `organizationType` and `providerUid` select organizations (Tally lists
+ *   companies only, so `organizationType` other than `Company` selects none); `serverUid` and
+ *   `serverType` select the servers listed in each organization, every organization stays.
+ * - Enum values match ignoring case, as .NET binds them; an unknown one is a 400 naming the parameter.
+ * - Versions: the route is new in v3.3. It answers clients that send no `X-Client-Version` and
+ *   clients of 3.3 or later; a 3.0–3.2 client (for which the route did not exist) gets
+ *   `UnsupportedApiVersion`, as ASP.NET API Versioning answers a version a route does not map.
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { companyVisibleTo } from '../../services/scope.js';
+import { organizationsLicenseUsage, ORGANIZATION_TYPES, SERVER_TYPES } from '../../services/organizationUsage.js';
+import { listCompanies } from '../../store/entities.js';
+import { requireRoles } from '../auth/guard.js';
+import type { AppContext } from '../context.js';
+import { collectionPage } from './collection.js';
+import { CONSOLE_USAGE_ROLES } from './consoleUsage.js';
+import { sendErrors, vspcRefusals } from './errors.js';
+import { Envelope, OrganizationCurrentLicenseUsage, UsageOrganizationsQuery } from './schemas.js';
+
+const VERSION = /^(\d+)\.(\d+)(?:\.(\d+))?$/;
+
+export type ModernVerdict = 'serve' | 'unsupported' | 'invalid';
+
+/** What a client version means for a route that exists from v3.3 on. */
+export function modernVerdict(header: string | undefined): ModernVerdict {
+  if (header === undefined || header.trim() === '') return 'serve';
+  const match = VERSION.exec(header.trim());
+  if (!match) return 'invalid';
+  const [major, minor] = [Number(match[1]), Number(match[2])];
+  return major === 3 && minor >= 3 ? 'serve' : 'unsupported';
+}
+
+// The ASP.NET API Versioning body, as versions.ts answers it for the legacy routes.
+function sendVersionError(reply: FastifyReply, code: string, message: string): FastifyReply {
+  return reply
+    .code(400)
+    .type('application/json; charset=utf-8')
+    .serializer(JSON.stringify)
+    .send({ error: { code, message, innerError: null } });
+}
+
+const requestUri = (request: FastifyRequest) => `${request.protocol}://${request.headers.host ?? request.hostname}${request.url}`;
+
+/** onRequest hook for the routes added in v3.3. */
+export const modernRoute: onRequestAsyncHookHandler = async (request, reply) => {
+  const header = request.headers['x-client-version'];
+  const version = Array.isArray(header) ? header[0] : header;
+  const verdict = modernVerdict(version);
+  if (verdict === 'unsupported') {
+    return sendVersionError(reply, 'UnsupportedApiVersion', `The HTTP resource that matches the request URI '${requestUri(request)}' is not supported.`);
+  }
+  if (verdict === 'invalid') {
+    return sendVersionError(
+      reply,
+      'InvalidApiVersion',
+      `The HTTP resource that matches the request URI '${requestUri(request)}' does not support the API version '${version}'.`,
+    );
+  }
+};
+
+/** The canonical spelling of an enum value given in any case, or null. */
+function enumValue<T extends string>(values: readonly T[], raw: string): T | null {
+  return values.find((v) => v.toLowerCase() === raw.trim().toLowerCase()) ?? null;
+}
+
+export function usageOrganizationsRoutes(ctx: AppContext): FastifyPluginAsync {
+  return async (root) => {
+    const app = root.withTypeProvider<TypeBoxTypeProvider>();
+    const guard = requireRoles(ctx.auth, CONSOLE_USAGE_ROLES, vspcRefusals);
+
+    app.get(
+      '/licensing/usage/organizations',
+      {
+        onRequest: modernRoute,
+        preHandler: guard,
+        schema: { querystring: UsageOrganizationsQuery, response: { 200: Envelope(Type.Array(OrganizationCurrentLicenseUsage)) } },
+      },
+      async (request, reply) => {
+        const query = request.query;
+        const enums = [
+          ['organizationType', ORGANIZATION_TYPES, query.organizationType],
+          ['serverType', SERVER_TYPES, query.serverType],
+        ] as const;
+        const chosen: Record<string, string | null> = {};
+        for (const [name, values, raw] of enums) {
+          if (raw === undefined) continue;
+          const value = enumValue(values, raw);
+          if (value === null) {
+            return sendErrors(reply, 400, {
+              message: `The value '${raw}' is not valid for ${name}: the values are ${values.join(', ')}.`,
+              type: 'logical',
+              parameterName: name,
+            });
+          }
+          chosen[name] = value;
+        }
+        const organizationUid = query.organizationUid?.toLowerCase();
+        const providerUid = query.providerUid?.toLowerCase();
+        const serverUid = query.serverUid?.toLowerCase();
+        const companies = (await listCompanies(ctx.store.db))
+          .filter((c) => companyVisibleTo(request.principal!, c))
+          .filter((c) => organizationUid === undefined || c.uid === organizationUid)
+          .filter((c) => providerUid === undefined || c.resellerUid === providerUid)
+          .filter(() => chosen.organizationType === undefined || chosen.organizationType === 'Company');
+        const usage = (await organizationsLicenseUsage(ctx.store.db, ctx.licensing, companies, await ctx.clock.now())).map((organization) => ({
+          ...organization,
+          servers: organization.servers.filter(
+            (s) => (serverUid === undefined || s.serverUid === serverUid) && (chosen.serverType === undefined || s.serverType === chosen.serverType),
+          ),
+        }));
+        return collectionPage(usage, query, reply);
+      },
+    );
+  };
+}
