@@ -46,9 +46,10 @@ export async function runGrant(auth: AuthService, throttle: LoginThrottle, body:
       if (!refreshToken) {
         return { ok: false, error: 'invalid_request', description: 'The refresh_token grant needs refresh_token.' };
       }
-      const tokens = await auth.refresh(refreshToken);
-      return tokens
-        ? { ok: true, tokens }
+      // A reused (already spent) token has revoked its whole family; the client is told no more than for any invalid token.
+      const outcome = await auth.refresh(refreshToken, clientAddress);
+      return outcome.ok
+        ? { ok: true, tokens: outcome.tokens }
         : { ok: false, error: 'invalid_grant', description: 'The refresh token is invalid, expired or already used.' };
     }
     case undefined:

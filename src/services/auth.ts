@@ -1,12 +1,21 @@
 /**
- * Accounts, roles and bearer tokens. Tokens are 256-bit random strings; the database holds only
- * their SHA-256, so a stolen database does not yield usable tokens and several server nodes can
- * share them. Token lifetimes follow the system clock, never the time-travel clock.
+ * Accounts, roles, bearer tokens and API keys. Tokens are 256-bit random strings; the database holds
+ * only their SHA-256, so a stolen database does not yield usable tokens and several server nodes
+ * share them. Token lifetimes follow the system clock, never the time-travel clock (moving the
+ * clock in a test scenario must not log everybody out).
+ *
+ * Each login starts a token family. A refresh spends its refresh token and issues a new pair in the
+ * same family; presenting a spent refresh token again (a stolen copy, or the client's own replay)
+ * revokes the whole family, access and refresh tokens alike (OAuth 2.0 Security BCP §4.14.2).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { deleteExpiredTokens, deleteToken, findToken, findTokenWithAccount, getAccount, insertToken } from '../store/accounts.js';
+import {
+  deleteExpiredTokens, deleteTokenFamily, findApiKeyWithAccount, findToken, findTokenWithAccount, getAccount,
+  insertToken, spendRefreshToken, type Account,
+} from '../store/accounts.js';
 import type { Database } from '../store/schema.js';
+import * as audit from './audit.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
 
 export const ROLES = [
@@ -27,8 +36,14 @@ export type Role = (typeof ROLES)[number];
 
 export interface Principal {
   username: string;
+  /** The account's stable uid (VSPC `userUid`). */
+  uid: string;
   roles: Role[];
   scopeUid: string | null;
+  /** A read-only API key: GET (and HEAD) only. */
+  readOnly: boolean;
+  /** How the request authenticated: a token of a login (with its family) or an API key (with its id). */
+  credential: { kind: 'token'; familyId: string | null } | { kind: 'apiKey'; id: string };
 }
 
 export interface IssuedTokens {
@@ -39,6 +54,12 @@ export interface IssuedTokens {
   expiresIn: number;
   username: string;
 }
+
+/** The outcome of a refresh grant; `reused` means a spent token came back and its family was revoked. */
+export type RefreshOutcome =
+  | { ok: true; tokens: IssuedTokens }
+  | { ok: false; reason: 'invalid' }
+  | { ok: false; reason: 'reused'; username: string; familyId: string; revoked: number };
 
 export type Authentication =
   | { ok: true; principal: Principal }
@@ -54,11 +75,11 @@ export const DEFAULT_AUTH_OPTIONS: AuthOptions = {
   refreshTokenSeconds: 14 * 24 * 3600,
 };
 
-function hashToken(token: string): string {
+export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
-function newToken(): string {
+export function newToken(): string {
   return randomBytes(32).toString('base64url');
 }
 
@@ -77,61 +98,92 @@ export class AuthService {
     void dummyPasswordHash();
   }
 
-  /** Password grant: tokens for a valid, enabled account; null otherwise (no reason leaks out). */
+  /** Password grant: tokens of a new family for a valid, enabled account; null otherwise (no reason leaks out). */
   async login(username: string, password: string): Promise<IssuedTokens | null> {
     const account = await getAccount(this.db, username);
     const valid = await verifyPassword(password, account?.passwordHash ?? (await dummyPasswordHash()));
     if (!account || !valid || account.disabled) return null;
-    return this.issue(account.username);
+    await this.cleanup();
+    return this.issue(this.db, account.username, randomUUID());
   }
 
-  /** Refresh grant: a refresh token is spent once and answered with a new pair. */
-  async refresh(refreshToken: string): Promise<IssuedTokens | null> {
+  /**
+   * Refresh grant: spends the refresh token and issues a new pair in its family, in one transaction
+   * (a concurrent reuse on another node waits for it and then revokes the new pair too). A token
+   * that was already spent revokes its family.
+   */
+  async refresh(refreshToken: string, clientAddress?: string): Promise<RefreshOutcome> {
     const hash = hashToken(refreshToken);
+    const now = this.wallClock();
+    await this.cleanup();
+    const rotated = await this.db.transaction().execute(async (trx): Promise<RefreshOutcome | 'spent'> => {
+      if (!(await spendRefreshToken(trx, hash, now))) return 'spent';
+      const row = (await findToken(trx, hash))!;
+      if (row.expires_at <= now) return { ok: false, reason: 'invalid' };
+      const account = await getAccount(trx, row.username);
+      if (!account || account.disabled) return { ok: false, reason: 'invalid' };
+      // Tokens issued before families existed start one now.
+      return { ok: true, tokens: await this.issue(trx, account.username, row.family_id ?? randomUUID(), now) };
+    });
+    if (rotated !== 'spent') return rotated;
     const row = await findToken(this.db, hash);
-    if (!row || row.kind !== 'refresh') return null;
-    const spent = await deleteToken(this.db, hash);
-    if (!spent || row.expires_at <= this.wallClock()) return null;
-    const account = await getAccount(this.db, row.username);
-    if (!account || account.disabled) return null;
-    return this.issue(account.username);
+    if (!row || row.kind !== 'refresh' || row.spent_at === null || row.family_id === null) return { ok: false, reason: 'invalid' };
+    const revoked = await deleteTokenFamily(this.db, row.family_id);
+    // The presenter is not authenticated (it may be a thief): the entry names the address and the family's account.
+    await audit.recordCommitted(this.db, { actor: 'anonymous', actorUid: null, clientAddress: clientAddress ?? null }, {
+      action: 'token.reuse_detected',
+      target: `account/${row.username}`,
+      details: { familyId: row.family_id, tokensRevoked: revoked },
+    });
+    return { ok: false, reason: 'reused', username: row.username, familyId: row.family_id, revoked };
   }
 
-  /** Checks an `Authorization` header value. */
+  /** Checks an `Authorization` header value: an access token, or an API key. */
   async authenticate(header: string | undefined): Promise<Authentication> {
     if (header === undefined || header === '') return { ok: false, reason: 'missing' };
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) return { ok: false, reason: 'malformed' };
-    const found = await findTokenWithAccount(this.db, hashToken(match[1]!));
-    if (!found || found.token.kind !== 'access') return { ok: false, reason: 'invalid' };
-    if (found.token.expires_at <= this.wallClock()) return { ok: false, reason: 'expired' };
-    const account = found.account;
-    if (!account || account.disabled) return { ok: false, reason: 'disabled' };
-    return {
-      ok: true,
-      principal: { username: account.username, roles: account.roles as Role[], scopeUid: account.scopeUid },
-    };
+    const hash = hashToken(match[1]!);
+    const found = await findTokenWithAccount(this.db, hash);
+    if (found) {
+      if (found.token.kind !== 'access') return { ok: false, reason: 'invalid' };
+      if (found.token.expires_at <= this.wallClock()) return { ok: false, reason: 'expired' };
+      if (!found.account || found.account.disabled) return { ok: false, reason: 'disabled' };
+      return { ok: true, principal: principalOf(found.account, false, { kind: 'token', familyId: found.token.family_id }) };
+    }
+    // VSPC clients send an API key as the bearer token itself.
+    const key = await findApiKeyWithAccount(this.db, hash);
+    if (!key) return { ok: false, reason: 'invalid' };
+    if (!key.account || key.account.disabled) return { ok: false, reason: 'disabled' };
+    return { ok: true, principal: principalOf(key.account, key.key.readOnly, { kind: 'apiKey', id: key.key.id }) };
   }
 
-  private async issue(username: string): Promise<IssuedTokens> {
-    const issuedAt = this.wallClock();
-    if (issuedAt - this.lastCleanup > CLEANUP_INTERVAL_MS) {
-      this.lastCleanup = issuedAt;
-      await deleteExpiredTokens(this.db, issuedAt);
+  private async cleanup(): Promise<void> {
+    const now = this.wallClock();
+    if (now - this.lastCleanup > CLEANUP_INTERVAL_MS) {
+      this.lastCleanup = now;
+      await deleteExpiredTokens(this.db, now);
     }
+  }
+
+  private async issue(db: Kysely<Database>, username: string, familyId: string, issuedAt = this.wallClock()): Promise<IssuedTokens> {
     const accessToken = newToken();
     const refreshToken = newToken();
     const expiresAt = issuedAt + this.options.accessTokenSeconds * 1000;
-    await insertToken(this.db, { token_hash: hashToken(accessToken), kind: 'access', username, issued_at: issuedAt, expires_at: expiresAt });
-    await insertToken(this.db, {
+    const common = { username, issued_at: issuedAt, family_id: familyId, spent_at: null };
+    await insertToken(db, { ...common, token_hash: hashToken(accessToken), kind: 'access', expires_at: expiresAt });
+    await insertToken(db, {
+      ...common,
       token_hash: hashToken(refreshToken),
       kind: 'refresh',
-      username,
-      issued_at: issuedAt,
       expires_at: issuedAt + this.options.refreshTokenSeconds * 1000,
     });
     return { accessToken, refreshToken, issuedAt, expiresAt, expiresIn: this.options.accessTokenSeconds, username };
   }
+}
+
+function principalOf(account: Account, readOnly: boolean, credential: Principal['credential']): Principal {
+  return { username: account.username, uid: account.uid, roles: account.roles as Role[], scopeUid: account.scopeUid, readOnly, credential };
 }
 
 export function hasAnyRole(principal: Principal, roles: readonly Role[]): boolean {

@@ -11,7 +11,11 @@ import pg from 'pg';
 import { isPostgresUrl, type Dialect } from './dialect.js';
 import { ledgerMigration } from './migrations/0001_ledger.js';
 import { reportsMigration } from './migrations/0002_reports.js';
+import { vspcAgentSegmentsMigration } from './migrations/0007_vspc_agent_segments.js';
 import { loginAttemptsMigration } from './migrations/0003_login_attempts.js';
+import { requestIdsMigration } from './migrations/0004_request_ids.js';
+import { auditAndTokenFamiliesMigration } from './migrations/0005_audit_and_token_families.js';
+import { vspcAgentRankMigration } from './migrations/0006_vspc_agent_rank.js';
 import type { Database } from './schema.js';
 
 export interface Store {
@@ -27,7 +31,7 @@ export interface Store {
 export class StoreError extends Error {}
 
 function migrationsFor(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration }) };
+  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration, '0004_request_ids': requestIdsMigration, '0005_audit_and_token_families': auditAndTokenFamiliesMigration(dialect), '0006_vspc_agent_rank': vspcAgentRankMigration(dialect), '0007_vspc_agent_segments': vspcAgentSegmentsMigration }) };
 }
 
 /** The database file used when no `--database` URL is given. */

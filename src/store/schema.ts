@@ -76,6 +76,8 @@ export interface VspcAgentRow {
 
 export interface AccountRow {
   username: string;
+  /** Stable UUID of the account (VSPC `userUid`); null only between migration 0005's column and its backfill. */
+  uid: string | null;
   password_hash: string;
   roles: string;
   scope_uid: string | null;
@@ -89,6 +91,32 @@ export interface TokenRow {
   username: string;
   issued_at: number;
   expires_at: number;
+  /** The login a token descends from (every refresh stays in its family); null for tokens older than migration 0005. */
+  family_id: string | null;
+  /** When a refresh token was used; a spent token is kept until it expires so that its reuse is recognised. */
+  spent_at: number | null;
+}
+
+/** A long-lived API key of an account (VSPC "simple key"), stored only as its SHA-256. */
+export interface ApiKeyRow {
+  id: string;
+  username: string;
+  name: string;
+  key_hash: string;
+  read_only: number;
+  created_at: number;
+}
+
+/** One recorded change: who (actor), when (server wall clock), from where, what. Never secrets. */
+export interface AuditRow {
+  id: Generated<number>;
+  at: number;
+  actor: string;
+  actor_uid: string | null;
+  client_address: string | null;
+  action: string;
+  target: string;
+  details: string;
 }
 
 /** A frozen monthly report (JSON), one per product and month. */
@@ -106,9 +134,34 @@ export interface LoginAttemptRow {
   failures: number;
 }
 
+/** `X-Request-id` idempotency (VSPC face): one answer per account and request id, for five minutes. */
+export interface RequestIdRow {
+  account: string;
+  request_id: string;
+  fingerprint: string;
+  state: 'pending' | 'done';
+  status: number | null;
+  /** JSON object of the answer's replayed headers (content type, caching, Allow, Retry-After, …). */
+  headers: string | null;
+  body: string | null;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface SettingRow {
   key: string;
   value: string;
+}
+
+/** Read model for the month-end report: one row per stretch an agent was managed by one company in one mode. */
+export interface VspcAgentSegmentRow {
+  agent_uid: string;
+  from_at: number;
+  /** Exclusive; null while the stretch lasts. */
+  to_at: number | null;
+  company_uid: string;
+  mode: string;
+  activated_at: number;
 }
 
 export interface Database {
@@ -120,9 +173,13 @@ export interface Database {
   vb365_users: Vb365UserRow;
   vspc_agent_companies: VspcAgentCompanyRow;
   vspc_agents: VspcAgentRow;
+  vspc_agent_segments: VspcAgentSegmentRow;
   accounts: AccountRow;
   tokens: TokenRow;
+  api_keys: ApiKeyRow;
+  audit_log: AuditRow;
   settings: SettingRow;
   reports: ReportRow;
   login_attempts: LoginAttemptRow;
+  request_ids: RequestIdRow;
 }

@@ -54,7 +54,8 @@ before(async () => {
   for (const role of [...VSPC_ALLOWED, ...VSPC_REFUSED]) {
     const username = `e2e-${role}`;
     const put = await call('PUT', `${server.vspc}/tally/v1/users/${username}`, { token: admin, json: { password: USER_PASSWORD, roles: [role] } });
-    expectJson(put, 200, { username, roles: [role], scopeUid: null, disabled: false }, `creating ${username}`);
+    // Every account has a stable uid (the VSPC userUid); its form is checked in test/security.
+    expectJson(put, 200, { uid: put.json().uid, username, roles: [role], scopeUid: null, disabled: false }, `creating ${username}`);
     const login = await request('POST', `${server.vspc}/api/v3/token`, form({ grant_type: 'password', username, password: USER_PASSWORD }));
     assert.equal(login.status, 200, login.text);
     roleTokens.set(role, login.json().access_token);
@@ -197,8 +198,9 @@ describe('VB365 face: {"message"} dialect', () => {
 
   test('a disabled account gets no token and its existing token → 401 with an empty body', async () => {
     const username = 'e2e-disabled';
-    expectJson(await call('PUT', `${server.vb365}/tally/v1/users/${username}`, { token: admin, json: { password: USER_PASSWORD, roles: ['Vb365Administrator'] } }), 200, {
-      username, roles: ['Vb365Administrator'], scopeUid: null, disabled: false,
+    const created = await call('PUT', `${server.vb365}/tally/v1/users/${username}`, { token: admin, json: { password: USER_PASSWORD, roles: ['Vb365Administrator'] } });
+    expectJson(created, 200, {
+      uid: created.json().uid, username, roles: ['Vb365Administrator'], scopeUid: null, disabled: false,
     });
     const login = await call('POST', `${server.vb365}/v6/token`, form({ grant_type: 'password', username, password: USER_PASSWORD }));
     assert.equal(login.status, 200, login.text);
@@ -206,7 +208,7 @@ describe('VB365 face: {"message"} dialect', () => {
     expectBytes(await call('GET', seedUrl(), { token }), 200, SEED_VB365_BODY, 'before disabling');
 
     expectJson(await call('PUT', `${server.vb365}/tally/v1/users/${username}`, { token: admin, json: { roles: ['Vb365Administrator'], disabled: true } }), 200, {
-      username, roles: ['Vb365Administrator'], scopeUid: null, disabled: true,
+      uid: created.json().uid, username, roles: ['Vb365Administrator'], scopeUid: null, disabled: true,
     });
     const refused = await call('GET', seedUrl(), { token });
     assert.equal(refused.status, 401);
@@ -340,8 +342,9 @@ describe('admin API: {"error":{code,message,details?}} dialect', () => {
     expectJson(await call('POST', `${server.vb365}/tally/v1/events`, { token, json: { events: [wouldBeEvent()] } }), 403, forbidden);
     // Nothing changed: the clock, the account's roles, the seeds.
     expectJson(await call('GET', `${server.vspc}/tally/v1/clock`, { token: admin }), 200, { now: '2026-11-23T12:00:00.000Z', fixed: true });
-    expectJson(await call('GET', `${server.vspc}/tally/v1/users/e2e-CompanyOwner`, { token: admin }), 200, {
-      username: 'e2e-CompanyOwner', roles: ['CompanyOwner'], scopeUid: null, disabled: false,
+    const owner = await call('GET', `${server.vspc}/tally/v1/users/e2e-CompanyOwner`, { token: admin });
+    expectJson(owner, 200, {
+      uid: owner.json().uid, username: 'e2e-CompanyOwner', roles: ['CompanyOwner'], scopeUid: null, disabled: false,
     });
     await seedsUnchanged('posts by a CompanyOwner');
   });

@@ -292,8 +292,8 @@ test('NDJSON with a JSON line that is not a valid event → 400 naming its index
 });
 
 test('an account with the Ingest role may post events (token from the VB365 face, VB365 listener)', async () => {
-  expectJson(await call('PUT', `${server.vspc}/tally/v1/users/e2e-ingest`, { token: admin, json: { password: 'password-of-ingest', roles: ['Ingest'] } }), 200,
-    { username: 'e2e-ingest', roles: ['Ingest'], scopeUid: null, disabled: false });
+  const created = await call('PUT', `${server.vspc}/tally/v1/users/e2e-ingest`, { token: admin, json: { password: 'password-of-ingest', roles: ['Ingest'] } });
+  expectJson(created, 200, { uid: created.json().uid, username: 'e2e-ingest', roles: ['Ingest'], scopeUid: null, disabled: false });
   const login_ = await request('POST', `${server.vb365}/v6/token`, form({ grant_type: 'password', username: 'e2e-ingest', password: 'password-of-ingest' }));
   assert.equal(login_.status, 200, login_.text);
   const events = [filler()];

@@ -92,7 +92,7 @@ describe('demo on a fixed clock (--clock 2026-11-23T12:00:00Z)', () => {
   });
 
   for (const face of ['vb365', 'vspc'] as const) {
-    test(`${face}: refresh_token grant issues a new working pair; a refresh token is single-use`, async () => {
+    test(`${face}: refresh_token grant issues a new working pair; a refresh token is single-use and its reuse revokes the family`, async () => {
       const base = face === 'vb365' ? server.vb365 : server.vspc;
       const tokenUrl = face === 'vb365' ? `${base}/v6/token` : `${base}/api/v3/token`;
       const seedPath = face === 'vb365' ? SEED_VB365_PATH : SEED_VSPC_PATH;
@@ -126,9 +126,12 @@ describe('demo on a fixed clock (--clock 2026-11-23T12:00:00Z)', () => {
         'second use of a refresh token',
       );
 
-      // The new refresh token still works once.
+      // Reusing a spent refresh token looks like theft: the whole family is revoked, including the
+      // pair issued by the first refresh.
       const chained = await request('POST', tokenUrl, form({ grant_type: 'refresh_token', refresh_token: pair.refresh_token }));
-      assert.equal(chained.status, 200, chained.text);
+      assert.equal(chained.status, 400, chained.text);
+      const revoked = await call('GET', `${base}${seedPath}`, { token: pair.access_token });
+      assert.equal(revoked.status, 401);
     });
   }
 

@@ -404,7 +404,9 @@ describe('accounts', () => {
     await app.tokenFor('temp-user', ['ReadOnlyUser']);
     const list = await app.vspc.inject({ url: '/tally/v1/users', headers: auth() });
     const temp = (list.json() as { username: string }[]).find((u) => u.username === 'temp-user');
-    assert.deepEqual(temp, { username: 'temp-user', roles: ['ReadOnlyUser'], scopeUid: null, disabled: false });
+    const { uid, ...rest } = temp as unknown as { uid: string };
+    assert.match(uid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a stable uuid (the VSPC userUid)');
+    assert.deepEqual(rest, { username: 'temp-user', roles: ['ReadOnlyUser'], scopeUid: null, disabled: false });
     assert.ok(!list.body.includes('scrypt'), 'no password hashes');
     const removed = await app.vspc.inject({ method: 'DELETE', url: '/tally/v1/users/temp-user', headers: auth() });
     assert.equal(removed.statusCode, 204);

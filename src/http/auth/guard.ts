@@ -1,6 +1,7 @@
 /**
  * Bearer-token guard shared by every face: authenticates, checks roles and leaves the principal on
- * the request. Each face says how a refusal looks in its own dialect.
+ * the request. Each face says how a refusal looks in its own dialect. Every protected route goes
+ * through it, so the rules here (roles, read-only keys) hold on every face at once.
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { hasAnyRole, type AuthService, type Authentication, type Principal, type Role } from '../../services/auth.js';
@@ -16,11 +17,15 @@ export interface Refusals {
   forbidden(reply: FastifyReply): FastifyReply;
 }
 
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
 export function requireRoles(auth: AuthService, roles: readonly Role[], refusals: Refusals): preHandlerAsyncHookHandler {
   return async function guard(request: FastifyRequest, reply: FastifyReply) {
     const result = await auth.authenticate(request.headers.authorization);
     if (!result.ok) return refusals.unauthenticated(reply, result.reason);
     if (!hasAnyRole(result.principal, roles)) return refusals.forbidden(reply);
+    // A read-only API key may read, never change: every other method is refused whatever its roles.
+    if (result.principal.readOnly && !READ_METHODS.has(request.method)) return refusals.forbidden(reply);
     request.principal = result.principal;
   };
 }

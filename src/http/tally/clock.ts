@@ -6,6 +6,7 @@ import { requireRoles } from '../auth/guard.js';
 import { formatInstant, parseRfc3339 } from '../../time.js';
 import { sendError, tallyRefusals } from './errors.js';
 import { ClockBody, ClockReply } from '../../schemas/admin.js';
+import * as audit from '../../services/audit.js';
 
 export function clockRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
@@ -23,7 +24,9 @@ export function clockRoutes(ctx: AppContext): FastifyPluginAsync {
       if (at === null) {
         return sendError(reply, 400, 'now must be an RFC 3339 date-time with an offset.', [{ field: 'now', message: 'must be an RFC 3339 date-time with an offset' }], 'validation_failed');
       }
+      const before = await ctx.clock.now();
       await ctx.clock.set(at);
+      await audit.recordCommitted(ctx.store.db, request, { action: 'clock.set', target: 'clock', details: { from: formatInstant(before), to: formatInstant(at) } });
       return current();
     });
   };

@@ -7,6 +7,7 @@ import { BatchTooLargeError, BatchValidationError } from '../../services/ingesti
 import { EventConflictError } from '../../store/ledger.js';
 import { sendError, tallyRefusals } from './errors.js';
 import { IngestReply } from '../../schemas/admin.js';
+import * as audit from '../../services/audit.js';
 
 /** An NDJSON body, split into lines; each is parsed in the handler so errors can name the line. */
 interface NdjsonBody {
@@ -58,7 +59,14 @@ export function eventRoutes(ctx: AppContext): FastifyPluginAsync {
           return sendError(reply, 400, 'The body must be {"events":[…]} and nothing else (application/json) or one event a line (application/x-ndjson).');
         }
         try {
-          return await ctx.ingestion.ingest(events);
+          const result = await ctx.ingestion.ingest(events);
+          // The batch's size and outcome, never its contents; ingestion commits on its own.
+          await audit.recordCommitted(ctx.store.db, request, {
+            action: 'events.ingest',
+            target: 'events',
+            details: { count: events.length, accepted: result.accepted, duplicates: result.duplicates },
+          });
+          return result;
         } catch (error) {
           if (error instanceof BatchTooLargeError) return sendError(reply, 413, error.message, undefined, 'batch_too_large');
           if (error instanceof BatchValidationError) {

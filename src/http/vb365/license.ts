@@ -15,6 +15,7 @@ import { formatInstant, parseRfc3339 } from '../../time.js';
 import { requireRoles } from '../auth/guard.js';
 import type { AppContext } from '../context.js';
 import { sendMessage, vb365Refusals } from './errors.js';
+import * as audit from '../../services/audit.js';
 import { License, LicensedUserPage, LicensedUserParams, LicensedUsersQuery } from './schemas.js';
 
 export function licenseRoutes(ctx: AppContext): FastifyPluginAsync {
@@ -74,6 +75,11 @@ export function licenseRoutes(ctx: AppContext): FastifyPluginAsync {
             userId: user.userId,
           },
         ]);
+        await audit.recordCommitted(db, request, {
+          action: 'vb365.license_revoke',
+          target: `licensed-user/${licensedUserRestId(user)}`,
+          details: { organizationId: user.organizationId, userId: user.userId, name: user.name },
+        });
         return reply.code(204).send();
       },
     );

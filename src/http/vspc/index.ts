@@ -4,15 +4,24 @@ import type { AppContext } from '../context.js';
 import { consoleLicenseRoutes } from './consoleLicense.js';
 import { consoleUsageRoutes } from './consoleUsage.js';
 import { installVspcErrorHandling } from './errors.js';
+import { installIdempotency } from './idempotency.js';
+import { organizationRoutes } from './organizations.js';
 import { vspcSerializerCompiler } from './serializer.js';
 import { tokenRoute } from './token.js';
+import { usageOrganizationsRoutes } from './usageOrganizations.js';
+import { userRoutes } from './users.js';
 
 export function vspcFace(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     installVspcErrorHandling(app);
     app.setSerializerCompiler(vspcSerializerCompiler);
+    // Before the routes: it hooks itself after each route's own preHandlers (X-Request-id).
+    installIdempotency(app, ctx);
     await app.register(tokenRoute(ctx));
+    await app.register(userRoutes(ctx));
     await app.register(consoleUsageRoutes(ctx));
     await app.register(consoleLicenseRoutes(ctx));
+    await app.register(organizationRoutes(ctx));
+    await app.register(usageOrganizationsRoutes(ctx));
   };
 }
