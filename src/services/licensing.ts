@@ -31,6 +31,7 @@ import {
 import type { Database } from '../store/schema.js';
 import { formatInstant, startOfMonth } from '../time.js';
 import { toVb365License, toVspcLicense } from './licenses.js';
+import { lastReportSentAt } from './vb365MonthlyReport.js';
 
 export interface CompanyConsoleLicenseUsage {
   companyUid: string;
@@ -59,9 +60,18 @@ export class LicensingService {
     private readonly dialect: Dialect = 'sqlite',
   ) {}
 
-  async vb365License() {
+  /**
+   * The installed VB365 license. With `now`, a monthly usage report approved (or sent
+   * automatically) at or before `now` counts as a usage report sent to Veeam (rule 9's doubled
+   * allowance), in addition to the license's own `lastReportSentAt`.
+   */
+  async vb365License(now?: number) {
     const terms = (await getLicenseTerms(this.db, 'vb365')) as Vb365LicenseBody | undefined;
-    return terms ? toVb365License(terms) : null;
+    if (!terms) return null;
+    const license = toVb365License(terms);
+    if (now === undefined) return license;
+    const sent = await lastReportSentAt(this.db, now);
+    return sent !== null && (license.lastReportSentAt === null || sent > license.lastReportSentAt) ? { ...license, lastReportSentAt: sent } : license;
   }
 
   async vspcLicense() {
@@ -72,7 +82,7 @@ export class LicensingService {
   /** `GET /v6/Organizations/{id}/LicensingInformation` for an organization known to exist. */
   async organizationLicensingInformation(organizationId: string): Promise<OrganizationLicensingInformation> {
     const now = await this.clock.now();
-    const license = await this.vb365License();
+    const license = await this.vb365License(now);
     if (await hasBackupsAfter(this.db, now)) {
       // Exact path: every user that may hold a unit, recomputed where its history reaches past now.
       const activities = await this.activitiesAt(now, license);

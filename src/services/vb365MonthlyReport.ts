@@ -122,6 +122,17 @@ export function approvedAt(report: FrozenVb365Report, now: number): number | nul
   return now >= automatic ? automatic : null;
 }
 
+/** The latest instant at or before `now` at which a stored monthly report was approved or sent automatically; null if none. */
+export async function lastReportSentAt(db: Kysely<Database>, now: number): Promise<number | null> {
+  const rows = await db.selectFrom('reports').select('content').where('product', '=', 'vb365').execute();
+  let latest: number | null = null;
+  for (const row of rows) {
+    const at = approvedAt(JSON.parse(row.content) as FrozenVb365Report, now);
+    if (at !== null && at <= now && (latest === null || at > latest)) latest = at;
+  }
+  return latest;
+}
+
 /** `RESTMonthlyReport`, properties in the v6 document's order. */
 export function renderMonthlyReport(report: FrozenVb365Report, now: number) {
   const lines = applyRemovals(report.organizations, report.approval?.removals ?? []);

@@ -8,7 +8,6 @@ import { COMMUNITY_LICENSE } from '../../domain/licenses.js';
 import { licensedUnits } from '../../domain/vb365.js';
 import type { Vb365LicenseBody } from '../../schemas/admin.js';
 import { licensedUserRestId, licensedUsers, wildcardMatcher } from '../../services/licensedUsers.js';
-import { toVb365License } from '../../services/licenses.js';
 import { getLicenseTerms } from '../../store/entities.js';
 import { lastDataRemoval } from '../../store/readModels.js';
 import { formatInstant, parseRfc3339 } from '../../time.js';
@@ -27,7 +26,7 @@ export function licenseRoutes(ctx: AppContext): FastifyPluginAsync {
     app.get('/License', { preHandler: guard, schema: { response: { 200: License } } }, async () => {
       const now = await ctx.clock.now();
       const terms = (await getLicenseTerms(db, 'vb365')) as Vb365LicenseBody | undefined;
-      const license = terms ? toVb365License(terms) : null;
+      const license = await ctx.licensing.vb365License(now);
       const usage = await ctx.licensing.vb365LicenseUsage(now, license);
       const expires = terms ? parseRfc3339(terms.expirationDate) : null;
       const supportExpires = terms?.supportExpirationDate ? parseRfc3339(terms.supportExpirationDate) : null;
@@ -54,7 +53,7 @@ export function licenseRoutes(ctx: AppContext): FastifyPluginAsync {
       async (request, reply) => {
         const id = request.params.licensedUserId.toLowerCase();
         const now = await ctx.clock.now();
-        const users = await licensedUsers(db, await ctx.licensing.vb365License(), now, ctx.timeZone);
+        const users = await licensedUsers(db, await ctx.licensing.vb365License(now), now, ctx.timeZone);
         const user = users.find((u) => licensedUserRestId(u).toLowerCase() === id);
         if (!user) return sendMessage(reply, 404, `Licensed user with ID ${request.params.licensedUserId} was not found.`);
         // Rule 4: a license cannot be revoked while a backup repository holds the user's data.
@@ -87,7 +86,7 @@ export function licenseRoutes(ctx: AppContext): FastifyPluginAsync {
     app.get('/LicensedUsers', { preHandler: guard, schema: { querystring: LicensedUsersQuery, response: { 200: LicensedUserPage } } }, async (request) => {
       const { offset = 0, limit = 30, organizationId, name } = request.query;
       const now = await ctx.clock.now();
-      let users = await licensedUsers(db, await ctx.licensing.vb365License(), now, ctx.timeZone);
+      let users = await licensedUsers(db, await ctx.licensing.vb365License(now), now, ctx.timeZone);
       if (organizationId) users = users.filter((u) => u.organizationId === organizationId.toLowerCase());
       if (name) {
         const matches = wildcardMatcher(name);

@@ -71,7 +71,7 @@ export function reportRoutes(ctx: AppContext): FastifyPluginAsync {
         const zone = overviewZone(request.body.timezone, ctx.timeZone);
         const start = overviewInstant('startTime', request.body.startTime, zone);
         const end = overviewInstant('endTime', request.body.endTime, zone);
-        const overview = await licenseOverview(db, { start, end, zone }, now, ctx.timeZone, await ctx.licensing.vb365License(), terms?.licensedTo ?? '');
+        const overview = await licenseOverview(db, { start, end, zone }, now, ctx.timeZone, await ctx.licensing.vb365License(now), terms?.licensedTo ?? '');
         const pdf = request.body.format === 'PDF';
         const file = pdf ? await licenseOverviewPdf(overview) : Buffer.from(overviewCsv(overview), 'utf8');
         return reply
