@@ -61,3 +61,19 @@ export function plusMonths(at: Instant, months: number, zone: string): Instant {
 export function startOfNextMonth(at: Instant, zone: string): Instant {
   return DateTime.fromMillis(at, { zone }).startOf('month').plus({ months: 1 }).toMillis();
 }
+
+/**
+ * The first instant in (after, limit] at which `condition` holds, for a condition that, once it
+ * holds, keeps holding (found by bisection); `limit` when it never does before.
+ */
+export function firstInstantWhen(condition: (at: Instant) => boolean, after: Instant, limit: Instant): Instant {
+  let low = after; // condition false (or not asked) here
+  let high = limit;
+  if (!condition(high)) return high;
+  while (high - low > 1) {
+    const middle = low + Math.floor((high - low) / 2);
+    if (condition(middle)) high = middle;
+    else low = middle;
+  }
+  return high;
+}

@@ -20,8 +20,8 @@ export const TABLES = [
 ] as const;
 type Table = (typeof TABLES)[number];
 
-/** Tables `migrate` leaves behind: sessions (users log in again), login throttling counters and idempotency records, all short-lived. */
-export const NOT_COPIED = ['tokens', 'login_attempts', 'request_ids'] as const;
+/** Tables `migrate` leaves behind: sessions (users log in again), login throttling counters, idempotency records and cache generations, all short-lived. */
+export const NOT_COPIED = ['tokens', 'login_attempts', 'request_ids', 'generations'] as const;
 
 const ORDER_BY: Record<Table, string[]> = {
   resellers: ['uid'],

@@ -10,28 +10,31 @@ import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import { COMMUNITY_LICENSE, type Vb365License, type VspcLicense } from '../domain/licenses.js';
 import {
-  classifyUsers, consumptionStart, exceedAllowance, licensedUnits, organizationLicensingInformation, processingLimits, processingStopped,
+  classifyUsers, consumptionStart, exceedAllowance, graceEndsAt, licensedUnits, organizationLicensingInformation, processingLimits, processingStopped,
   RETENTION_WINDOW_MS, type OrganizationLicensingInformation,
 } from '../domain/vb365.js';
 import {
-  agentStateAt, bucketAgents, compareFifo, consumesFrom, countersFromBuckets, emptyBuckets, isNewAgent, newAgentsSince, sumBuckets, unitsOf,
-  usableUnits, type AgentBuckets, type AgentLicenseStatus, type AgentState, type ConsoleLicenseCounter,
+  agentStateAt, bucketAgents, compareFifo, consumesFrom, countersFromBuckets, emptyBuckets, isNewAgent, newAgentsSince, RENTAL_EXCEED_GRACE_MS,
+  REPORT_WINDOW_MS, sumBuckets, unitsOf, usableUnits, type AgentBuckets, type AgentLicenseStatus, type AgentState, type ConsoleLicenseCounter,
 } from '../domain/vspc.js';
 import { vspcLicenseExpired, vspcLicenseLapsed, vspcLicensingEndsAt } from '../domain/licenses.js';
 import {
-  agentBucketsByCompany, agentBucketsOfInstallation, consumingAgentPagesNewestFirst, type PoolAgent,
+  agentBucketsByCompany, consumingAgentPagesNewestFirst, type PoolAgent,
 } from '../store/agentCounts.js';
 import type { Vb365LicenseBody, VspcLicenseBody } from '../schemas/admin.js';
 import type { Dialect } from '../store/dialect.js';
 import { getCompanyByTenant, getLicenseTerms, type Company } from '../store/entities.js';
 import {
-  agentBucketsOfCompany, agentEvents, consumingInOrganizationUpTo, consumingUserAtRank, hasBackupsAfter, longHolders, vb365ActivitiesInWindow,
+  agentEvents, consumingInOrganizationUpTo, consumingUserAtRank, hasBackupsAfter, longHolders, vb365ActivitiesInWindow,
   vb365Counts, vb365InstallationCounts, withHoldStarts, type ConsumptionWindow,
 } from '../store/readModels.js';
 import type { Database } from '../store/schema.js';
-import { formatInstant, startOfMonth } from '../time.js';
+import { firstInstantWhen, formatInstant, oneMonthBefore, startOfMonth, startOfNextMonth } from '../time.js';
 import { toVb365License, toVspcLicense } from './licenses.js';
-import { lastReportSentAt } from './vb365MonthlyReport.js';
+import { reportSendings } from './vb365MonthlyReport.js';
+import { AnswerCache } from './answerCache.js';
+import { ledgerGeneration } from '../store/generation.js';
+import { nextVb365Release } from '../store/readModels.js';
 
 export interface CompanyConsoleLicenseUsage {
   companyUid: string;
@@ -50,9 +53,16 @@ export interface AgentPool {
   unlicensed: number;
   /** Past the expiry grace: the license licenses nothing. */
   lapsed: boolean;
+  /** Rental over its license: when the allowance ends (60 days after the over-limit period began); null otherwise. */
+  exceedEndsAt: number | null;
+  /** Agents with events dated after `now` were replayed: the pool holds for this instant only. */
+  replayed: boolean;
 }
 
 export class LicensingService {
+  /** Answers kept per process until the ledger, the license or time moves them (see AnswerCache). */
+  private readonly cache = new AnswerCache();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
@@ -70,7 +80,7 @@ export class LicensingService {
     if (!terms) return null;
     const license = toVb365License(terms);
     if (now === undefined) return license;
-    const sent = await lastReportSentAt(this.db, now);
+    const sent = (await reportSendings(this.db, now)).last;
     return sent !== null && (license.lastReportSentAt === null || sent > license.lastReportSentAt) ? { ...license, lastReportSentAt: sent } : license;
   }
 
@@ -83,10 +93,15 @@ export class LicensingService {
   async organizationLicensingInformation(organizationId: string): Promise<OrganizationLicensingInformation> {
     const now = await this.clock.now();
     const license = await this.vb365License(now);
+    const at = { generation: await ledgerGeneration(this.db), terms: JSON.stringify(license), now };
+    return this.cache.get(`vb365.information:${organizationId}`, at, () => this.computeLicensingInformation(organizationId, now, license));
+  }
+
+  private async computeLicensingInformation(organizationId: string, now: number, license: Vb365License | null) {
     if (await hasBackupsAfter(this.db, now)) {
       // Exact path: every user that may hold a unit, recomputed where its history reaches past now.
       const activities = await this.activitiesAt(now, license);
-      return organizationLicensingInformation(classifyUsers(activities, license, now, this.timeZone), organizationId);
+      return { value: organizationLicensingInformation(classifyUsers(activities, license, now, this.timeZone), organizationId), until: now + 1 };
     }
     const terms = license ?? COMMUNITY_LICENSE;
     const window = this.consumptionWindow(terms, now);
@@ -98,7 +113,31 @@ export class LicensingService {
       const last = limit > 0 ? await consumingUserAtRank(this.db, this.dialect, window, limit - 1) : undefined;
       licensedUsers = last ? await consumingInOrganizationUpTo(this.db, this.dialect, window, organizationId, last) : 0;
     }
-    return { licensedUsers, newUsers: counts.newUsers };
+    return { value: { licensedUsers, newUsers: counts.newUsers }, until: await this.vb365Until(terms, counts.consumingInstallation, now) };
+  }
+
+  /**
+   * Until when a VB365 answer computed at `now` holds if no event arrives: the next month start
+   * (New users start to consume), the next 31-day release, the end of the grace period, and the
+   * instants at which a usage report becomes or stops being recent. A Rental installation over its
+   * license is recomputed at every instant (its allowance may run out at any backup's anniversary).
+   */
+  private async vb365Until(terms: Vb365License, consuming: number, now: number): Promise<number> {
+    if (terms.type === 'Rental' && consuming > licensedUnits(terms)) return now + 1;
+    const candidates = [startOfNextMonth(now, this.timeZone)];
+    const release = await nextVb365Release(this.db, now);
+    if (release !== null) candidates.push(release);
+    const graceEnd = graceEndsAt(terms, this.timeZone);
+    if (graceEnd !== null && graceEnd + 1 > now) candidates.push(graceEnd + 1);
+    const sendings = await reportSendings(this.db, now);
+    if (sendings.next !== null) candidates.push(sendings.next);
+    const sent = terms.lastReportSentAt;
+    if (sent !== null) {
+      if (sent > now) candidates.push(sent);
+      // A report is recent while it is later than one month before now.
+      else if (sent > oneMonthBefore(now, this.timeZone)) candidates.push(firstInstantWhen((t) => sent <= oneMonthBefore(t, this.timeZone), now, sent + 32 * 86_400_000));
+    }
+    return Math.min(...candidates);
   }
 
   /**
@@ -106,18 +145,22 @@ export class LicensingService {
    * TemporarilyAssigned), `newNumber` = New users (Rental).
    */
   async vb365LicenseUsage(now: number, license: Vb365License | null): Promise<{ usedNumber: number; newNumber: number }> {
-    if (await hasBackupsAfter(this.db, now)) {
-      const classified = classifyUsers(await this.activitiesAt(now, license), license, now, this.timeZone);
-      return {
-        usedNumber: classified.filter((u) => u.state === 'Licensed' || u.state === 'TemporarilyAssigned').length,
-        newNumber: classified.filter((u) => u.state === 'New').length,
-      };
-    }
-    const terms = license ?? COMMUNITY_LICENSE;
-    const window = this.consumptionWindow(terms, now);
-    const counts = await vb365InstallationCounts(this.db, window);
-    const limit = await this.processingLimit(terms, window, counts.consuming, now);
-    return { usedNumber: Math.min(counts.consuming, limit), newNumber: counts.newUsers };
+    const at = { generation: await ledgerGeneration(this.db), terms: JSON.stringify(license), now };
+    return this.cache.get('vb365.usage', at, async () => {
+      if (await hasBackupsAfter(this.db, now)) {
+        const classified = classifyUsers(await this.activitiesAt(now, license), license, now, this.timeZone);
+        const value = {
+          usedNumber: classified.filter((u) => u.state === 'Licensed' || u.state === 'TemporarilyAssigned').length,
+          newNumber: classified.filter((u) => u.state === 'New').length,
+        };
+        return { value, until: now + 1 };
+      }
+      const terms = license ?? COMMUNITY_LICENSE;
+      const window = this.consumptionWindow(terms, now);
+      const counts = await vb365InstallationCounts(this.db, window);
+      const limit = await this.processingLimit(terms, window, counts.consuming, now);
+      return { value: { usedNumber: Math.min(counts.consuming, limit), newNumber: counts.newUsers }, until: await this.vb365Until(terms, counts.consuming, now) };
+    });
   }
 
   /**
@@ -152,16 +195,8 @@ export class LicensingService {
    */
   async companyCounters(companyUid: string, now: number): Promise<ConsoleLicenseCounter[]> {
     const license = await this.vspcLicense();
-    // Past the expiry grace nothing is managed any more.
-    if (vspcLicenseLapsed(license, now)) return countersFromBuckets(emptyBuckets(), license);
-    if (license && (await this.overLicense(now, license))) {
-      const pool = await this.agentPool(now, license);
-      return countersFromBuckets(pool.byCompany.get(companyUid) ?? emptyBuckets(), license);
-    }
-    const { buckets, replay } = await agentBucketsOfCompany(this.db, companyUid, now, newAgentsSince(license, now, this.timeZone));
-    const replayed = (await this.replayedStates(replay, now)).filter((state) => state.companyUid === companyUid);
-    bucketAgents(replayed, license, now, this.timeZone, buckets);
-    return countersFromBuckets(buckets, license);
+    const pool = await this.agentPool(now, license);
+    return countersFromBuckets(pool.byCompany.get(companyUid) ?? emptyBuckets(), license);
   }
 
   /** The states at `now` of agents whose history reaches past `now`, replayed from their own events. */
@@ -175,13 +210,6 @@ export class LicensingService {
     return states;
   }
 
-  /** Whether the installation's consuming agents use more units than the license holds (then the pool must be ranked). */
-  private async overLicense(now: number, license: VspcLicense): Promise<boolean> {
-    const { buckets, replay } = await agentBucketsOfInstallation(this.db, now, newAgentsSince(license, now, this.timeZone));
-    bucketAgents(await this.replayedStates(replay, now), license, now, this.timeZone, buckets);
-    return unitsOf({ server: buckets.server.used, workstation: buckets.workstation.used }, license.weights) > license.units;
-  }
-
   /**
    * Every company's managed agents at `now` with the license applied (companies without agents
    * are absent), for the console usage family: one GROUP BY, a replay of the agents with events
@@ -189,6 +217,35 @@ export class LicensingService {
    * its newest consuming agent back to the license boundary.
    */
   async agentPool(now: number, license: VspcLicense | null): Promise<AgentPool> {
+    const at = { generation: await ledgerGeneration(this.db), terms: JSON.stringify(license), now };
+    return this.cache.get('vspc.pool', at, async () => {
+      const pool = await this.computeAgentPool(now, license);
+      return { value: pool, until: this.vspcUntil(pool, license, now) };
+    });
+  }
+
+  /**
+   * Until when the pool computed at `now` holds if no event arrives: the next month start (new
+   * agents become used and join the ranking), the license's expiry and the end of its grace, the
+   * instants at which the usage report becomes or stops being recent, and the end of the rental
+   * exceed allowance. With agents replayed from events dated after `now`, this instant only.
+   */
+  private vspcUntil(pool: AgentPool, license: VspcLicense | null, now: number): number {
+    if (pool.replayed) return now + 1;
+    const candidates = [startOfNextMonth(now, this.timeZone)];
+    if (license) {
+      const end = vspcLicensingEndsAt(license);
+      if (end !== null && end + 1 > now) candidates.push(end + 1);
+      if (license.expirationDate !== null && license.expirationDate + 1 > now) candidates.push(license.expirationDate + 1);
+      const sent = license.lastReportSentAt ?? null;
+      if (sent !== null && sent > now) candidates.push(sent);
+      if (sent !== null && sent + REPORT_WINDOW_MS > now) candidates.push(sent + REPORT_WINDOW_MS);
+      if (pool.exceedEndsAt !== null && pool.exceedEndsAt > now) candidates.push(pool.exceedEndsAt);
+    }
+    return Math.min(...candidates);
+  }
+
+  private async computeAgentPool(now: number, license: VspcLicense | null): Promise<AgentPool> {
     const { byCompany, replay } = await agentBucketsByCompany(this.db, now, newAgentsSince(license, now, this.timeZone));
     const replayed = await this.replayedStates(replay, now);
     for (const state of replayed) {
@@ -196,15 +253,17 @@ export class LicensingService {
       bucketAgents([state], license, now, this.timeZone, buckets);
       byCompany.set(state.companyUid, buckets);
     }
-    const pool: AgentPool = { byCompany, licensedByExceed: 0, unlicensed: 0, lapsed: false };
+    const pool: AgentPool = { byCompany, licensedByExceed: 0, unlicensed: 0, lapsed: false, exceedEndsAt: null, replayed: replay.length > 0 };
     if (!license) return pool;
     if (vspcLicenseLapsed(license, now)) {
       for (const buckets of byCompany.values()) {
         pool.unlicensed += buckets.server.used + buckets.server.new + buckets.workstation.used + buckets.workstation.new;
       }
-      return { byCompany: new Map([...byCompany.keys()].map((uid) => [uid, emptyBuckets()])), licensedByExceed: 0, unlicensed: pool.unlicensed, lapsed: true };
+      return { ...pool, byCompany: new Map([...byCompany.keys()].map((uid) => [uid, emptyBuckets()])), licensedByExceed: 0, lapsed: true };
     }
-    for (const agent of await this.agentsBeyondLicense(now, license, sumBuckets(byCompany.values()), replayed)) {
+    const beyond = await this.agentsBeyondLicense(now, license, sumBuckets(byCompany.values()), replayed);
+    pool.exceedEndsAt = beyond.exceedEndsAt;
+    for (const agent of beyond.agents) {
       if (agent.status === 'LicensedByExceed') {
         pool.licensedByExceed++;
       } else {
@@ -226,9 +285,9 @@ export class LicensingService {
     license: VspcLicense,
     total: AgentBuckets,
     replayed: readonly AgentState[],
-  ): Promise<(PoolAgent & { status: AgentLicenseStatus })[]> {
+  ): Promise<{ agents: (PoolAgent & { status: AgentLicenseStatus })[]; exceedEndsAt: number | null }> {
     const prefix = { server: total.server.used, workstation: total.workstation.used };
-    if (unitsOf(prefix, license.weights) <= license.units) return [];
+    if (unitsOf(prefix, license.weights) <= license.units) return { agents: [], exceedEndsAt: null };
     const extra = replayed
       .filter((state) => !isNewAgent(state, license, now, this.timeZone))
       .sort((a, b) => compareFifo(b, a));
@@ -255,8 +314,12 @@ export class LicensingService {
     }
     while (walking && next < extra.length) walking = visit(extra[next++]!);
     const first = beyond[beyond.length - 1];
-    const usable = usableUnits(license, now, first ? consumesFrom(first.agent.activatedAt, license, this.timeZone) : null);
-    return beyond.map(({ agent, units }) => ({ ...agent, status: units <= usable ? 'LicensedByExceed' : 'Unlicensed' }));
+    const overSince = first ? consumesFrom(first.agent.activatedAt, license, this.timeZone) : null;
+    const usable = usableUnits(license, now, overSince);
+    return {
+      agents: beyond.map(({ agent, units }) => ({ ...agent, status: units <= usable ? 'LicensedByExceed' : 'Unlicensed' })),
+      exceedEndsAt: license.type === 'Rental' && overSince !== null ? overSince + RENTAL_EXCEED_GRACE_MS : null,
+    };
   }
 
   /**

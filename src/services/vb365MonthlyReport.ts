@@ -124,13 +124,25 @@ export function approvedAt(report: FrozenVb365Report, now: number): number | nul
 
 /** The latest instant at or before `now` at which a stored monthly report was approved or sent automatically; null if none. */
 export async function lastReportSentAt(db: Kysely<Database>, now: number): Promise<number | null> {
+  return (await reportSendings(db, now)).last;
+}
+
+/**
+ * When stored monthly reports were (or will be, without a new approval) approved or sent: the
+ * latest instant at or before `now`, and the next one after it (a cached answer that depends on
+ * the doubled allowance must not outlive it).
+ */
+export async function reportSendings(db: Kysely<Database>, now: number): Promise<{ last: number | null; next: number | null }> {
   const rows = await db.selectFrom('reports').select('content').where('product', '=', 'vb365').execute();
-  let latest: number | null = null;
+  let last: number | null = null;
+  let next: number | null = null;
   for (const row of rows) {
-    const at = approvedAt(JSON.parse(row.content) as FrozenVb365Report, now);
-    if (at !== null && at <= now && (latest === null || at > latest)) latest = at;
+    const report = JSON.parse(row.content) as FrozenVb365Report;
+    const at = report.approval ? report.approval.approvedAt : autoApprovalAt(report.periodEnd, report.timeZone);
+    if (at <= now) last = last === null ? at : Math.max(last, at);
+    else next = next === null ? at : Math.min(next, at);
   }
-  return latest;
+  return { last, next };
 }
 
 /** `RESTMonthlyReport`, properties in the v6 document's order. */

@@ -39,30 +39,6 @@ export async function agentBucketsByCompany(
   return { byCompany, replay: pending.map((p) => p.agent_uid) };
 }
 
-/** Installation-wide managed agents by mode and new/used (rows valid at `now`), and the agents to replay. */
-export async function agentBucketsOfInstallation(
-  db: Kysely<Database>,
-  now: number,
-  newSince: number | null,
-): Promise<{ buckets: AgentBuckets; replay: string[] }> {
-  const fresh = newSince === null ? sql<number>`0` : sql<number>`sum(case when activated_at >= ${newSince} then 1 else 0 end)`;
-  const rows = await db
-    .selectFrom('vspc_agents')
-    .select((eb) => ['mode', eb.fn.countAll<number>().as('total'), fresh.as('fresh')])
-    .where('active', '=', 1)
-    .where('last_event_at', '<=', now)
-    .groupBy('mode')
-    .execute();
-  const buckets = emptyBuckets();
-  for (const row of rows) {
-    const total = Number(row.total);
-    const newCount = Number(row.fresh ?? 0);
-    buckets[row.mode as AgentMode] = { used: total - newCount, new: newCount };
-  }
-  const pending = await db.selectFrom('vspc_agents').select('agent_uid').where('last_event_at', '>', now).execute();
-  return { buckets, replay: pending.map((p) => p.agent_uid) };
-}
-
 export interface PoolAgent {
   agentUid: string;
   companyUid: string;

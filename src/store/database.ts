@@ -12,6 +12,7 @@ import { isPostgresUrl, type Dialect } from './dialect.js';
 import { ledgerMigration } from './migrations/0001_ledger.js';
 import { reportsMigration } from './migrations/0002_reports.js';
 import { vspcAgentSegmentsMigration } from './migrations/0007_vspc_agent_segments.js';
+import { generationsMigration } from './migrations/0008_generations.js';
 import { loginAttemptsMigration } from './migrations/0003_login_attempts.js';
 import { requestIdsMigration } from './migrations/0004_request_ids.js';
 import { auditAndTokenFamiliesMigration } from './migrations/0005_audit_and_token_families.js';
@@ -31,7 +32,7 @@ export interface Store {
 export class StoreError extends Error {}
 
 function migrationsFor(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration, '0004_request_ids': requestIdsMigration, '0005_audit_and_token_families': auditAndTokenFamiliesMigration(dialect), '0006_vspc_agent_rank': vspcAgentRankMigration(dialect), '0007_vspc_agent_segments': vspcAgentSegmentsMigration }) };
+  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration, '0004_request_ids': requestIdsMigration, '0005_audit_and_token_families': auditAndTokenFamiliesMigration(dialect), '0006_vspc_agent_rank': vspcAgentRankMigration(dialect), '0007_vspc_agent_segments': vspcAgentSegmentsMigration, '0008_generations': generationsMigration }) };
 }
 
 /** The database file used when no `--database` URL is given. */

@@ -7,6 +7,7 @@ import { agentStateAt } from '../domain/vspc.js';
 import { agentEventOf, isCountingBackup, type LedgerEvent } from '../ingest/events.js';
 import { agentEvents } from './readModels.js';
 import { replaceAgentSegments } from './agentSegments.js';
+import { raiseLedgerGeneration } from './generation.js';
 import { isRetryableTransactionError } from './errors.js';
 import type { Database, EventRow, VspcAgentRow } from './schema.js';
 
@@ -120,6 +121,7 @@ export async function appendEvents(
       return { accepted: inserted.size, duplicates: duplicates + seen };
     }),
   );
+  if (result.accepted > 0) await raiseLedgerGeneration(db);
   return result;
 }
 

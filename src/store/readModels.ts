@@ -5,8 +5,7 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { activityAt, RETENTION_WINDOW_MS, type UserActivity } from '../domain/vb365.js';
 import { DAY_MS } from '../time.js';
-import type { AgentMode } from '../domain/licenses.js';
-import { emptyBuckets, type AgentBuckets, type AgentEvent } from '../domain/vspc.js';
+import type { AgentEvent } from '../domain/vspc.js';
 import type { Dialect } from './dialect.js';
 import { AGENT_EVENT_TYPES, agentEventOf, isCountingBackup, parseCanonical } from '../ingest/events.js';
 import type { Database } from './schema.js';
@@ -152,46 +151,6 @@ export async function agentEvents(db: Kysely<Database>, agentUids: readonly stri
 }
 
 /**
- * A company's managed agents at `now`, counted by mode and new/used, from the `vspc_agents` read
- * model; agents whose history reaches past `now` (and so may have been elsewhere, or not yet
- * managed, at `now`) are returned apart, to be replayed from their events.
- */
-export async function agentBucketsOfCompany(
-  db: Kysely<Database>,
-  companyUid: string,
-  now: number,
-  newSince: number | null,
-): Promise<{ buckets: AgentBuckets; replay: string[] }> {
-  const fresh = newSince === null ? sql<number>`0` : sql<number>`sum(case when activated_at >= ${newSince} then 1 else 0 end)`;
-  const rows = await db
-    .selectFrom('vspc_agents')
-    .select((eb) => ['mode', eb.fn.countAll<number>().as('total'), fresh.as('fresh')])
-    .where('company_uid', '=', companyUid)
-    .where('active', '=', 1)
-    .where('last_event_at', '<=', now)
-    .groupBy('mode')
-    .execute();
-  const buckets = emptyBuckets();
-  for (const row of rows) {
-    const mode = row.mode as AgentMode;
-    const total = Number(row.total);
-    const newCount = Number(row.fresh ?? 0);
-    buckets[mode] = { used: total - newCount, new: newCount };
-  }
-  // Agents with events after `now` are few (usually none): find them first, then keep those that
-  // were ever in this company.
-  const pending = await db
-    .selectFrom('vspc_agents as a')
-    .select('a.agent_uid')
-    .where('a.last_event_at', '>', now)
-    .where(({ exists, selectFrom }) =>
-      exists(selectFrom('vspc_agent_companies as c').select('c.agent_uid').whereRef('c.agent_uid', '=', 'a.agent_uid').where('c.company_uid', '=', companyUid)),
-    )
-    .execute();
-  return { buckets, replay: pending.map((p) => p.agent_uid) };
-}
-
-/**
  * Whether any VB365 user has a counting backup or a revocation dated after `now`: then the read
  * model's summaries do not describe `now` and answers take the exact path.
  */
@@ -201,6 +160,16 @@ export async function hasBackupsAfter(db: Kysely<Database>, now: number): Promis
     if (row) return true;
   }
   return false;
+}
+
+/** The next instant after `now` at which a unit held at `now` is released by the 31-day rule; null if none is held. */
+export async function nextVb365Release(db: Kysely<Database>, now: number): Promise<number | null> {
+  const row = await db
+    .selectFrom('vb365_users')
+    .select((eb) => eb.fn.min<number>('last_backup_at').as('oldest'))
+    .where('last_backup_at', '>', now - RETENTION_WINDOW_MS)
+    .executeTakeFirst();
+  return row?.oldest == null ? null : Number(row.oldest) + RETENTION_WINDOW_MS;
 }
 
 /** Which users consume or are new at `now`, as SQL conditions on `vb365_users` (rules 3 and 5). */

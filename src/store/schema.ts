@@ -164,6 +164,12 @@ export interface VspcAgentSegmentRow {
   activated_at: number;
 }
 
+/** Change counters read by every node to validate its caches (`generation.ts`). */
+export interface GenerationRow {
+  name: string;
+  value: number;
+}
+
 export interface Database {
   resellers: ResellerRow;
   companies: CompanyRow;
@@ -174,6 +180,7 @@ export interface Database {
   vspc_agent_companies: VspcAgentCompanyRow;
   vspc_agents: VspcAgentRow;
   vspc_agent_segments: VspcAgentSegmentRow;
+  generations: GenerationRow;
   accounts: AccountRow;
   tokens: TokenRow;
   api_keys: ApiKeyRow;
