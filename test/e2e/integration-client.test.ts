@@ -80,3 +80,44 @@ test('VSPC: companies page by page (meta.pagingInfo), each tenant\'s usage, and 
   assert.equal(totals.newUnits, sum((c) => c.newUnits));
   assert.ok(totals.newCount >= 4, 'the seed company alone has four new agents');
 });
+
+test('VSPC 3.3+ client: companies from /organizations/companies, each tenant from siteResources, the legacy usage by tenant and the modern usage agree', async () => {
+  const token = await passwordToken(server.vspc, 'vspc', 'admin', PASSWORD);
+  const companies: { instanceUid: string; name: string }[] = [];
+  let offset = 0;
+  for (;;) {
+    const page = await getJson(`${server.vspc}/api/v3/organizations/companies?limit=7&offset=${offset}`, token);
+    companies.push(...page.data);
+    offset += page.meta.pagingInfo.count;
+    if (offset >= page.meta.pagingInfo.total) break;
+  }
+  assert.equal(companies.length, 36);
+  assert.equal(new Set(companies.map((c) => c.instanceUid)).size, 36, 'paging neither repeats nor skips');
+
+  // The modern usage, one entry per organization with agents; its VSPC server's workloads carry the counts.
+  const modern = new Map<string, { usedCount: number; newCount: number }>();
+  offset = 0;
+  for (;;) {
+    const page = await getJson(`${server.vspc}/api/v3/licensing/usage/organizations?limit=10&offset=${offset}`, token);
+    for (const org of page.data as { organizationUid: string; servers: { workloads: { usedCount: number; newCount: number }[] }[] }[]) {
+      const workloads = org.servers.flatMap((s) => s.workloads);
+      modern.set(org.organizationUid, { usedCount: workloads.reduce((n, w) => n + w.usedCount, 0), newCount: workloads.reduce((n, w) => n + w.newCount, 0) });
+    }
+    offset += page.meta.pagingInfo.count;
+    if (offset >= page.meta.pagingInfo.total) break;
+  }
+
+  let withTenant = 0;
+  for (const company of companies) {
+    const tenants = (await getJson(`${server.vspc}/api/v3/organizations/companies/${company.instanceUid}/siteResources`, token)).data as { instanceUid: string }[];
+    for (const tenant of tenants) {
+      withTenant++;
+      const usage = (await getJson(`${server.vspc}/api/v3/licensing/console/usage/companies/vcc/${tenant.instanceUid}`, token)).data;
+      assert.equal(usage.companyUid, company.instanceUid);
+      const legacy = usage.counters.reduce((n: { usedCount: number; newCount: number }, c: { usedCount: number; newCount: number }) => ({ usedCount: n.usedCount + c.usedCount, newCount: n.newCount + c.newCount }), { usedCount: 0, newCount: 0 });
+      const empty = legacy.usedCount === 0 && legacy.newCount === 0;
+      assert.deepEqual(modern.get(company.instanceUid), empty ? undefined : legacy, company.name);
+    }
+  }
+  assert.ok(withTenant > 0, 'the demo maps companies to tenants');
+});
