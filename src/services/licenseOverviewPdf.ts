@@ -1,6 +1,6 @@
 /** The VB365 License Overview as a PDF (PDFKit, built-in Helvetica, like the VSPC month-end report). */
 import { DateTime } from 'luxon';
-import PDFDocument from 'pdfkit';
+import { pdfDocument } from './pdf.js';
 import type { LicenseOverview } from './licenseOverview.js';
 
 // 515 points: the width of A4 between 40-point margins.
@@ -11,10 +11,10 @@ const COLUMNS = [
   { title: 'New users', width: 55, align: 'right' as const },
 ];
 
-export function licenseOverviewPdf(overview: LicenseOverview): Promise<Buffer> {
+export async function licenseOverviewPdf(overview: LicenseOverview): Promise<Buffer> {
   const when = (at: number) => DateTime.fromMillis(at, { zone: overview.zone }).toFormat('yyyy-MM-dd HH:mm');
   const zoneName = overview.zone.name;
-  const doc = new PDFDocument({
+  const doc = await pdfDocument({
     size: 'A4',
     margin: 40,
     info: { Title: `License Overview ${when(overview.periodStart)} to ${when(overview.periodEnd)}`, Author: 'Tally' },

@@ -1,5 +1,5 @@
 /** The month-end report as a PDF (PDFKit, built-in Helvetica: no font files to ship). */
-import PDFDocument from 'pdfkit';
+import { pdfDocument } from './pdf.js';
 import type { MonthlyReport } from './monthlyReport.js';
 
 // 510 points: the width of A4 between 40-point margins, with room to spare.
@@ -18,8 +18,8 @@ const shortUid = (uid: string | null) => (uid ? `${uid.slice(0, 8)}…` : '');
 
 const LABEL: Record<string, string> = { VAC_Server_Agent: 'Server agents', VAC_Workstation_Agent: 'Workstation agents' };
 
-export function reportPdf(report: MonthlyReport): Promise<Buffer> {
-  const doc = new PDFDocument({ size: 'A4', margin: 40, info: { Title: `Tally VSPC report ${report.month}`, Author: 'Tally' } });
+export async function reportPdf(report: MonthlyReport): Promise<Buffer> {
+  const doc = await pdfDocument({ size: 'A4', margin: 40, info: { Title: `Tally VSPC report ${report.month}`, Author: 'Tally' } });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
   const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
