@@ -558,6 +558,36 @@ describe(`scenario: a Rental provider from ${START} into December`, () => {
     await at('2026-11-01T00:00:00.000Z', NOVEMBER_START);
   });
 
+  test('the October usage report (rule 11) at the month start: Draft during the review days, Approved (sent automatically) after', async () => {
+    /*
+     * October, worked out from the ledger: anna held a unit from 10-19 (first backup in August),
+     * ben all month (first in September), dave until his release (first in September): 3 initial
+     * users. carla and erik were first backed up in October: 2 new users. Nobody removed.
+     */
+    const october = (status: string) => ({
+      reportParameters: {
+        reportID: 202610,
+        reportStatus: status,
+        companyName: 'Northwind Cloud Services',
+        licenseExpirationDate: VB365_EXPIRES,
+        supportID: '00112233',
+        reportGenerationDate: '2026-11-01T00:00:00.000Z',
+        reportingInterval: { startOfInterval: '2026-10-01T00:00:00.000Z', endOfInterval: '2026-10-31T23:59:59.999Z' },
+      },
+      reportSummary: { initialUsersCount: 3, reportedUsersCount: 3, newUsersCount: 2 },
+      organizations: [
+        { organizationId: ORG, organizationName: ORG_NAME, removedUsersCount: 0, removalReason: '', reportedUsersCount: 3, newUsersCount: 2, initialUsersCount: 3 },
+      ],
+    });
+    const report = () => call('GET', `${server.vb365}/v6/licensing/reports/latest`, { token });
+    // The clock is at 2026-11-01T00:00:00.000Z (step 3): the report is generated and frozen now.
+    expectJson(await report(), 200, october('Draft'), 'October report at the month start');
+    await setClock('2026-11-03T23:59:59.999Z');
+    expectJson(await report(), 200, october('Draft'), 'last instant of the review days');
+    await setClock('2026-11-04T00:00:00.000Z');
+    expectJson(await report(), 200, october('Approved'), 'sent automatically after the review days');
+  });
+
   test('a November user is New; an agent deactivated at 11-08T10:00Z stops counting at that instant', async () => {
     await at('2026-11-08T09:59:59.999Z', BEFORE_DEACTIVATION);
     await at('2026-11-08T10:00:00.000Z', AFTER_DEACTIVATION);
