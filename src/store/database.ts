@@ -75,7 +75,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
   } catch (error) {
     throw new StoreError(`cannot open database ${file}: ${(error as Error).message}`);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   await migrateToLatest(db, 'sqlite');
   return {
     db,
@@ -86,6 +86,30 @@ export async function openSqliteStore(file: string): Promise<Store> {
       await sqlite.backup(target);
     },
   };
+}
+
+/**
+ * Kysely asks better-sqlite3 to prepare every query it runs, and preparing costs as much as
+ * running a small query. The same few hundred SQL texts recur (Kysely emits placeholders, never
+ * values), so prepared statements are kept and reused, most recently used first. Statements are
+ * only ever run one at a time on this single connection (Tally streams no results), and SQLite
+ * re-prepares a kept statement by itself after a schema change.
+ */
+function withStatementCache(database: SQLite.Database, size = 1000): SQLite.Database {
+  const kept = new Map<string, SQLite.Statement>();
+  const prepare = database.prepare.bind(database);
+  database.prepare = ((source: string) => {
+    let statement = kept.get(source);
+    if (statement) {
+      kept.delete(source);
+    } else {
+      statement = prepare(source);
+      if (kept.size >= size) kept.delete(kept.keys().next().value!);
+    }
+    kept.set(source, statement);
+    return statement;
+  }) as typeof database.prepare;
+  return database;
 }
 
 // int8 (bigint) columns hold epoch milliseconds, far below 2^53: read them as numbers, not strings.
