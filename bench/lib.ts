@@ -4,12 +4,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import { cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
 const agent = new https.Agent({ keepAlive: true, rejectUnauthorized: false, maxSockets: 16 });
+const plainAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
 
 export interface Node {
   child: ChildProcess;
@@ -18,8 +20,21 @@ export interface Node {
   stop(): Promise<void>;
 }
 
+/** A server on a throw-away data directory, removed when it stops. */
 export async function startNode(args: string[]): Promise<Node> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tally-bench-'));
+  const node = await startServer(dataDir, args);
+  return {
+    ...node,
+    async stop() {
+      await node.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `tally serve` on `dataDir` (kept when it stops), on free ports; resolves once it listens. */
+export async function startServer(dataDir: string, args: string[]): Promise<Node> {
   const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--data', dataDir, '--vb365-port', '0', '--vspc-port', '0', '--log-level', 'warn', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -37,17 +52,20 @@ export async function startNode(args: string[]): Promise<Node> {
     vb365: line[1]!,
     vspc: line[2]!,
     async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dataDir, { recursive: true, force: true });
+      await exited;
     },
   };
 }
 
 export function call(method: string, url: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, headers, agent }, (res) => {
+    const secure = url.startsWith('https:');
+    const req = (secure ? https : http).request(url, { method, headers, agent: secure ? agent : plainAgent }, (res) => {
       let text = '';
+      res.setEncoding('utf8');
       res.on('data', (d) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
     });
@@ -63,19 +81,57 @@ export async function token(base: string, face: 'vb365' | 'vspc', password: stri
   return JSON.parse(res.text).access_token as string;
 }
 
-/** Runs autocannon in its own process and returns requests per second and latency percentiles. */
-export function autocannon(url: string, headers: Record<string, string>, seconds: number, connections: number): Promise<{ rps: number; p50: number; p99: number; non2xx: number }> {
+export interface LoadOptions {
+  /** Run the load generator at this niceness (`nice -n`), so the server under test keeps priority. */
+  nice?: number;
+  /** Seconds of load before sampling starts (autocannon --warmup), discarded. */
+  warmupSeconds?: number;
+  /** A fixed offered load in requests per second over all connections (autocannon -R); default: as fast as answered. */
+  rate?: number;
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+/** Runs autocannon in its own process and returns requests per second and latency percentiles (ms). */
+export function autocannon(url: string, headers: Record<string, string>, seconds: number, connections: number, options: LoadOptions = {}): Promise<LoadResult> {
   const args = [path.join(ROOT, 'node_modules', 'autocannon', 'autocannon.js'), '-j', '-c', String(connections), '-d', String(seconds)];
+  if (options.rate) args.push('-R', String(options.rate));
+  if (options.warmupSeconds) args.push('--warmup', '[', '-c', String(connections), '-d', String(options.warmupSeconds), ']');
   for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
   args.push(url);
-  const child = spawn(process.execPath, args, { env: { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: '0' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const [command, commandArgs] = options.nice === undefined ? [process.execPath, args] : ['nice', ['-n', String(options.nice), process.execPath, ...args]];
+  const child = spawn(command, commandArgs, { env: { ...process.env, NODE_TLS_REJECT_UNAUTHORIZED: '0' }, stdio: ['ignore', 'pipe', 'ignore'] });
   let out = '';
   child.stdout!.on('data', (d) => (out += d));
+  // Bounded even if the server under test stops answering.
+  const limit = setTimeout(() => child.kill('SIGKILL'), (seconds + (options.warmupSeconds ?? 0) + 60) * 1000);
   return new Promise((resolve, reject) => {
     child.on('exit', () => {
+      clearTimeout(limit);
       try {
-        const r = JSON.parse(out);
-        resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx });
+        // With --warmup autocannon prints the warm-up's result first: the last line is the measurement.
+        const r = JSON.parse(out.trim().split('\n').at(-1)!);
+        resolve({
+          rps: r.requests.average,
+          p50: r.latency.p50,
+          p90: r.latency.p90,
+          p99: r.latency.p99,
+          max: r.latency.max,
+          requests: r.requests.total,
+          non2xx: r.non2xx,
+          errors: r.errors,
+          timeouts: r.timeouts,
+        });
       } catch (error) {
         reject(new Error(`autocannon output: ${out.slice(0, 300)} (${(error as Error).message})`));
       }
