@@ -44,11 +44,18 @@ program
   .addOption(new Option('--admin-password <password>', 'password of the admin account made on first start [env TALLY_ADMIN_PASSWORD]'))
   .addOption(new Option('--vspc-enum-style <style>', 'VSPC legacy counter enums: camel (vaC_Server_Agent) or pascal [env TALLY_VSPC_ENUM_STYLE]'))
   .addOption(new Option('--log-level <level>', 'log level on stderr [env TALLY_LOG_LEVEL] (default: info)'))
+  .addOption(new Option('--trust-proxy <addresses>', 'reverse proxies (addresses, CIDRs, loopback…) whose X-Forwarded-For gives the client address [env TALLY_TRUST_PROXY] (default: none)'))
+  .addOption(new Option('--request-timeout <seconds>', 'time a client has to send a whole request; headers within min(10, this) [env TALLY_REQUEST_TIMEOUT] (default: 30)'))
+  .addOption(new Option('--max-connections <n>', 'open connections per listener; more are refused [env TALLY_MAX_CONNECTIONS] (default: 1000)'))
   .action(async (flags: ServeFlags & { demo?: boolean }) => {
     // commander defaults a --no-X flag to true; only an explicit --no-demo counts as a flag.
     const given: ServeFlags = { ...flags };
     if (program.commands[0]!.getOptionValueSource('demo') !== 'cli') delete given.demo;
     const config = resolveServeConfig(given, process.env);
+    // SIGHUP is caught before the listening line appears: a script that reloads as soon as it sees
+    // the line must not kill the server with the signal's default action.
+    let reloadTls = () => {};
+    process.on('SIGHUP', () => reloadTls());
     const server = await startServer(config);
     let stopping = false;
     const stop = (signal: string) => {
@@ -65,6 +72,10 @@ program
     };
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
+    // The conventional "reload your files" signal: a renewed certificate without a restart.
+    reloadTls = () => {
+      if (!stopping) server.reloadTls();
+    };
   });
 
 /** `--data`/`--database` for the commands that only need the store (same resolution as serve). */

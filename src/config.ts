@@ -2,6 +2,7 @@
  * One typed, validated configuration for `tally serve`: flag > environment variable > default
  * (contract §2). Every problem is reported with the flag or variable that caused it.
  */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import type { VspcEnumStyle } from './http/context.js';
 import { isValidTimeZone, parseRfc3339, type Instant } from './time.js';
@@ -21,6 +22,12 @@ export interface ServeConfig {
   adminPassword: string | undefined;
   vspcEnumStyle: VspcEnumStyle;
   logLevel: string;
+  /** Proxies whose X-Forwarded-For is believed (addresses, CIDRs, or proxy-addr's named ranges); none by default. */
+  trustProxy: string[] | undefined;
+  /** Milliseconds a client has to send one whole request; its headers must arrive within min(10 s, this). */
+  requestTimeoutMs: number;
+  /** Open connections a listener accepts at once; more are closed at once. */
+  maxConnections: number;
 }
 
 /** What commander hands over: only the flags the user actually gave are defined. */
@@ -39,6 +46,9 @@ export interface ServeFlags {
   adminPassword?: string;
   vspcEnumStyle?: string;
   logLevel?: string;
+  trustProxy?: string;
+  requestTimeout?: string;
+  maxConnections?: string;
 }
 
 export class ConfigError extends Error {}
@@ -67,6 +77,55 @@ function parseSwitch(value: string, name: string): boolean {
   if (['1', 'true', 'yes', 'on'].includes(v)) return true;
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   throw new ConfigError(`${name} must be 1 or 0 (or true/false), not ${JSON.stringify(value)}`);
+}
+
+/** The named ranges proxy-addr (Fastify's trustProxy) understands, besides addresses and CIDRs. */
+const PROXY_RANGES = ['loopback', 'linklocal', 'uniquelocal'];
+
+function isAddressOrCidr(entry: string): boolean {
+  const slash = entry.indexOf('/');
+  if (slash === -1) return isIP(entry) !== 0;
+  const family = isIP(entry.slice(0, slash));
+  const bits = entry.slice(slash + 1);
+  return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `--trust-proxy`: the addresses of the reverse proxies in front of Tally. A hop count or "all" is
+ * refused on purpose: either believes X-Forwarded-For from whoever connects, so a client that
+ * reaches the port directly could pick the address its failed logins are counted against.
+ */
+function parseTrustProxy(raw: { value: string; source: string } | undefined): string[] | undefined {
+  if (!raw) return undefined;
+  const where = raw.source === 'flag' ? '--trust-proxy' : raw.source;
+  const entries = raw.value.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (PROXY_RANGES.includes(entry) || isAddressOrCidr(entry)) continue;
+    const hint = /^\d+$/.test(entry) || ['true', 'all', '*'].includes(entry.toLowerCase())
+      ? ' (hop counts and "all" are not accepted: name the proxies, so a client cannot forge X-Forwarded-For)'
+      : '';
+    throw new ConfigError(
+      `${where} must be a comma-separated list of proxy addresses or CIDRs (e.g. 10.0.0.5,192.168.1.0/24) or loopback, linklocal, uniquelocal; ${JSON.stringify(entry || raw.value)} is none of these${hint}`,
+    );
+  }
+  return entries;
+}
+
+function parseBounded(
+  raw: { value: string; source: string } | undefined,
+  flagName: string,
+  fallback: number,
+  { min, max, integer, what }: { min: number; max: number; integer: boolean; what: string },
+): number {
+  if (!raw) return fallback;
+  const text = raw.value.trim();
+  const n = Number(text);
+  const shape = integer ? /^\d+$/ : /^\d+(\.\d+)?$/;
+  if (!shape.test(text) || !Number.isFinite(n) || n < min || n > max) {
+    const where = raw.source === 'flag' ? flagName : raw.source;
+    throw new ConfigError(`${where} must be ${what} from ${min} to ${max}, not ${JSON.stringify(raw.value)}`);
+  }
+  return n;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -129,8 +188,17 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
   const logLevel = pick(flags.logLevel, env, 'TALLY_LOG_LEVEL')?.value ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const trustProxy = parseTrustProxy(pick(flags.trustProxy, env, 'TALLY_TRUST_PROXY'));
+  const requestTimeoutSeconds = parseBounded(pick(flags.requestTimeout, env, 'TALLY_REQUEST_TIMEOUT'), '--request-timeout', 30, {
+    min: 0.5, max: 3600, integer: false, what: 'a number of seconds',
+  });
+  const maxConnections = parseBounded(pick(flags.maxConnections, env, 'TALLY_MAX_CONNECTIONS'), '--max-connections', 1000, {
+    min: 1, max: 1_000_000, integer: true, what: 'a whole number',
+  });
+
   return {
     dataDir, databaseUrl, host, vb365Port, vspcPort, http, certFile, keyFile, demo, clock, timeZone,
-    adminPassword, vspcEnumStyle: enumStyle, logLevel,
+    adminPassword, vspcEnumStyle: enumStyle, logLevel, trustProxy,
+    requestTimeoutMs: Math.round(requestTimeoutSeconds * 1000), maxConnections,
   };
 }

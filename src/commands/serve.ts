@@ -1,8 +1,10 @@
 /**
  * `tally serve`: opens the store, prepares the first start (admin account, demo data), starts the
- * two listeners and shuts down gracefully on SIGINT/SIGTERM.
+ * two listeners, reloads the TLS certificate on request (SIGHUP) and shuts down gracefully on
+ * SIGINT/SIGTERM.
  */
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { sharedFixedClock, systemClock, type Clock } from '../clock.js';
@@ -11,7 +13,7 @@ import { loadDemo } from '../demo/load.js';
 import { buildFaceApp, type Face, type TlsMaterial } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { InflightRequests } from '../http/inflight.js';
-import { loadOrCreateCertificate, readCertificateFiles } from '../http/tls.js';
+import { loadOrCreateCertificate, readCheckedPair, reloadCertificate, selfSignedFiles, type ReloadOutcome } from '../http/tls.js';
 import { AuthService } from '../services/auth.js';
 import { LoginThrottle } from '../services/throttle.js';
 import { ensureAdminAccount } from '../services/bootstrap.js';
@@ -26,6 +28,8 @@ export interface RunningServer {
   urls: Record<Face, string>;
   ports: Record<Face, number>;
   context: AppContext;
+  /** Re-reads the certificate and key (`--cert/--key`, or the self-signed pair) for new connections; logs the outcome. */
+  reloadTls(): ReloadOutcome | { reloaded: false; reason: 'plain HTTP' };
   close(): Promise<void>;
 }
 
@@ -93,11 +97,14 @@ export async function startServer(
     }
 
     let tls: TlsMaterial | undefined;
+    // The files a reload reads again: the user's pair, or the self-signed pair in the data dir.
+    const tlsFiles = config.certFile && config.keyFile ? { certFile: config.certFile, keyFile: config.keyFile } : selfSignedFiles(config.dataDir);
     if (!config.http) {
       try {
-        tls = config.certFile && config.keyFile
-          ? readCertificateFiles(config.certFile, config.keyFile)
-          : (await loadOrCreateCertificate(config.dataDir, config.host)).tls;
+        if (!config.certFile) await loadOrCreateCertificate(config.dataDir, config.host);
+        const pair = readCheckedPair(tlsFiles.certFile, tlsFiles.keyFile);
+        tls = pair.tls;
+        if (pair.info.expired) logger.warn({ certFile: tlsFiles.certFile, validTo: pair.info.validTo }, 'the TLS certificate has expired');
       } catch (error) {
         throw new StartupError(`cannot read the TLS certificate or key: ${(error as Error).message}`);
       }
@@ -108,7 +115,13 @@ export async function startServer(
     const urls = {} as Record<Face, string>;
     const scheme = config.http ? 'http' : 'https';
     for (const [face, port] of [['vb365', config.vb365Port], ['vspc', config.vspcPort]] as const) {
-      const app = await buildFaceApp(face, context, { tls, inflight, loggerInstance: logger.child({ face }) });
+      const app = await buildFaceApp(face, context, {
+        tls,
+        inflight,
+        loggerInstance: logger.child({ face }),
+        trustProxy: config.trustProxy,
+        limits: { requestTimeoutMs: config.requestTimeoutMs, maxConnections: config.maxConnections },
+      });
       apps.push(app);
       ports[face] = await listen(app, face, config.host, port);
       urls[face] = `${scheme}://${urlHost(config.host)}:${ports[face]}`;
@@ -120,6 +133,19 @@ export async function startServer(
       urls,
       ports,
       context,
+      reloadTls() {
+        if (!tls) {
+          logger.info('TLS reload requested, but the listeners serve plain HTTP (--http)');
+          return { reloaded: false, reason: 'plain HTTP' };
+        }
+        const outcome = reloadCertificate(tlsFiles, apps.map((app) => app.server as unknown as TlsServer));
+        if (outcome.reloaded) {
+          logger.info({ ...tlsFiles, ...outcome.info }, 'TLS certificate reloaded; new connections use it');
+        } else {
+          logger.error({ ...tlsFiles, reason: outcome.reason }, 'TLS certificate reload refused; the previous certificate stays in use');
+        }
+        return outcome;
+      },
       close() {
         // In-flight requests finish; idle keep-alive connections are closed; then the database.
         closing ??= Promise.all(apps.map((app) => app.close()))

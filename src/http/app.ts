@@ -6,6 +6,8 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import formbody from '@fastify/formbody';
 import type { AppContext } from './context.js';
 import type { InflightRequests } from './inflight.js';
+import { installStrictJsonParser } from './jsonBody.js';
+import { BODY_LIMIT_BYTES, DEFAULT_LIMITS, listenerTimers, type ConnectionLimits } from './limits.js';
 import { registerOpenApi } from './openapi.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
@@ -27,12 +29,35 @@ export interface BuildOptions {
   /** Shared by the listeners so that shutdown can wait for running handlers. */
   inflight?: InflightRequests | undefined;
   loggerInstance?: FastifyBaseLogger | undefined;
+  /** Reverse proxies whose X-Forwarded-For sets `request.ip` (`--trust-proxy`); none by default. */
+  trustProxy?: string[] | undefined;
+  limits?: ConnectionLimits | undefined;
 }
 
 export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const limits = options.limits ?? DEFAULT_LIMITS;
+  const timers = listenerTimers(limits);
+  // Node reads these when it creates the server (the https options double as server options).
+  const serverOptions = {
+    maxHeaderSize: timers.maxHeaderSize,
+    headersTimeout: timers.headersTimeout,
+    requestTimeout: timers.requestTimeout,
+    connectionsCheckingInterval: timers.connectionsCheckingInterval,
+  };
   const app = Fastify({
     ...(options.loggerInstance ? { loggerInstance: options.loggerInstance } : { logger: false }),
-    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(options.tls
+      ? {
+          https: {
+            ...serverOptions,
+            cert: options.tls.cert,
+            key: options.tls.key,
+            minVersion: 'TLSv1.2' as const,
+            handshakeTimeout: timers.handshakeTimeout,
+          },
+        }
+      : { http: serverOptions }),
+    ...(options.trustProxy && options.trustProxy.length > 0 ? { trustProxy: options.trustProxy } : {}),
     // Veeam clients spell VB365 paths in several casings (/v6/Token, /v6/licensedusers).
     routerOptions: { caseSensitive: face !== 'vb365', ignoreTrailingSlash: true, maxParamLength: 256 },
     // A malformed URL (bad percent-encoding, an over-long parameter) still answers in the dialect.
@@ -41,17 +66,22 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
       const message = `The request URI is not valid: ${error.message}`;
       return sendInDialect(dialectOf(face, request.url), reply, status, message);
     },
-    bodyLimit: 1024 * 1024,
+    bodyLimit: BODY_LIMIT_BYTES,
     // Idle keep-alive connections must not hold a graceful shutdown open.
     forceCloseConnections: 'idle',
-    requestTimeout: 30_000,
+    requestTimeout: timers.requestTimeout,
+    keepAliveTimeout: timers.keepAliveTimeout,
+    connectionTimeout: timers.connectionTimeout,
     // One log line per request costs throughput; failures are logged by the error handlers.
     logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
+  // Past the cap Node closes new connections at once, before they cost a file descriptor for long.
+  app.server.maxConnections = limits.maxConnections;
   // text/plain is not a body any route accepts: answer 415 rather than hand handlers a string.
   options.inflight?.install(app);
   app.removeContentTypeParser('text/plain');
+  installStrictJsonParser(app);
   app.setValidatorCompiler(validatorCompiler);
   await app.register(formbody);
   await registerOpenApi(app, face);

@@ -10,6 +10,15 @@ export type GrantOutcome =
   | { ok: false; error: 'invalid_request' | 'invalid_grant' | 'unsupported_grant_type'; description: string }
   | { ok: false; error: 'throttled'; description: string; retryAfter: number };
 
+/**
+ * What an account name can be (the admin API's and `tally user add`'s rule). A name outside it
+ * names no account and is not looked up: PostgreSQL refuses NUL in text and cannot index keys of
+ * thousands of characters, so such a name would otherwise answer 500. Its failures still count
+ * against the client address, under one stand-in account key that no real name can take.
+ */
+const POSSIBLE_USERNAME = /^[^\s/\u0000-\u001f\u007f]{1,200}$/;
+const IMPOSSIBLE_ACCOUNT = '(not a user name)';
+
 function field(body: Record<string, unknown>, name: string): string | undefined {
   const value = body[name];
   return typeof value === 'string' ? value : undefined;
@@ -29,13 +38,15 @@ export async function runGrant(auth: AuthService, throttle: LoginThrottle, body:
       if (!username || password === undefined) {
         return { ok: false, error: 'invalid_request', description: 'The password grant needs username and password.' };
       }
-      const wait = await throttle.retryAfter(username, clientAddress);
+      const possible = POSSIBLE_USERNAME.test(username);
+      const accountKey = possible ? username : IMPOSSIBLE_ACCOUNT;
+      const wait = await throttle.retryAfter(accountKey, clientAddress);
       if (wait > 0) {
         return { ok: false, error: 'throttled', description: `Too many failed logins; try again in ${wait} seconds.`, retryAfter: wait };
       }
-      const tokens = await auth.login(username, password);
+      const tokens = possible ? await auth.login(username, password) : null;
       if (!tokens) {
-        await throttle.recordFailure(username, clientAddress);
+        await throttle.recordFailure(accountKey, clientAddress);
         return { ok: false, error: 'invalid_grant', description: 'The user name or password is incorrect.' };
       }
       await throttle.recordSuccess(username);

@@ -1,18 +1,26 @@
 /**
  * TLS material for the listeners: the user's certificate and key, or a self-signed certificate
- * made on first start in the data dir and reused afterwards (so clients can pin it).
+ * made on first start in the data dir and reused afterwards (so clients can pin it). Either pair
+ * can be replaced on disk and reloaded without a restart (SIGHUP).
  */
+import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
+import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import { generate } from 'selfsigned';
 import type { TlsMaterial } from './app.js';
 
+/** Where the self-signed pair lives in the data dir. */
+export function selfSignedFiles(dataDir: string): { certFile: string; keyFile: string } {
+  const dir = path.join(dataDir, 'tls');
+  return { certFile: path.join(dir, 'tally-cert.pem'), keyFile: path.join(dir, 'tally-key.pem') };
+}
+
 export async function loadOrCreateCertificate(dataDir: string, host: string): Promise<{ tls: TlsMaterial; created: boolean }> {
   const dir = path.join(dataDir, 'tls');
-  const certFile = path.join(dir, 'tally-cert.pem');
-  const keyFile = path.join(dir, 'tally-key.pem');
+  const { certFile, keyFile } = selfSignedFiles(dataDir);
   if (existsSync(certFile) && existsSync(keyFile)) {
     return { tls: { cert: readFileSync(certFile), key: readFileSync(keyFile) }, created: false };
   }
@@ -48,4 +56,76 @@ export async function loadOrCreateCertificate(dataDir: string, host: string): Pr
 
 export function readCertificateFiles(certFile: string, keyFile: string): TlsMaterial {
   return { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+}
+
+/** What may be logged about a certificate: never the key, nor the certificate's bytes. */
+export interface CertificateInfo {
+  fingerprint256: string;
+  subject: string;
+  validFrom: string;
+  validTo: string;
+  expired: boolean;
+}
+
+/** A pair that OpenSSL accepted together, with what may be logged about it. */
+export interface CheckedPair {
+  tls: TlsMaterial;
+  info: CertificateInfo;
+}
+
+/**
+ * Reads and checks a certificate and its key the way the listeners will use them: both must parse
+ * and the key must belong to the certificate (OpenSSL's own check, in createSecureContext).
+ * Errors name the file and OpenSSL's reason, never key material.
+ */
+export function readCheckedPair(certFile: string, keyFile: string, now = Date.now()): CheckedPair {
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new Error(`cannot read the ${what} ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message}`);
+    }
+  };
+  const material = { cert: read(certFile, 'certificate'), key: read(keyFile, 'key') };
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(material.cert);
+  } catch (error) {
+    throw new Error(`${certFile} is not a PEM certificate (${(error as Error).message})`);
+  }
+  try {
+    createSecureContext({ ...material, minVersion: 'TLSv1.2' });
+  } catch (error) {
+    throw new Error(`the key ${keyFile} cannot be used with the certificate ${certFile} (${(error as Error).message})`);
+  }
+  return {
+    tls: material,
+    info: {
+      fingerprint256: certificate.fingerprint256,
+      subject: certificate.subject.replace(/\n/g, ', '),
+      validFrom: certificate.validFrom,
+      validTo: certificate.validTo,
+      expired: Date.parse(certificate.validTo) <= now,
+    },
+  };
+}
+
+export type ReloadOutcome = { reloaded: true; info: CertificateInfo } | { reloaded: false; reason: string };
+
+/**
+ * Re-reads the certificate files and gives new connections the new pair on every listener;
+ * connections already open keep the certificate they were made with. A pair that cannot be used
+ * (unreadable, mismatched, expired) is refused and the listeners keep the pair they have.
+ */
+export function reloadCertificate(files: { certFile: string; keyFile: string }, servers: TlsServer[], now = Date.now()): ReloadOutcome {
+  let pair: CheckedPair;
+  try {
+    pair = readCheckedPair(files.certFile, files.keyFile, now);
+  } catch (error) {
+    return { reloaded: false, reason: (error as Error).message };
+  }
+  if (pair.info.expired) return { reloaded: false, reason: `the certificate ${files.certFile} expired on ${pair.info.validTo}` };
+  for (const server of servers) server.setSecureContext({ ...pair.tls, minVersion: 'TLSv1.2' });
+  return { reloaded: true, info: pair.info };
 }

@@ -10,7 +10,9 @@ import type { FastifySchemaCompiler } from 'fastify';
 import { parseRfc3339 } from '../time.js';
 
 function makeAjv(options: Options): Ajv {
-  const ajv = new Ajv({ removeAdditional: false, useDefaults: true, allErrors: false, strict: false, ...options });
+  // `strict: false` would also turn off strictNumbers, and then NaN and Infinity pass as numbers
+  // and integers: `?offset=1e309` coerces to Infinity, which no serializer can write (a 500).
+  const ajv = new Ajv({ removeAdditional: false, useDefaults: true, allErrors: false, strict: false, strictNumbers: true, ...options });
   (addFormats as unknown as (ajv: Ajv) => void)(ajv);
   // `date-time` means what Tally can store: RFC 3339 with an offset (ajv-formats also accepts
   // forms such as "+0100" that the rest of Tally would not read).
@@ -21,5 +23,37 @@ function makeAjv(options: Options): Ajv {
 const bodies = makeAjv({ coerceTypes: false });
 const textParts = makeAjv({ coerceTypes: 'array' });
 
+/** Where `data` holds a number that is not finite (as a JSON pointer), if anywhere. */
+function nonFiniteAt(data: unknown, pointer = ''): string | undefined {
+  if (typeof data === 'number') return Number.isFinite(data) ? undefined : pointer;
+  if (data !== null && typeof data === 'object') {
+    for (const [key, value] of Object.entries(data)) {
+      const found = nonFiniteAt(value, `${pointer}/${key}`);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Text parts are checked once more after coercion: AJV turns `?offset=1e309` into Infinity after
+ * its type check passed (strictNumbers does not see coerced values), and Infinity would reach the
+ * handlers and the serializers (a 500 instead of a 400).
+ */
+function compileTextPart(schema: object) {
+  const validate = textParts.compile(schema);
+  const checked = (data: unknown): boolean => {
+    if (!validate(data)) {
+      checked.errors = validate.errors;
+      return false;
+    }
+    const pointer = nonFiniteAt(data);
+    checked.errors = pointer === undefined ? null : [{ keyword: 'type', instancePath: pointer, schemaPath: '', params: { type: 'number' }, message: 'must be a finite number' }];
+    return pointer === undefined;
+  };
+  checked.errors = null as typeof validate.errors | undefined;
+  return checked;
+}
+
 export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  (httpPart === 'body' ? bodies : textParts).compile(schema as object) as ReturnType<FastifySchemaCompiler<unknown>>;
+  (httpPart === 'body' ? bodies.compile(schema as object) : compileTextPart(schema as object)) as ReturnType<FastifySchemaCompiler<unknown>>;

@@ -305,7 +305,7 @@ describe('--cert/--key serve the operator\'s certificate', () => {
   test('an unreadable certificate file is a clear start-up error', async () => {
     const { code, stderr } = await runTallyExpectingFailure(['serve', '--data', freshDir('bad-cert'), '--no-demo', '--vb365-port', '0', '--vspc-port', '0', '--cert', '/nonexistent/cert.pem', '--key', '/nonexistent/key.pem']);
     assert.equal(code, 1);
-    assert.match(stderr, /tally: cannot read the TLS certificate or key: ENOENT/);
+    assert.match(stderr, /tally: cannot read the TLS certificate or key: cannot read the certificate \/nonexistent\/cert.pem: no such file/);
   });
 });
 

@@ -1,0 +1,67 @@
+/**
+ * Inputs the fuzz suite (fuzz.test.ts) found answering 5xx, kept as fixed cases so that they stay
+ * fixed whatever seed the fuzzer runs with.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { startTestApp, type TestApp } from '../support/harness.js';
+
+let app: TestApp;
+before(async () => {
+  app = await startTestApp({ clock: '2026-11-23T12:00:00Z' });
+});
+after(() => app.close());
+
+const get = (face: 'vb365' | 'vspc', url: string) => app[face].inject({ url, headers: { authorization: `Bearer ${app.adminToken}` } });
+
+test('query numbers that coerce to Infinity are a 400 in the dialect, not a 500 from the serializer', async () => {
+  // AJV coerces "1e309" to Infinity after its integer check has passed.
+  for (const url of ['/v6/LicensedUsers?offset=1e309', '/v6/LicensedUsers?offset=-1e309', '/v6/LicensedUsers?limit=1e309']) {
+    const res = await get('vb365', url);
+    assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
+    assert.match(res.json().message, /must be a finite number/);
+  }
+  const vspc = await get('vspc', '/api/v3/organizations/companies?limit=1e309');
+  assert.equal(vspc.statusCode, 400, vspc.body);
+  assert.equal(vspc.json().errors[0].parameterName, 'limit');
+  const admin = await get('vspc', '/tally/v1/audit?offset=1e400');
+  assert.equal(admin.statusCode, 400, admin.body);
+  assert.equal(admin.json().error.code, 'validation_failed');
+  // Large but finite numbers are still numbers.
+  assert.equal((await get('vb365', '/v6/LicensedUsers?offset=1e300')).statusCode, 200);
+});
+
+test('JSON bodies with numbers beyond double range are refused by the schema', async () => {
+  const res = await app.vspc.inject({
+    method: 'PUT',
+    url: '/tally/v1/licenses/vspc',
+    headers: { authorization: `Bearer ${app.adminToken}`, 'content-type': 'application/json' },
+    payload: '{"type":"Rental","units":1e400,"expirationDate":"2027-01-01T00:00:00Z"}',
+  });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.equal((await get('vspc', '/tally/v1/licenses/vspc')).statusCode, 404, 'nothing was stored');
+});
+
+test('a password login with a name no account can have is refused like a wrong password, and counted', async () => {
+  // PostgreSQL refuses NUL in text and cannot index a 5,000-character key: both were a 500 there.
+  const login = (username: string, face: 'vb365' | 'vspc' = 'vb365') =>
+    app[face].inject({
+      method: 'POST',
+      url: face === 'vb365' ? '/v6/token' : '/api/v3/token',
+      payload: new URLSearchParams({ grant_type: 'password', username, password: 'wrong' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      remoteAddress: '203.0.113.60',
+    });
+  const names = ['nobody\u0000', 'u'.repeat(5000), 'with space', 'tab\there', 'a/b'];
+  for (const [i, username] of names.entries()) {
+    const res = await login(username, i % 2 ? 'vspc' : 'vb365');
+    assert.equal(res.statusCode, 400, `${JSON.stringify(username.slice(0, 20))}: ${res.body}`);
+  }
+  // Impossible names share one stand-in account: after five failures they are throttled (429) like any account.
+  assert.equal((await login('nobody\u0000')).statusCode, 429);
+  assert.equal((await login('u'.repeat(5000), 'vspc')).statusCode, 429);
+  // And they count against the address: 20 failures from it lock every account for it.
+  for (let i = 0; i < 15; i++) assert.equal((await login(`nobody-${i}`)).json().error, 'invalid_grant');
+  assert.equal((await login('admin')).statusCode, 429);
+  assert.equal((await app.vb365.inject({ method: 'POST', url: '/v6/token', payload: 'grant_type=password&username=admin&password=x', headers: { 'content-type': 'application/x-www-form-urlencoded' }, remoteAddress: '203.0.113.61' })).statusCode, 400, 'another address is not locked');
+});
