@@ -28,6 +28,8 @@ export interface ServeConfig {
   requestTimeoutMs: number;
   /** Open connections a listener accepts at once; more are closed at once. */
   maxConnections: number;
+  /** Seconds an access token is valid (`expires_in`); 3600 as the products. */
+  accessTokenSeconds: number;
 }
 
 /** What commander hands over: only the flags the user actually gave are defined. */
@@ -49,6 +51,7 @@ export interface ServeFlags {
   trustProxy?: string;
   requestTimeout?: string;
   maxConnections?: string;
+  tokenLifetime?: string;
 }
 
 export class ConfigError extends Error {}
@@ -196,9 +199,13 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     min: 1, max: 1_000_000, integer: true, what: 'a whole number',
   });
 
+  const accessTokenSeconds = parseBounded(pick(flags.tokenLifetime, env, 'TALLY_TOKEN_LIFETIME'), '--token-lifetime', 3600, {
+    min: 60, max: 86_400, integer: true, what: 'a whole number of seconds',
+  });
+
   return {
     dataDir, databaseUrl, host, vb365Port, vspcPort, http, certFile, keyFile, demo, clock, timeZone,
     adminPassword, vspcEnumStyle: enumStyle, logLevel, trustProxy,
-    requestTimeoutMs: Math.round(requestTimeoutSeconds * 1000), maxConnections,
+    requestTimeoutMs: Math.round(requestTimeoutSeconds * 1000), maxConnections, accessTokenSeconds,
   };
 }

@@ -14,7 +14,7 @@ import { buildFaceApp, type Face, type TlsMaterial } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { InflightRequests } from '../http/inflight.js';
 import { loadOrCreateCertificate, readCheckedPair, reloadCertificate, selfSignedFiles, type ReloadOutcome } from '../http/tls.js';
-import { AuthService } from '../services/auth.js';
+import { AuthService, DEFAULT_AUTH_OPTIONS } from '../services/auth.js';
 import { LoginThrottle } from '../services/throttle.js';
 import { ensureAdminAccount } from '../services/bootstrap.js';
 import { IngestionService } from '../services/ingestion.js';
@@ -80,7 +80,7 @@ export async function startServer(
       store,
       clock,
       timeZone: config.timeZone,
-      auth: new AuthService(store.db),
+      auth: new AuthService(store.db, { ...DEFAULT_AUTH_OPTIONS, accessTokenSeconds: config.accessTokenSeconds }),
       throttle: new LoginThrottle(store.db),
       licensing: new LicensingService(store.db, clock, config.timeZone, store.dialect),
       ingestion: new IngestionService(store.db),
