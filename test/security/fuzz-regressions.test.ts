@@ -65,3 +65,51 @@ test('a password login with a name no account can have is refused like a wrong p
   assert.equal((await login('admin')).statusCode, 429);
   assert.equal((await app.vb365.inject({ method: 'POST', url: '/v6/token', payload: 'grant_type=password&username=admin&password=x', headers: { 'content-type': 'application/x-www-form-urlencoded' }, remoteAddress: '203.0.113.61' })).statusCode, 400, 'another address is not locked');
 });
+
+test('bodies that are not valid UTF-8 are refused, not stored with replacement characters', async () => {
+  const uid = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+  const invalid = (text: string, bad: number[]) => Buffer.concat([Buffer.from(text.split('@')[0]!), Buffer.from(bad), Buffer.from(text.split('@')[1]!)]);
+  const put = await app.vspc.inject({
+    method: 'PUT',
+    url: `/tally/v1/resellers/${uid}`,
+    headers: { authorization: `Bearer ${app.adminToken}`, 'content-type': 'application/json' },
+    payload: invalid('{"name":"@"}', [0xff, 0xfe]),
+  });
+  assert.equal(put.statusCode, 400, put.body);
+  assert.match(put.json().error.message, /not valid JSON: the body is not valid UTF-8/);
+  assert.equal((await get('vspc', `/tally/v1/resellers/${uid}`)).statusCode, 404, 'nothing was stored');
+
+  // The same on the faces' JSON routes, in their dialects.
+  const vb = await app.vb365.inject({
+    method: 'POST',
+    url: '/v6/Reports/GenerateLicenseOverview',
+    headers: { authorization: `Bearer ${app.adminToken}`, 'content-type': 'application/json' },
+    payload: invalid('{"startTime":"2026-11-01","endTime":"@","format":"PDF"}', [0xc0, 0xaf]),
+  });
+  assert.equal(vb.statusCode, 400, vb.body);
+
+  // NDJSON event batches too: an otherwise valid event with an overlong '/' in its name.
+  const event = '{"id":"utf8-1","type":"vspc.agentActivated","at":"2026-11-02T08:00:00Z","companyUid":"' + uid + '","agent":{"uid":"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d","name":"srv@","mode":"server"}}';
+  const batch = await app.vspc.inject({
+    method: 'POST',
+    url: '/tally/v1/events',
+    headers: { authorization: `Bearer ${app.adminToken}`, 'content-type': 'application/x-ndjson' },
+    payload: invalid(event, [0xc0, 0xaf]),
+  });
+  assert.equal(batch.statusCode, 400, batch.body);
+  const valid = await app.vspc.inject({
+    method: 'POST',
+    url: '/tally/v1/events',
+    headers: { authorization: `Bearer ${app.adminToken}`, 'content-type': 'application/x-ndjson' },
+    payload: Buffer.from(event.replace('@', 'é')),
+  });
+  assert.equal(valid.statusCode, 200, valid.body);
+  assert.deepEqual(valid.json(), { accepted: 1, duplicates: 0 }, 'the same event in valid UTF-8 is new: nothing was stored before');
+});
+
+test('a body that is not valid UTF-8 sent to no route at all is a 4xx too', async () => {
+  for (const [face, url] of [['vb365', '/nowhere'], ['vspc', '/TALLY/V1/LICENSES/VB365']] as const) {
+    const res = await app[face].inject({ method: 'DELETE', url, headers: { 'content-type': 'application/json' }, payload: Buffer.from([0x7b, 0x22, 0xff, 0x22, 0x7d]) });
+    assert.ok(res.statusCode >= 400 && res.statusCode < 500, `${face} ${url}: ${res.statusCode} ${res.body}`);
+  }
+});

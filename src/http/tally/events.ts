@@ -6,6 +6,7 @@ import { MAX_BATCH_BYTES, MAX_EVENTS_PER_BATCH } from '../../ingest/events.js';
 import { BatchTooLargeError, BatchValidationError } from '../../services/ingestion.js';
 import { EventConflictError } from '../../store/ledger.js';
 import { sendError, tallyRefusals } from './errors.js';
+import { decodeUtf8Body } from '../jsonBody.js';
 import { IngestReply } from '../../schemas/admin.js';
 import * as audit from '../../services/audit.js';
 
@@ -18,9 +19,12 @@ export function eventRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.addContentTypeParser(
       ['application/x-ndjson', 'application/ndjson', 'application/jsonl'],
-      { parseAs: 'string', bodyLimit: MAX_BATCH_BYTES },
+      { parseAs: 'buffer', bodyLimit: MAX_BATCH_BYTES },
       (_request, body, done) => {
-        const lines = (body as string).split(/\r?\n/).filter((line) => line.trim() !== '');
+        // Strictly UTF-8: a lenient decode would store U+FFFD for invalid bytes.
+        const text = decodeUtf8Body(body as Buffer);
+        if (text instanceof SyntaxError) return done(text, undefined);
+        const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
         done(null, { ndjsonLines: lines } satisfies NdjsonBody);
       },
     );
