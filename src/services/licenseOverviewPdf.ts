@@ -1,6 +1,6 @@
 /** The VB365 License Overview as a PDF (PDFKit, built-in Helvetica, like the VSPC month-end report). */
 import { DateTime } from 'luxon';
-import { pdfDocument } from './pdf.js';
+import { pdfDocument, tableRows } from './pdf.js';
 import type { LicenseOverview } from './licenseOverview.js';
 
 // 515 points: the width of A4 between 40-point margins.
@@ -35,20 +35,7 @@ export async function licenseOverviewPdf(overview: LicenseOverview): Promise<Buf
   doc.text(`Organizations: ${overview.organizations.length}`);
   doc.moveDown();
 
-  const bottom = doc.page.height - doc.page.margins.bottom - 12;
-  const row = (cells: string[], bold = false) => {
-    if (doc.y > bottom) doc.addPage();
-    const y = doc.y;
-    let x = doc.page.margins.left;
-    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8);
-    COLUMNS.forEach((column, i) => {
-      // One line per cell: a height of one line with an ellipsis cuts what does not fit.
-      doc.text(cells[i] ?? '', x, y, { width: column.width - 4, height: 10, align: column.align ?? 'left', ellipsis: true });
-      x += column.width;
-    });
-    doc.x = doc.page.margins.left;
-    doc.y = y + 12;
-  };
+  const row = tableRows(doc, COLUMNS);
   row(COLUMNS.map((c) => c.title), true);
   for (const org of overview.organizations) row([org.organizationName, org.organizationId, String(org.usersInUse), String(org.newUsers)]);
   row(['Total', '', String(overview.totals.usersInUse), String(overview.totals.newUsers)], true);

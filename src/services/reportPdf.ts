@@ -1,5 +1,5 @@
 /** The month-end report as a PDF (PDFKit, built-in Helvetica: no font files to ship). */
-import { pdfDocument } from './pdf.js';
+import { pdfDocument, tableRows } from './pdf.js';
 import type { MonthlyReport } from './monthlyReport.js';
 
 // 510 points: the width of A4 between 40-point margins, with room to spare.
@@ -30,20 +30,7 @@ export async function reportPdf(report: MonthlyReport): Promise<Buffer> {
   doc.text(`Generated: ${report.generatedAt}    License: ${report.licenseType}    Companies: ${report.companies.length}`);
   doc.moveDown();
 
-  const bottom = doc.page.height - doc.page.margins.bottom - 12;
-  const row = (cells: string[], bold = false) => {
-    if (doc.y > bottom) doc.addPage();
-    const y = doc.y;
-    let x = doc.page.margins.left;
-    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(8);
-    COLUMNS.forEach((column, i) => {
-      // One line per cell: a height of one line with an ellipsis cuts what does not fit.
-      doc.text(cells[i] ?? '', x, y, { width: column.width - 4, height: 10, align: column.align ?? 'left', ellipsis: true });
-      x += column.width;
-    });
-    doc.x = doc.page.margins.left;
-    doc.y = y + 12;
-  };
+  const row = tableRows(doc, COLUMNS);
 
   row(COLUMNS.map((c) => c.title), true);
   const totals = new Map<string, number[]>();

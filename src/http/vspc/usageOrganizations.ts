@@ -17,7 +17,7 @@
  *   clients of 3.3 or later; a 3.0–3.2 client (for which the route did not exist) gets
  *   `UnsupportedApiVersion`, as ASP.NET API Versioning answers a version a route does not map.
  */
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { companyVisibleTo } from '../../services/scope.js';
@@ -29,47 +29,7 @@ import { collectionPage } from './collection.js';
 import { CONSOLE_USAGE_ROLES } from './consoleUsage.js';
 import { sendErrors, vspcRefusals } from './errors.js';
 import { Envelope, OrganizationCurrentLicenseUsage, UsageOrganizationsQuery } from './schemas.js';
-
-const VERSION = /^(\d+)\.(\d+)(?:\.(\d+))?$/;
-
-export type ModernVerdict = 'serve' | 'unsupported' | 'invalid';
-
-/** What a client version means for a route that exists from v3.3 on. */
-export function modernVerdict(header: string | undefined): ModernVerdict {
-  if (header === undefined || header.trim() === '') return 'serve';
-  const match = VERSION.exec(header.trim());
-  if (!match) return 'invalid';
-  const [major, minor] = [Number(match[1]), Number(match[2])];
-  return major === 3 && minor >= 3 ? 'serve' : 'unsupported';
-}
-
-// The ASP.NET API Versioning body, as versions.ts answers it for the legacy routes.
-function sendVersionError(reply: FastifyReply, code: string, message: string): FastifyReply {
-  return reply
-    .code(400)
-    .type('application/json; charset=utf-8')
-    .serializer(JSON.stringify)
-    .send({ error: { code, message, innerError: null } });
-}
-
-const requestUri = (request: FastifyRequest) => `${request.protocol}://${request.headers.host ?? request.hostname}${request.url}`;
-
-/** onRequest hook for the routes added in v3.3. */
-export const modernRoute: onRequestAsyncHookHandler = async (request, reply) => {
-  const header = request.headers['x-client-version'];
-  const version = Array.isArray(header) ? header[0] : header;
-  const verdict = modernVerdict(version);
-  if (verdict === 'unsupported') {
-    return sendVersionError(reply, 'UnsupportedApiVersion', `The HTTP resource that matches the request URI '${requestUri(request)}' is not supported.`);
-  }
-  if (verdict === 'invalid') {
-    return sendVersionError(
-      reply,
-      'InvalidApiVersion',
-      `The HTTP resource that matches the request URI '${requestUri(request)}' does not support the API version '${version}'.`,
-    );
-  }
-};
+import { modernRoute } from './versions.js';
 
 /** The canonical spelling of an enum value given in any case, or null. */
 function enumValue<T extends string>(values: readonly T[], raw: string): T | null {

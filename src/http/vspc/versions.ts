@@ -9,22 +9,32 @@ import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fa
 
 const VERSION = /^(\d+)\.(\d+)(?:\.(\d+))?$/;
 
-export type VersionVerdict = 'legacy' | 'unsupported' | 'invalid';
+export type VersionVerdict = 'serve' | 'unsupported' | 'invalid';
 
-/** What a client version means for a route that exists in v3.0–3.2 only. */
-export function legacyVerdict(header: string | undefined): VersionVerdict {
-  if (header === undefined || header.trim() === '') return 'legacy';
+/** What a client version means for a route that `serves` the given v3 minor versions; no version is always served. */
+function verdict(header: string | undefined, serves: (minor: number) => boolean): VersionVerdict {
+  if (header === undefined || header.trim() === '') return 'serve';
   const match = VERSION.exec(header.trim());
   if (!match) return 'invalid';
   const [major, minor] = [Number(match[1]), Number(match[2])];
-  return major === 3 && minor <= 2 ? 'legacy' : 'unsupported';
+  return major === 3 && serves(minor) ? 'serve' : 'unsupported';
+}
+
+/** What a client version means for a route that exists in v3.0–3.2 only. */
+export function legacyVerdict(header: string | undefined): VersionVerdict {
+  return verdict(header, (minor) => minor <= 2);
+}
+
+/** What a client version means for a route that exists from v3.3 on. */
+export function modernVerdict(header: string | undefined): VersionVerdict {
+  return verdict(header, (minor) => minor >= 3);
 }
 
 function requestUri(request: FastifyRequest): string {
-  const scheme = request.protocol;
-  return `${scheme}://${request.headers.host ?? request.hostname}${request.url}`;
+  return `${request.protocol}://${request.headers.host ?? request.hostname}${request.url}`;
 }
 
+/** The ASP.NET API Versioning body. */
 function sendVersionError(reply: FastifyReply, code: string, message: string): FastifyReply {
   return reply
     .code(400)
@@ -33,19 +43,27 @@ function sendVersionError(reply: FastifyReply, code: string, message: string): F
     .send({ error: { code, message, innerError: null } });
 }
 
+/** An onRequest hook that answers a client version the route does not serve as ASP.NET API Versioning does. */
+function versionGate(judge: (header: string | undefined) => VersionVerdict): onRequestAsyncHookHandler {
+  return async (request, reply) => {
+    const header = request.headers['x-client-version'];
+    const version = Array.isArray(header) ? header[0] : header;
+    const outcome = judge(version);
+    if (outcome === 'unsupported') {
+      return sendVersionError(reply, 'UnsupportedApiVersion', `The HTTP resource that matches the request URI '${requestUri(request)}' is not supported.`);
+    }
+    if (outcome === 'invalid') {
+      return sendVersionError(
+        reply,
+        'InvalidApiVersion',
+        `The HTTP resource that matches the request URI '${requestUri(request)}' does not support the API version '${version}'.`,
+      );
+    }
+  };
+}
+
 /** onRequest hook for the routes removed in v3.3. */
-export const legacyRoute: onRequestAsyncHookHandler = async (request, reply) => {
-  const header = request.headers['x-client-version'];
-  const version = Array.isArray(header) ? header[0] : header;
-  const verdict = legacyVerdict(version);
-  if (verdict === 'unsupported') {
-    return sendVersionError(reply, 'UnsupportedApiVersion', `The HTTP resource that matches the request URI '${requestUri(request)}' is not supported.`);
-  }
-  if (verdict === 'invalid') {
-    return sendVersionError(
-      reply,
-      'InvalidApiVersion',
-      `The HTTP resource that matches the request URI '${requestUri(request)}' does not support the API version '${version}'.`,
-    );
-  }
-};
+export const legacyRoute = versionGate(legacyVerdict);
+
+/** onRequest hook for the routes added in v3.3. */
+export const modernRoute = versionGate(modernVerdict);
