@@ -2,7 +2,7 @@
  * Builds the Fastify instance of one listener: the VB365 face or the VSPC face, plus the admin API
  * that both listeners carry. Both share one AppContext (store, clock, services).
  */
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { AppContext } from './context.js';
 import type { InflightRequests } from './inflight.js';
@@ -88,7 +88,15 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   if (face === 'vb365') await app.register(vb365Face(ctx), { prefix: '/v6' });
   else await app.register(vspcFace(ctx), { prefix: '/api/v3' });
   await app.register(tallyApi(ctx), { prefix: '/tally/v1' });
-  // Outside every mounted prefix: answer in the listener's own dialect.
+  // Outside every mounted prefix: answer in the listener's own dialect, also when the request
+  // fails before routing (a malformed body sent to a path that does not exist).
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed outside the faces');
+    const message = status === 500 ? 'An unexpected error occurred.' : error.message;
+    const dialect = dialectOf(face, request.url);
+    return sendInDialect(dialect, reply, status === 500 && dialect === 'vspc' ? 520 : status, message);
+  });
   app.setNotFoundHandler((request, reply) =>
     sendInDialect(face, reply, 404, `No resource matches ${request.method} ${request.url.split('?')[0]}.`),
   );

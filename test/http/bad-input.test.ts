@@ -84,3 +84,16 @@ test('hostile and malformed requests', async () => {
   const seed = await app.vb365.inject({ url: '/v6/Organizations/92460656-7a85-4a04-b1af-1ea903c0bc2e/LicensingInformation', headers: admin });
   assert.equal(seed.body, '{"licensedUsers":100,"newUsers":0}');
 });
+
+test('a malformed body sent to a path outside every face answers in the listener\'s dialect', async () => {
+  for (const [instance, expect] of [
+    [app.vb365, (body: any) => assert.equal(typeof body.message, 'string')],
+    [app.vspc, (body: any) => assert.equal(typeof body.errors?.[0]?.message, 'string')],
+  ] as const) {
+    const res = await instance.inject({ method: 'POST', url: '/nothing/at/all', headers: { 'content-type': 'application/json' }, payload: '{bad' });
+    assert.equal(res.statusCode, 400, res.body);
+    assert.equal(res.headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(res.json().statusCode, undefined, 'not Fastify\'s default error body');
+    expect(res.json());
+  }
+});
