@@ -79,7 +79,9 @@ export class LicensingService {
     const terms = (await getLicenseTerms(this.db, 'vb365')) as Vb365LicenseBody | undefined;
     if (!terms) return null;
     const license = toVb365License(terms);
-    if (now === undefined) return license;
+    // Reports matter only to the doubled allowance, which needs automatic update: otherwise the
+    // stored reports are not read (this runs on every request).
+    if (now === undefined || !license.autoUpdate) return license;
     const sent = (await reportSendings(this.db, now)).last;
     return sent !== null && (license.lastReportSentAt === null || sent > license.lastReportSentAt) ? { ...license, lastReportSentAt: sent } : license;
   }
@@ -129,9 +131,11 @@ export class LicensingService {
     if (release !== null) candidates.push(release);
     const graceEnd = graceEndsAt(terms, this.timeZone);
     if (graceEnd !== null && graceEnd + 1 > now) candidates.push(graceEnd + 1);
-    const sendings = await reportSendings(this.db, now);
-    if (sendings.next !== null) candidates.push(sendings.next);
-    const sent = terms.lastReportSentAt;
+    const sent = terms.autoUpdate ? terms.lastReportSentAt : null;
+    if (terms.autoUpdate) {
+      const sendings = await reportSendings(this.db, now);
+      if (sendings.next !== null) candidates.push(sendings.next);
+    }
     if (sent !== null) {
       if (sent > now) candidates.push(sent);
       // A report is recent while it is later than one month before now.

@@ -9,10 +9,9 @@ import https from 'node:https';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 import { generate } from 'selfsigned';
-import { form, request, runTallyExpectingFailure, spawnTally, type ServerProcess } from '../support/server.js';
+import { form, peerFingerprint, request, runTallyExpectingFailure, type ServerProcess, spawnTally } from '../support/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/stores.js';
 import { ADMIN_PASSWORD, backup, runToExit } from './helpers.js';
 
@@ -47,18 +46,6 @@ function assertOneLineFailure(result: { code: number | null; stdout: string; std
   assert.ok(line.startsWith('tally: '), line);
   if (typeof message === 'string') assert.equal(line, `tally: ${message}`);
   else assert.match(line, message);
-}
-
-function peerFingerprint(url: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: hostname, port: Number(port), rejectUnauthorized: false, servername: 'localhost' }, () => {
-      const fingerprint = socket.getPeerCertificate().fingerprint256;
-      socket.end();
-      resolve(fingerprint);
-    });
-    socket.on('error', reject);
-  });
 }
 
 async function listenOnFreePort(): Promise<{ port: number; close(): Promise<void> }> {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { after, before, test } from 'node:test';
 import { generate } from 'selfsigned';
-import { request, spawnTally, type ServerProcess } from '../support/server.js';
+import { peerFingerprint, request, type ServerProcess, spawnTally } from '../support/server.js';
 
 interface Pair {
   cert: string;
@@ -28,18 +28,6 @@ async function makePair(commonName: string, validity: { from: Date; to: Date } =
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
   });
   return { cert: pems.cert, key: pems.private, fingerprint: new (await import('node:crypto')).X509Certificate(pems.cert).fingerprint256 };
-}
-
-function peerFingerprint(url: string): Promise<string> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: hostname, port: Number(port), rejectUnauthorized: false, servername: 'localhost' }, () => {
-      const fingerprint = socket.getPeerCertificate().fingerprint256;
-      socket.end();
-      resolve(fingerprint);
-    });
-    socket.on('error', reject);
-  });
 }
 
 /** A GET over a keep-alive agent; tells whether the socket was reused and which certificate it shows. */

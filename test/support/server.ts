@@ -8,6 +8,7 @@ import https from 'node:https';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 import { createTestDatabase, type TestDatabase } from './stores.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -139,4 +140,17 @@ export async function passwordToken(base: string, face: 'vb365' | 'vspc', userna
   const res = await request('POST', url, form({ grant_type: 'password', username, password }));
   if (res.status !== 200) throw new Error(`token: ${res.status} ${res.text}`);
   return res.json().access_token;
+}
+
+/** The SHA-256 fingerprint of the certificate an HTTPS listener presents. */
+export function peerFingerprint(url: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: hostname, port: Number(port), rejectUnauthorized: false, servername: 'localhost' }, () => {
+      const fingerprint = socket.getPeerCertificate().fingerprint256;
+      socket.end();
+      resolve(fingerprint);
+    });
+    socket.on('error', reject);
+  });
 }
