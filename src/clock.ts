@@ -11,7 +11,16 @@ import type { Instant } from './time.js';
 
 export interface Clock {
   readonly fixed: boolean;
-  now(): Promise<Instant>;
+  /**
+   * The current instant. With the `config` change counter the caller read (store/generation.ts),
+   * a fixed clock kept in the database is read from the database only when the counter moved.
+   */
+  now(config?: number): Promise<Instant>;
+  /**
+   * The current instant if it is known without waiting under the `config` counter `config`: always
+   * for the system clock; for a fixed clock kept in the database, once `now(config)` read it.
+   */
+  peek(config: number): Instant | undefined;
   /** Moves a fixed clock; throws ClockNotMovableError on the system clock. */
   set(at: Instant): Promise<void>;
 }
@@ -26,6 +35,7 @@ export function systemClock(): Clock {
   return {
     fixed: false,
     now: async () => Date.now(),
+    peek: () => Date.now(),
     set: async () => {
       throw new ClockNotMovableError();
     },
@@ -38,6 +48,7 @@ export function fixedClock(start: Instant): Clock {
   return {
     fixed: true,
     now: async () => current,
+    peek: () => current,
     set: async (at) => {
       current = at;
     },
@@ -49,9 +60,20 @@ const CLOCK_KEY = 'clock.now';
 /** A fixed clock kept in the database and shared by every node; `start` (from --clock) resets it. */
 export async function sharedFixedClock(db: Kysely<Database>, start: Instant): Promise<Clock> {
   await putSetting(db, CLOCK_KEY, String(start));
+  const read = async () => Number((await getSetting(db, CLOCK_KEY)) ?? start);
+  // Moving the clock writes a setting, which raises the `config` counter: the instant read under
+  // one value of the counter holds while the counter does (it was read after the counter).
+  let kept: { config: number; at: Instant } | undefined;
   return {
     fixed: true,
-    now: async () => Number((await getSetting(db, CLOCK_KEY)) ?? start),
+    now: async (config) => {
+      if (config === undefined) return read();
+      if (kept?.config === config) return kept.at;
+      const at = await read();
+      kept = { config, at };
+      return at;
+    },
+    peek: (config) => (kept?.config === config ? kept.at : undefined),
     set: (at) => putSetting(db, CLOCK_KEY, String(at)),
   };
 }

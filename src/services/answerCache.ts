@@ -14,6 +14,19 @@ export interface Validity {
   until: number;
 }
 
+/**
+ * Collects the instants between which every answer a request used holds (the intersection), for
+ * a caller that keeps what it built from them (the response replay, http/replay.ts).
+ */
+export interface ValidityRange {
+  from: number;
+  until: number;
+}
+
+export function unbounded(): ValidityRange {
+  return { from: -Infinity, until: Infinity };
+}
+
 interface Entry {
   value: unknown;
   generation: number;
@@ -31,16 +44,21 @@ export class AnswerCache {
     key: string,
     at: { generation: number; terms: string; now: number },
     compute: () => Promise<{ value: T } & Validity>,
+    range?: ValidityRange,
   ): Promise<T> {
-    const entry = this.entries.get(key);
-    if (entry && entry.generation === at.generation && entry.terms === at.terms && entry.from <= at.now && at.now < entry.until) {
-      return entry.value as T;
+    let entry = this.entries.get(key);
+    if (!(entry && entry.generation === at.generation && entry.terms === at.terms && entry.from <= at.now && at.now < entry.until)) {
+      const { value, until } = await compute();
+      if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+      this.entries.delete(key);
+      entry = { value, generation: at.generation, terms: at.terms, from: at.now, until: Math.max(until, at.now + 1) };
+      this.entries.set(key, entry);
     }
-    const { value, until } = await compute();
-    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
-    this.entries.delete(key);
-    this.entries.set(key, { value, generation: at.generation, terms: at.terms, from: at.now, until: Math.max(until, at.now + 1) });
-    return value;
+    if (range) {
+      range.from = Math.max(range.from, entry.from);
+      range.until = Math.min(range.until, entry.until);
+    }
+    return entry.value as T;
   }
 
   clear(): void {

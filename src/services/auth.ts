@@ -14,6 +14,7 @@ import {
   deleteExpiredTokens, deleteTokenFamily, findApiKeyWithAccount, findToken, findTokenWithAccount, getAccount,
   insertToken, spendRefreshToken, type Account,
 } from '../store/accounts.js';
+import { GenerationsReader } from '../store/generation.js';
 import type { Database } from '../store/schema.js';
 import * as audit from './audit.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
@@ -62,7 +63,8 @@ export type RefreshOutcome =
   | { ok: false; reason: 'reused'; username: string; familyId: string; revoked: number };
 
 export type Authentication =
-  | { ok: true; principal: Principal }
+  /** `expiresAt`: when the credential stops being valid (system clock; Infinity for an API key). */
+  | { ok: true; principal: Principal; expiresAt: number }
   | { ok: false; reason: 'missing' | 'malformed' | 'invalid' | 'expired' | 'disabled' };
 
 export interface AuthOptions {
@@ -86,14 +88,23 @@ export function newToken(): string {
 // Expired tokens are deleted at most this often, piggybacking on logins.
 const CLEANUP_INTERVAL_MS = 60_000;
 
+/** Credentials kept per process under one `auth` counter (one per client, typically). */
+const MAX_CHECKED = 10_000;
+
 export class AuthService {
   private lastCleanup = 0;
+  /** Successful checks under `checkedGeneration`, by the presented token or key (see authenticate). */
+  private readonly checked = new Map<string, { result: Authentication; expiresAt: number }>();
+  private checkedGeneration: number | undefined;
+  /** The change counters, read once per request by the guard (and handed on to the handler). */
+  readonly generations: GenerationsReader;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly options: AuthOptions = DEFAULT_AUTH_OPTIONS,
     private readonly wallClock: () => number = Date.now,
   ) {
+    this.generations = new GenerationsReader(db);
     // Computed now so that the first login of an unknown user is not measurably slower.
     void dummyPasswordHash();
   }
@@ -138,24 +149,49 @@ export class AuthService {
     return { ok: false, reason: 'reused', username: row.username, familyId: row.family_id, revoked };
   }
 
-  /** Checks an `Authorization` header value: an access token, or an API key. */
-  async authenticate(header: string | undefined): Promise<Authentication> {
+  /**
+   * Checks an `Authorization` header value: an access token, or an API key. With the `auth` change
+   * counter the caller read before (store/generation.ts), a credential already checked under the
+   * same counter is not looked up again: every change that could revoke it (a token removed, an
+   * account changed, disabled or deleted, a key changed or removed) moves the counter on every
+   * node. An access token's own expiry is checked on every use.
+   */
+  async authenticate(header: string | undefined, authGeneration?: number): Promise<Authentication> {
     if (header === undefined || header === '') return { ok: false, reason: 'missing' };
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!match) return { ok: false, reason: 'malformed' };
-    const hash = hashToken(match[1]!);
+    // Kept by the presented credential itself: hashing it costs more than the rest of the check.
+    const credential = match[1]!;
+    if (authGeneration !== undefined) {
+      if (authGeneration !== this.checkedGeneration) {
+        this.checked.clear();
+        this.checkedGeneration = authGeneration;
+      }
+      const kept = this.checked.get(credential);
+      if (kept && kept.expiresAt > this.wallClock()) return kept.result;
+    }
+    const { result, expiresAt } = await this.lookUp(hashToken(credential));
+    if (authGeneration !== undefined && result.ok && authGeneration === this.checkedGeneration) {
+      if (this.checked.size >= MAX_CHECKED) this.checked.delete(this.checked.keys().next().value!);
+      this.checked.set(credential, { result, expiresAt });
+    }
+    return result;
+  }
+
+  private async lookUp(hash: string): Promise<{ result: Authentication; expiresAt: number }> {
     const found = await findTokenWithAccount(this.db, hash);
     if (found) {
-      if (found.token.kind !== 'access') return { ok: false, reason: 'invalid' };
-      if (found.token.expires_at <= this.wallClock()) return { ok: false, reason: 'expired' };
-      if (!found.account || found.account.disabled) return { ok: false, reason: 'disabled' };
-      return { ok: true, principal: principalOf(found.account, false, { kind: 'token', familyId: found.token.family_id }) };
+      const expiresAt = found.token.expires_at;
+      if (found.token.kind !== 'access') return { result: { ok: false, reason: 'invalid' }, expiresAt };
+      if (expiresAt <= this.wallClock()) return { result: { ok: false, reason: 'expired' }, expiresAt };
+      if (!found.account || found.account.disabled) return { result: { ok: false, reason: 'disabled' }, expiresAt };
+      return { result: { ok: true, principal: principalOf(found.account, false, { kind: 'token', familyId: found.token.family_id }), expiresAt }, expiresAt };
     }
     // VSPC clients send an API key as the bearer token itself.
     const key = await findApiKeyWithAccount(this.db, hash);
-    if (!key) return { ok: false, reason: 'invalid' };
-    if (!key.account || key.account.disabled) return { ok: false, reason: 'disabled' };
-    return { ok: true, principal: principalOf(key.account, key.key.readOnly, { kind: 'apiKey', id: key.key.id }) };
+    if (!key) return { result: { ok: false, reason: 'invalid' }, expiresAt: 0 };
+    if (!key.account || key.account.disabled) return { result: { ok: false, reason: 'disabled' }, expiresAt: 0 };
+    return { result: { ok: true, principal: principalOf(key.account, key.key.readOnly, { kind: 'apiKey', id: key.key.id }), expiresAt: Infinity }, expiresAt: Infinity };
   }
 
   private async cleanup(): Promise<void> {

@@ -23,7 +23,7 @@ import {
 } from '../store/agentCounts.js';
 import type { Vb365LicenseBody, VspcLicenseBody } from '../schemas/admin.js';
 import type { Dialect } from '../store/dialect.js';
-import { getCompanyByTenant, getLicenseTerms, type Company } from '../store/entities.js';
+import { getCompanyByTenant, getLicenseTerms, getOrganization, type Company, type Organization } from '../store/entities.js';
 import {
   agentEvents, consumingInOrganizationUpTo, consumingUserAtRank, hasBackupsAfter, longHolders, vb365ActivitiesInWindow,
   vb365Counts, vb365InstallationCounts, withHoldStarts, type ConsumptionWindow,
@@ -31,9 +31,10 @@ import {
 import type { Database } from '../store/schema.js';
 import { firstInstantWhen, formatInstant, oneMonthBefore, startOfMonth, startOfNextMonth } from '../time.js';
 import { toVb365License, toVspcLicense } from './licenses.js';
-import { reportSendings } from './vb365MonthlyReport.js';
-import { AnswerCache } from './answerCache.js';
-import { ledgerGeneration } from '../store/generation.js';
+import { reportSendingInstants, reportSendings, sendingsAround } from './vb365MonthlyReport.js';
+import { VersionedMemo } from './versionedMemo.js';
+import { AnswerCache, type ValidityRange } from './answerCache.js';
+import { GenerationsReader, type Generations } from '../store/generation.js';
 import { nextVb365Release } from '../store/readModels.js';
 
 export interface CompanyConsoleLicenseUsage {
@@ -59,44 +60,86 @@ export interface AgentPool {
   replayed: boolean;
 }
 
+/** The JSON text of license objects (see LicensingService.terms). */
+const licenseTexts = new WeakMap<object, string>();
+
 export class LicensingService {
   /** Answers kept per process until the ledger, the license or time moves them (see AnswerCache). */
   private readonly cache = new AnswerCache();
+  /** License terms, stored report sendings and entities, kept while the `config` counter holds. */
+  private readonly config = new VersionedMemo();
+  private readonly generationsReader: GenerationsReader;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly clock: Clock,
     readonly timeZone: string,
     private readonly dialect: Dialect = 'sqlite',
-  ) {}
+  ) {
+    this.generationsReader = new GenerationsReader(db);
+  }
+
+  /**
+   * The change counters an answer is checked against: those the request read when it was
+   * authenticated (one read per request), or read now.
+   */
+  private generations(known?: Generations): Promise<Generations> {
+    return known ? Promise.resolve(known) : this.generationsReader.read();
+  }
+
+  /**
+   * What the answer cache checks besides the ledger: the configuration counter and the license
+   * applied (licenses are kept per counter, so the text is made once per license object).
+   */
+  private static terms(generations: Generations, license: object | null): string {
+    if (license === null) return `${generations.config}|null`;
+    let text = licenseTexts.get(license);
+    if (text === undefined) licenseTexts.set(license, (text = JSON.stringify(license)));
+    return `${generations.config}|${text}`;
+  }
+
+  /** The installed license of a product as the engine reads it, kept while the `config` counter holds. */
+  private installed<T>(product: 'vb365' | 'vspc', generations: Generations, convert: (terms: any) => T): Promise<T | null> {
+    return this.config.get(generations.config, `license:${product}`, async () => {
+      const terms = await getLicenseTerms(this.db, product);
+      return terms === undefined ? null : convert(terms);
+    });
+  }
+
+  /** An organization by id (lower case), kept while the `config` counter holds. */
+  async organization(id: string, known?: Generations): Promise<Organization | undefined> {
+    const generations = await this.generations(known);
+    return this.config.get(generations.config, `organization:${id}`, () => getOrganization(this.db, id));
+  }
 
   /**
    * The installed VB365 license. With `now`, a monthly usage report approved (or sent
    * automatically) at or before `now` counts as a usage report sent to Veeam (rule 9's doubled
    * allowance), in addition to the license's own `lastReportSentAt`.
    */
-  async vb365License(now?: number) {
-    const terms = (await getLicenseTerms(this.db, 'vb365')) as Vb365LicenseBody | undefined;
-    if (!terms) return null;
-    const license = toVb365License(terms);
+  async vb365License(now?: number, known?: Generations) {
+    const generations = await this.generations(known);
+    const license = await this.installed('vb365', generations, (terms: Vb365LicenseBody) => toVb365License(terms));
+    if (!license) return null;
     // Reports matter only to the doubled allowance, which needs automatic update: otherwise the
-    // stored reports are not read (this runs on every request).
+    // stored reports are not read.
     if (now === undefined || !license.autoUpdate) return license;
-    const sent = (await reportSendings(this.db, now)).last;
+    const instants = await this.config.get(generations.config, 'reportSendings', () => reportSendingInstants(this.db));
+    const sent = sendingsAround(instants, now).last;
     return sent !== null && (license.lastReportSentAt === null || sent > license.lastReportSentAt) ? { ...license, lastReportSentAt: sent } : license;
   }
 
-  async vspcLicense() {
-    const terms = (await getLicenseTerms(this.db, 'vspc')) as VspcLicenseBody | undefined;
-    return terms ? toVspcLicense(terms) : null;
+  async vspcLicense(known?: Generations) {
+    return this.installed('vspc', await this.generations(known), (terms: VspcLicenseBody) => toVspcLicense(terms));
   }
 
   /** `GET /v6/Organizations/{id}/LicensingInformation` for an organization known to exist. */
-  async organizationLicensingInformation(organizationId: string): Promise<OrganizationLicensingInformation> {
-    const now = await this.clock.now();
-    const license = await this.vb365License(now);
-    const at = { generation: await ledgerGeneration(this.db), terms: JSON.stringify(license), now };
-    return this.cache.get(`vb365.information:${organizationId}`, at, () => this.computeLicensingInformation(organizationId, now, license));
+  async organizationLicensingInformation(organizationId: string, known?: Generations, range?: ValidityRange): Promise<OrganizationLicensingInformation> {
+    const generations = await this.generations(known);
+    const now = await this.clock.now(generations.config);
+    const license = await this.vb365License(now, generations);
+    const at = { generation: generations.ledger, terms: LicensingService.terms(generations, license), now };
+    return this.cache.get(`vb365.information:${organizationId}`, at, () => this.computeLicensingInformation(organizationId, now, license), range);
   }
 
   private async computeLicensingInformation(organizationId: string, now: number, license: Vb365License | null) {
@@ -148,8 +191,9 @@ export class LicensingService {
    * Installation-wide usage for `GET /v6/License`: `usedNumber` = users holding a unit (Licensed +
    * TemporarilyAssigned), `newNumber` = New users (Rental).
    */
-  async vb365LicenseUsage(now: number, license: Vb365License | null): Promise<{ usedNumber: number; newNumber: number }> {
-    const at = { generation: await ledgerGeneration(this.db), terms: JSON.stringify(license), now };
+  async vb365LicenseUsage(now: number, license: Vb365License | null, known?: Generations): Promise<{ usedNumber: number; newNumber: number }> {
+    const generations = await this.generations(known);
+    const at = { generation: generations.ledger, terms: LicensingService.terms(generations, license), now };
     return this.cache.get('vb365.usage', at, async () => {
       if (await hasBackupsAfter(this.db, now)) {
         const classified = classifyUsers(await this.activitiesAt(now, license), license, now, this.timeZone);
@@ -197,9 +241,10 @@ export class LicensingService {
    * company's own agents are counted; when the installation is over its license or past the
    * expiry grace, the pool decides which of them still count.
    */
-  async companyCounters(companyUid: string, now: number): Promise<ConsoleLicenseCounter[]> {
-    const license = await this.vspcLicense();
-    const pool = await this.agentPool(now, license);
+  async companyCounters(companyUid: string, now: number, known?: Generations, range?: ValidityRange): Promise<ConsoleLicenseCounter[]> {
+    const generations = await this.generations(known);
+    const license = await this.vspcLicense(generations);
+    const pool = await this.agentPool(now, license, generations, range);
     return countersFromBuckets(pool.byCompany.get(companyUid) ?? emptyBuckets(), license);
   }
 
@@ -220,12 +265,13 @@ export class LicensingService {
    * after `now`, and, only when the installation is over its license, a walk of the pool from
    * its newest consuming agent back to the license boundary.
    */
-  async agentPool(now: number, license: VspcLicense | null): Promise<AgentPool> {
-    const at = { generation: await ledgerGeneration(this.db), terms: JSON.stringify(license), now };
+  async agentPool(now: number, license: VspcLicense | null, known?: Generations, range?: ValidityRange): Promise<AgentPool> {
+    const generations = await this.generations(known);
+    const at = { generation: generations.ledger, terms: LicensingService.terms(generations, license), now };
     return this.cache.get('vspc.pool', at, async () => {
       const pool = await this.computeAgentPool(now, license);
       return { value: pool, until: this.vspcUntil(pool, license, now) };
-    });
+    }, range);
   }
 
   /**
@@ -352,10 +398,16 @@ export class LicensingService {
    * `GET /api/v3/licensing/console/usage/companies/vcc/{tenantUid}`; null for an unknown tenant
    * or one the caller may not see.
    */
-  async consoleUsageByTenant(tenantUid: string, visible: (company: Company) => boolean = () => true): Promise<CompanyConsoleLicenseUsage | null> {
-    const company = await getCompanyByTenant(this.db, tenantUid);
+  async consoleUsageByTenant(
+    tenantUid: string,
+    visible: (company: Company) => boolean = () => true,
+    known?: Generations,
+    range?: ValidityRange,
+  ): Promise<CompanyConsoleLicenseUsage | null> {
+    const generations = await this.generations(known);
+    const company = await this.config.get(generations.config, `tenant:${tenantUid}`, () => getCompanyByTenant(this.db, tenantUid));
     if (!company || !visible(company)) return null;
-    const now = await this.clock.now();
-    return { companyUid: company.uid, tenantUid: company.tenantUid, counters: await this.companyCounters(company.uid, now) };
+    const now = await this.clock.now(generations.config);
+    return { companyUid: company.uid, tenantUid: company.tenantUid, counters: await this.companyCounters(company.uid, now, generations, range) };
   }
 }

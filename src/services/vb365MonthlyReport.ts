@@ -133,12 +133,23 @@ export async function lastReportSentAt(db: Kysely<Database>, now: number): Promi
  * the doubled allowance must not outlive it).
  */
 export async function reportSendings(db: Kysely<Database>, now: number): Promise<{ last: number | null; next: number | null }> {
+  return sendingsAround(await reportSendingInstants(db), now);
+}
+
+/** Every instant at which a stored monthly report was (or will be, without a new approval) approved or sent. */
+export async function reportSendingInstants(db: Kysely<Database>): Promise<number[]> {
   const rows = await db.selectFrom('reports').select('content').where('product', '=', 'vb365').execute();
+  return rows.map((row) => {
+    const report = JSON.parse(row.content) as FrozenVb365Report;
+    return report.approval ? report.approval.approvedAt : autoApprovalAt(report.periodEnd, report.timeZone);
+  });
+}
+
+/** The latest of `instants` at or before `now`, and the first after it. */
+export function sendingsAround(instants: readonly number[], now: number): { last: number | null; next: number | null } {
   let last: number | null = null;
   let next: number | null = null;
-  for (const row of rows) {
-    const report = JSON.parse(row.content) as FrozenVb365Report;
-    const at = report.approval ? report.approval.approvedAt : autoApprovalAt(report.periodEnd, report.timeZone);
+  for (const at of instants) {
     if (at <= now) last = last === null ? at : Math.max(last, at);
     else next = next === null ? at : Math.min(next, at);
   }

@@ -9,10 +9,13 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
 import pg from 'pg';
 import { isPostgresUrl, type Dialect } from './dialect.js';
+import { watchWalIndex } from './generation.js';
+import { registerSqliteHandle } from './sqliteHandle.js';
 import { ledgerMigration } from './migrations/0001_ledger.js';
 import { reportsMigration } from './migrations/0002_reports.js';
 import { vspcAgentSegmentsMigration } from './migrations/0007_vspc_agent_segments.js';
 import { generationsMigration } from './migrations/0008_generations.js';
+import { changeCountersMigration } from './migrations/0009_change_counters.js';
 import { loginAttemptsMigration } from './migrations/0003_login_attempts.js';
 import { requestIdsMigration } from './migrations/0004_request_ids.js';
 import { auditAndTokenFamiliesMigration } from './migrations/0005_audit_and_token_families.js';
@@ -32,7 +35,7 @@ export interface Store {
 export class StoreError extends Error {}
 
 function migrationsFor(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration, '0004_request_ids': requestIdsMigration, '0005_audit_and_token_families': auditAndTokenFamiliesMigration(dialect), '0006_vspc_agent_rank': vspcAgentRankMigration(dialect), '0007_vspc_agent_segments': vspcAgentSegmentsMigration, '0008_generations': generationsMigration }) };
+  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration, '0004_request_ids': requestIdsMigration, '0005_audit_and_token_families': auditAndTokenFamiliesMigration(dialect), '0006_vspc_agent_rank': vspcAgentRankMigration(dialect), '0007_vspc_agent_segments': vspcAgentSegmentsMigration, '0008_generations': generationsMigration, '0009_change_counters': changeCountersMigration(dialect) }) };
 }
 
 /** The database file used when no `--database` URL is given. */
@@ -76,12 +79,17 @@ export async function openSqliteStore(file: string): Promise<Store> {
     throw new StoreError(`cannot open database ${file}: ${(error as Error).message}`);
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  registerSqliteHandle(db, sqlite);
   await migrateToLatest(db, 'sqlite');
+  const unwatch = file === ':memory:' ? () => {} : watchWalIndex(db, file);
   return {
     db,
     dialect: 'sqlite',
     location: file,
-    close: () => db.destroy(),
+    close: async () => {
+      unwatch();
+      await db.destroy();
+    },
     backupTo: async (target) => {
       await sqlite.backup(target);
     },

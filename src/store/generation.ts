@@ -1,15 +1,27 @@
 /**
- * The ledger's generation: a counter raised after every committed batch of new events, by
- * whichever node or command wrote it. Cached answers remember the generation they were computed
- * at and are recomputed when it moves.
+ * Change counters ("generations") that cached answers are checked against, one row each:
  *
- * It is raised after the commit, never inside the transaction: inside, concurrent batches on
- * PostgreSQL would queue on the counter's row lock. After the commit, a reader that sees the old
- * value may cache an answer computed with or without the batch, and the raise that follows makes
- * every node drop it; a reader that sees the new value also sees the batch.
+ * - `ledger`, raised after every committed batch of new events, by whichever node or command
+ *   wrote it. It is raised after the commit, never inside the transaction: inside, concurrent
+ *   batches on PostgreSQL would queue on the counter's row lock. After the commit, a reader that
+ *   sees the old value may cache an answer computed with or without the batch, and the raise that
+ *   follows makes every node drop it; a reader that sees the new value also sees the batch.
+ * - `auth` and `config`, raised by triggers inside the writing transaction (migration 0009): the
+ *   credentials, and the settings, licenses, entities and reports.
+ *
+ * A request reads all of them at once (one indexed read) before it reads anything they guard.
  */
-import { sql, type Kysely } from 'kysely';
+import { sql, type CompiledQuery, type Kysely } from 'kysely';
+import { closeSync, openSync, readSync } from 'node:fs';
+import type SQLite from 'better-sqlite3';
 import type { Database } from './schema.js';
+import { sqliteHandleOf } from './sqliteHandle.js';
+
+export interface Generations {
+  ledger: number;
+  auth: number;
+  config: number;
+}
 
 export async function ledgerGeneration(db: Kysely<Database>): Promise<number> {
   const row = await db.selectFrom('generations').select('value').where('name', '=', 'ledger').executeTakeFirst();
@@ -18,4 +30,105 @@ export async function ledgerGeneration(db: Kysely<Database>): Promise<number> {
 
 export async function raiseLedgerGeneration(db: Kysely<Database>): Promise<void> {
   await db.updateTable('generations').set({ value: sql`value + 1` }).where('name', '=', 'ledger').execute();
+}
+
+type CounterRow = { name: string; value: number | string };
+
+/**
+ * Reads every counter in one query: this runs on every request. On the embedded database it reads
+ * them from a prepared statement, and only after something committed (see WalIndexHeader).
+ */
+export class GenerationsReader {
+  private readonly query: CompiledQuery<CounterRow>;
+  private readonly direct: SQLite.Statement | undefined;
+  private readonly walIndex: WalIndexHeader | undefined;
+  /** The WAL-index header as it was before `last` was read. */
+  private readonly seen = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
+  private readonly looked = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
+  private last: Generations | undefined;
+
+  constructor(private readonly db: Kysely<Database>) {
+    this.query = db.selectFrom('generations').select(['name', 'value']).compile();
+    this.direct = sqliteHandleOf(db)?.prepare('select name, value from generations');
+    this.walIndex = walIndexHeaders.get(db);
+  }
+
+  async read(): Promise<Generations> {
+    return this.readNow() ?? toGenerations((await this.db.executeQuery(this.query)).rows);
+  }
+
+  /**
+   * The counters now, without waiting: undefined where that needs a round trip (PostgreSQL) or
+   * while this process has a transaction open on the embedded database. Never inside an open
+   * transaction: it could see a raised counter that is then rolled back, and keep values under a
+   * number that comes again (Kysely's path waits for the transaction to end).
+   */
+  readNow(): Generations | undefined {
+    if (!this.direct || this.direct.database.inTransaction) return undefined;
+    // The header is looked at before the counters are read: a commit in between is caught by the
+    // next look.
+    const looked = this.walIndex?.readInto(this.looked) ?? false;
+    if (looked && this.last && this.looked.equals(this.seen)) return this.last;
+    const generations = toGenerations(this.direct.all() as CounterRow[]);
+    this.last = generations;
+    if (looked) this.looked.copy(this.seen);
+    else this.last = undefined;
+    return generations;
+  }
+}
+
+/**
+ * The WAL-index header of an SQLite database in WAL mode, in its `-shm` file
+ * (https://www.sqlite.org/walformat.html): its change counter moves with every commit of any
+ * connection of any process, and its frame count and salts with every checkpoint and WAL reset.
+ * Comparing it is the step SQLite's own readers take to know whether their page cache is still
+ * valid, and costs one read of 96 bytes from the page cache; a header being rewritten reads as
+ * changed. The file stays in place while Tally holds the database open.
+ */
+class WalIndexHeader {
+  constructor(private readonly fd: number) {}
+
+  /** Copies the header into `target`; false when it cannot be read. */
+  readInto(target: Buffer): boolean {
+    try {
+      return readSync(this.fd, target, 0, WAL_INDEX_HEADER_BYTES, 0) === WAL_INDEX_HEADER_BYTES;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
+
+/** Both copies of the 48-byte header, which SQLite writes one after the other. */
+const WAL_INDEX_HEADER_BYTES = 96;
+
+const walIndexHeaders = new WeakMap<Kysely<Database>, WalIndexHeader>();
+
+/**
+ * Lets readers of `db` (an SQLite database file in WAL mode, already open) skip reading the
+ * counters while nothing committed; returns what to call when the database closes.
+ */
+export function watchWalIndex(db: Kysely<Database>, databaseFile: string): () => void {
+  let header: WalIndexHeader;
+  try {
+    header = new WalIndexHeader(openSync(`${databaseFile}-shm`, 'r'));
+  } catch {
+    return () => {};
+  }
+  walIndexHeaders.set(db, header);
+  return () => {
+    walIndexHeaders.delete(db);
+    header.close();
+  };
+}
+
+function toGenerations(rows: readonly CounterRow[]): Generations {
+  const generations: Generations = { ledger: 0, auth: 0, config: 0 };
+  for (const row of rows) {
+    if (row.name === 'ledger' || row.name === 'auth' || row.name === 'config') generations[row.name] = Number(row.value);
+  }
+  return generations;
 }

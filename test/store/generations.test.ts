@@ -1,0 +1,70 @@
+/**
+ * The change counters (store/generation.ts, migration 0009): every change a cache depends on
+ * moves its counter, whoever makes it (a route, a command, another connection), and the reader
+ * sees it at once, also when it skips reading while nothing committed (SQLite's WAL index).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import SQLite from 'better-sqlite3';
+import { sql } from 'kysely';
+import { GenerationsReader, type Generations } from '../../src/store/generation.js';
+import { ADMIN_PASSWORD, adminPut, startTestApp } from '../support/harness.js';
+import { TEST_STORE } from '../support/stores.js';
+
+const ORG = '0a000000-0000-4000-8000-000000000001';
+
+test('each kind of change moves its counter, and only its counter', async () => {
+  const app = await startTestApp({ clock: '2026-11-20T12:00:00Z' });
+  try {
+    const reader = new GenerationsReader(app.ctx.store.db);
+    const db = app.ctx.store.db;
+    const moved = async (change: () => Promise<unknown>): Promise<(keyof Generations)[]> => {
+      const before = await reader.read();
+      await change();
+      const after = await reader.read();
+      return (['ledger', 'auth', 'config'] as const).filter((name) => after[name] !== before[name]);
+    };
+    const token = await app.tokenFor('someone', ['Vb365Administrator']);
+    assert.deepEqual(await moved(() => adminPut(app, `/tally/v1/organizations/${ORG}`, { name: 'org' })), ['config']);
+    assert.deepEqual(await moved(() => adminPut(app, '/tally/v1/licenses/vb365', { type: 'Rental', totalNumber: 5, expirationDate: '2027-12-31T00:00:00Z' })), ['config']);
+    assert.deepEqual(await moved(() => app.ctx.clock.set(Date.parse('2026-11-21T00:00:00Z'))), ['config']);
+    assert.deepEqual(await moved(() => app.ingest([{ id: 'b1', type: 'vb365.backup', at: '2026-11-19T00:00:00Z', organizationId: ORG, user: { id: 'u1', name: 'u1' } }])), ['ledger']);
+    // A duplicate batch changes nothing.
+    assert.deepEqual(await moved(() => app.ingest([{ id: 'b1', type: 'vb365.backup', at: '2026-11-19T00:00:00Z', organizationId: ORG, user: { id: 'u1', name: 'u1' } }])), []);
+    assert.deepEqual(await moved(() => adminPut(app, '/tally/v1/users/someone', { roles: ['ReadOnlyUser'] })), ['auth', 'config']);
+    assert.deepEqual(await moved(() => app.vspc.inject({ method: 'DELETE', url: '/tally/v1/session', headers: { authorization: `Bearer ${token}` } })), ['auth']);
+    // A login issues tokens: nothing cached depends on a credential that did not exist.
+    assert.deepEqual(await moved(() => app.ctx.auth.login('admin', ADMIN_PASSWORD)), []);
+    // Changes made behind the application's back (an operator's SQL, another tool) count too.
+    assert.deepEqual(await moved(() => db.updateTable('accounts').set({ disabled: 1 }).where('username', '=', 'someone').execute()), ['auth']);
+    assert.deepEqual(await moved(() => db.updateTable('organizations').set({ name: 'renamed' }).execute()), ['config']);
+    assert.deepEqual(await moved(() => sql`delete from tokens where username = 'admin'`.execute(db)), ['auth']);
+  } finally {
+    await app.close();
+  }
+});
+
+test('SQLite: a commit by another connection is seen at once, also when the reader skips unchanged reads', { skip: TEST_STORE !== 'sqlite' }, async () => {
+  const app = await startTestApp();
+  try {
+    const reader = new GenerationsReader(app.ctx.store.db);
+    const other = new SQLite(app.ctx.store.location);
+    try {
+      for (let i = 0; i < 50; i++) {
+        const before = reader.readNow()!;
+        assert.deepEqual(reader.readNow(), before);
+        other.prepare(`update generations set value = value + 1 where name = ?`).run(['ledger', 'auth', 'config'][i % 3]);
+        const after = reader.readNow()!;
+        assert.equal(after.ledger + after.auth + after.config, before.ledger + before.auth + before.config + 1, `round ${i}`);
+      }
+      // Inside an open transaction the counters are not read without waiting.
+      await app.ctx.store.db.transaction().execute(async () => {
+        assert.equal(reader.readNow(), undefined);
+      });
+    } finally {
+      other.close();
+    }
+  } finally {
+    await app.close();
+  }
+});
