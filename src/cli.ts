@@ -2,19 +2,33 @@
 /** The `tally` command line (contract §2). */
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, resolveServeConfig, resolveStoreConfig, type ServeFlags } from './config.js';
-import { migrateToPostgres } from './commands/migrate.js';
-import { openStore, startServer, StartupError } from './commands/serve.js';
 import { isValidTimeZone } from './time.js';
-import { sqliteFileFromUrl, StoreError } from './store/database.js';
+import { openStoreAt, sqliteFileFromUrl, StoreError } from './store/database.js';
 import { isPostgresUrl } from './store/dialect.js';
 import { backupDatabase, restoreDatabase } from './commands/backup.js';
-import { importEvents, ImportError } from './commands/import.js';
 import { addUser, parseRoles, readPassword } from './commands/user.js';
 import type { VspcLicenseBody } from './schemas/admin.js';
 import { toVspcLicense } from './services/licenses.js';
 import { ReportMonthError, reportCsv, vspcMonthlyReport } from './services/monthlyReport.js';
 import { reportPdf } from './services/reportPdf.js';
 import { getLicenseTerms } from './store/entities.js';
+
+/**
+ * The command modules are loaded by the commands that run them: the server's (Fastify, both faces,
+ * the ingestion schemas) takes most of a second to load, which `tally report` must not pay. Their
+ * error classes join those whose message is the whole story.
+ */
+const expectedErrors: (abstract new (...args: never[]) => Error)[] = [ConfigError, StoreError];
+async function serveModule() {
+  const module = await import('./commands/serve.js');
+  expectedErrors.push(module.StartupError);
+  return module;
+}
+async function importModule() {
+  const module = await import('./commands/import.js');
+  expectedErrors.push(module.ImportError);
+  return module;
+}
 
 function fail(message: string): never {
   process.stderr.write(`tally: ${message}\n`);
@@ -57,7 +71,7 @@ program
     // the line must not kill the server with the signal's default action.
     let reloadTls = () => {};
     process.on('SIGHUP', () => reloadTls());
-    const server = await startServer(config);
+    const server = await (await serveModule()).startServer(config);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) {
@@ -96,7 +110,8 @@ storeOptions(
     .argument('<file>', 'events as NDJSON (one a line) or JSON ({"events":[…]} or an array)')
     .description('ingest events from a file through the regular ingestion path, 10,000 a batch'),
 ).action(async (file: string, flags: { data?: string; database?: string }) => {
-  const store = await openStore(storeConfig(flags));
+  const { importEvents } = await importModule();
+  const store = await (await serveModule()).openStore(storeConfig(flags));
   try {
     const tty = process.stderr.isTTY;
     const report = await importEvents(store, file, (done, accepted, duplicates) => {
@@ -112,7 +127,7 @@ storeOptions(
 storeOptions(
   program.command('backup').argument('<file>', 'the new backup file').description('consistent online copy of the embedded database (safe while serving)'),
 ).action(async (file: string, flags: { data?: string; database?: string }) => {
-  const store = await openStore(storeConfig(flags));
+  const store = await (await serveModule()).openStore(storeConfig(flags));
   try {
     await backupDatabase(store, file);
   } finally {
@@ -141,7 +156,8 @@ storeOptions(
     .addOption(new Option('--clock <iso>', 'the instant to report at (default: now) [env TALLY_CLOCK]')),
 ).action(async (flags: { month: string; format: 'json' | 'csv' | 'pdf'; timeZone?: string; clock?: string; data?: string; database?: string }) => {
   const config = resolveServeConfig({ ...(flags.timeZone ? { timeZone: flags.timeZone } : {}), ...(flags.clock ? { clock: flags.clock } : {}) }, process.env);
-  const store = await openStore(storeConfig(flags));
+  const { dataDir, databaseUrl } = storeConfig(flags);
+  const store = await openStoreAt(databaseUrl, dataDir);
   try {
     const terms = await getLicenseTerms(store.db, 'vspc');
     const license = terms ? toVspcLicense(terms as VspcLicenseBody) : null;
@@ -168,7 +184,7 @@ storeOptions(
   const roles = parseRoles(flags.role ?? []);
   if (process.stdin.isTTY) process.stderr.write(`password for ${name}: `);
   const password = await readPassword(process.stdin);
-  const store = await openStore(storeConfig(flags));
+  const store = await (await serveModule()).openStore(storeConfig(flags));
   try {
     const { created } = await addUser(store, name, roles, flags.scope, password);
     process.stdout.write(`tally: ${created ? 'created' : 'updated'} the account ${name} (${roles.join(', ')})\n`);
@@ -185,6 +201,7 @@ program
   .option('--time-zone <tz>', 'IANA time zone of month boundaries, as the server uses it', 'UTC')
   .action(async (options: { from: string; to: string; timeZone: string }) => {
     if (!isValidTimeZone(options.timeZone)) throw new ConfigError(`--time-zone must be an IANA time zone, not ${JSON.stringify(options.timeZone)}`);
+    const { migrateToPostgres } = await import('./commands/migrate.js');
     const report = await migrateToPostgres(options.from, options.to, options.timeZone, (line) => process.stdout.write(`tally: ${line}\n`));
     if (report.mismatches.length > 0) {
       for (const line of report.mismatches) process.stderr.write(`tally: MISMATCH ${line}\n`);
@@ -202,6 +219,6 @@ try {
     // commander already printed its message (unknown option, missing argument, help).
     process.exit(error.exitCode);
   }
-  if (error instanceof ConfigError || error instanceof StartupError || error instanceof StoreError || error instanceof ImportError) fail(error.message);
+  if (expectedErrors.some((kind) => error instanceof kind)) fail((error as Error).message);
   throw error;
 }

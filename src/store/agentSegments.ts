@@ -7,13 +7,15 @@ import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { AgentMode } from '../domain/licenses.js';
 import { agentSegments, type AgentSegment } from '../domain/monthlyReport.js';
 import type { AgentEvent } from '../domain/vspc.js';
-import { agentEvents } from './readModels.js';
 import type { Database } from './schema.js';
 
 const CHUNK = 500;
 
 /** Loads the agents' events and replaces their stretches. */
 export async function writeAgentSegments(db: Kysely<Database>, agentUids: readonly string[]): Promise<void> {
+  // Loaded here, not at the top: reading events parses them with the ingestion schemas (TypeBox,
+  // compiled at load), which `tally report` and every other reader of this file do not need.
+  const { agentEvents } = await import('./readModels.js');
   for (let i = 0; i < agentUids.length; i += CHUNK) {
     const part = agentUids.slice(i, i + CHUNK);
     await replaceAgentSegments(db, part, await agentEvents(db, part));
@@ -41,9 +43,9 @@ export type ModeCounts = Map<string, Record<AgentMode, number>>;
 
 /** What the month-end report needs of [start, end): the bulk as counts, only the stretches that change within it as rows. */
 export interface MonthStretches {
-  /** Reported agents managed during the whole of [start, end): a constant floor under the month's maximum. */
+  /** Reported agents managed from before `start` until `end` or later: a constant floor under the month's maximum. */
   throughout: ModeCounts;
-  /** Reported agents' stretches that begin or end inside [start, end). */
+  /** Reported agents' other stretches that overlap [start, end): they begin or end inside it. */
   partial: AgentSegment[];
   /** Rental: distinct agents activated in the month and managed at some instant of it (rule 25). */
   fresh: ModeCounts;
@@ -52,35 +54,50 @@ export interface MonthStretches {
 /**
  * Reads [start, end) of the read model for the report. `newSince` is the month start under Rental
  * (agents activated from then on are new, not reported) and null otherwise.
+ *
+ * The cost follows the agents managed today (one walk of the open-stretch index, grouped in index
+ * order) plus the stretches that begin or end from `start` on (ranges of the `from_at` and
+ * closed-stretch indexes), never the whole history: a stretch that overlaps the month either
+ * began before it (and lasts: counted in the open index; or ended: found by its end) or began in
+ * it (found by its beginning). The queries of lasting and ended stretches say `to_at IS NULL` or
+ * `IS NOT NULL` as their partial indexes do, so that SQLite and PostgreSQL both choose them.
  */
 export async function monthStretches(db: Kysely<Database>, start: number, end: number, newSince: number | null): Promise<MonthStretches> {
-  const overlapping = db
-    .selectFrom('vspc_agent_segments')
-    .where('from_at', '<', end)
-    .where((eb) => eb.or([eb('to_at', 'is', null), eb('to_at', '>', start)]));
-  const reported = newSince === null ? overlapping : overlapping.where('activated_at', '<', newSince);
-  const spansMonth = (eb: ExpressionBuilder<Database, 'vspc_agent_segments'>) =>
-    eb.and([eb('from_at', '<=', start), eb.or([eb('to_at', 'is', null), eb('to_at', '>=', end)])]);
-  const throughoutRows = await reported
-    .select((eb) => ['company_uid', 'mode', eb.fn.countAll<number>().as('n')])
-    .where(spansMonth)
+  const segments = db.selectFrom('vspc_agent_segments');
+  const count = (eb: ExpressionBuilder<Database, 'vspc_agent_segments'>) => ['company_uid', 'mode', eb.fn.countAll<number>().as('n')] as const;
+  // A stretch that began before the month is an agent activated before it: reported under every license.
+  const lasting = await segments.select(count).where('to_at', 'is', null).where('from_at', '<', start).groupBy(['company_uid', 'mode']).execute();
+  const outlasting = await segments
+    .select(count)
+    .where('to_at', 'is not', null)
+    .where('to_at', '>=', end)
+    .where('from_at', '<', start)
     .groupBy(['company_uid', 'mode'])
     .execute();
-  const partialRows = await reported
-    .select(['agent_uid', 'from_at', 'to_at', 'company_uid', 'mode', 'activated_at'])
-    .where((eb) => eb.not(spansMonth(eb)))
+  const columns = ['agent_uid', 'from_at', 'to_at', 'company_uid', 'mode', 'activated_at'] as const;
+  const beganIn = segments.select(columns).where('from_at', '>=', start).where('from_at', '<', end);
+  const beganInRows = await (newSince === null ? beganIn : beganIn.where('activated_at', '<', newSince)).execute();
+  const endedInRows = await segments
+    .select(columns)
+    .where('to_at', 'is not', null)
+    .where('to_at', '>', start)
+    .where('to_at', '<', end)
+    .where('from_at', '<', start)
     .execute();
+  // An agent activated in the month has only stretches that begin in it.
   const freshRows =
     newSince === null
       ? []
-      : await overlapping
+      : await segments
           .select((eb) => ['company_uid', 'mode', eb.fn.count<number>('agent_uid').distinct().as('n')])
+          .where('from_at', '>=', start)
+          .where('from_at', '<', end)
           .where('activated_at', '>=', newSince)
           .groupBy(['company_uid', 'mode'])
           .execute();
   return {
-    throughout: modeCounts(throughoutRows),
-    partial: partialRows.map((row) => ({
+    throughout: modeCounts([...lasting, ...outlasting]),
+    partial: [...beganInRows, ...endedInRows].map((row) => ({
       from: Number(row.from_at),
       to: row.to_at === null ? Infinity : Number(row.to_at),
       state: { agentUid: row.agent_uid, name: '', companyUid: row.company_uid, mode: row.mode as AgentMode, activatedAt: Number(row.activated_at) },

@@ -16,6 +16,7 @@ import { reportsMigration } from './migrations/0002_reports.js';
 import { vspcAgentSegmentsMigration } from './migrations/0007_vspc_agent_segments.js';
 import { generationsMigration } from './migrations/0008_generations.js';
 import { changeCountersMigration } from './migrations/0009_change_counters.js';
+import { vspcSegmentReportIndexesMigration } from './migrations/0010_vspc_segment_report_indexes.js';
 import { loginAttemptsMigration } from './migrations/0003_login_attempts.js';
 import { requestIdsMigration } from './migrations/0004_request_ids.js';
 import { auditAndTokenFamiliesMigration } from './migrations/0005_audit_and_token_families.js';
@@ -35,7 +36,7 @@ export interface Store {
 export class StoreError extends Error {}
 
 function migrationsFor(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration, '0004_request_ids': requestIdsMigration, '0005_audit_and_token_families': auditAndTokenFamiliesMigration(dialect), '0006_vspc_agent_rank': vspcAgentRankMigration(dialect), '0007_vspc_agent_segments': vspcAgentSegmentsMigration, '0008_generations': generationsMigration, '0009_change_counters': changeCountersMigration(dialect) }) };
+  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration, '0004_request_ids': requestIdsMigration, '0005_audit_and_token_families': auditAndTokenFamiliesMigration(dialect), '0006_vspc_agent_rank': vspcAgentRankMigration(dialect), '0007_vspc_agent_segments': vspcAgentSegmentsMigration, '0008_generations': generationsMigration, '0009_change_counters': changeCountersMigration(dialect), '0010_vspc_segment_report_indexes': vspcSegmentReportIndexesMigration }) };
 }
 
 /** The database file used when no `--database` URL is given. */

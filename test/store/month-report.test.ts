@@ -7,11 +7,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
 import { defaultAgentWeights, type VspcLicense } from '../../src/domain/licenses.js';
 import { agentSegments, companyMonthCounters } from '../../src/domain/monthlyReport.js';
 import type { AgentEvent } from '../../src/domain/vspc.js';
-import { agentUidsIn, writeAgentSegments } from '../../src/store/agentSegments.js';
+import { agentUidsIn, monthStretches, writeAgentSegments } from '../../src/store/agentSegments.js';
+import { migrateToLatest } from '../../src/store/database.js';
+import type { Database } from '../../src/store/schema.js';
 import { adminPut, startTestApp } from '../support/harness.js';
+import { TEST_STORE } from '../support/stores.js';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
 const NOV = Date.parse('2026-11-01T00:00:00Z');
@@ -107,5 +112,31 @@ test('the backfill of an existing ledger rebuilds exactly the stretches ingestio
     assert.deepEqual(await read(), written);
   } finally {
     await app.close();
+  }
+});
+
+test('the report reads stretches through indexes only: one walk of the open stretches, ranges for the rest (SQLite plans)', { skip: TEST_STORE === 'postgres' }, async () => {
+  // A full scan or a sort of every stretch made the report take seconds at a million agents.
+  const statements: { sql: string; parameters: readonly unknown[] }[] = [];
+  const sqlite = new SQLite(':memory:');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }), log: (event) => void statements.push(event.query) });
+  try {
+    await migrateToLatest(db, 'sqlite');
+    for (const newSince of [NOV, null]) {
+      statements.length = 0;
+      await monthStretches(db, NOV, NOW + 1, newSince);
+      assert.ok(statements.length >= 4);
+      for (const statement of statements) {
+        const plan = sqlite.prepare(`EXPLAIN QUERY PLAN ${statement.sql}`).all(...(statement.parameters as unknown[])) as { detail: string }[];
+        const steps = plan.map((row) => row.detail);
+        for (const step of steps.filter((s) => s.includes('vspc_agent_segments'))) {
+          assert.match(step, /^(SEARCH vspc_agent_segments USING COVERING INDEX |SCAN vspc_agent_segments USING COVERING INDEX vspc_agent_segments_open$)/, statement.sql);
+        }
+        // The walk over every managed agent groups in index order, without a temporary B-tree.
+        if (steps.some((s) => s.startsWith('SCAN'))) assert.ok(!steps.some((s) => s.includes('TEMP B-TREE')), steps.join('; '));
+      }
+    }
+  } finally {
+    await db.destroy();
   }
 });
