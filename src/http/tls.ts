@@ -9,7 +9,6 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { isIP } from 'node:net';
 import { createSecureContext, type Server as TlsServer } from 'node:tls';
-import { generate } from 'selfsigned';
 import type { TlsMaterial } from './app.js';
 
 /** Where the self-signed pair lives in the data dir. */
@@ -29,6 +28,8 @@ export async function loadOrCreateCertificate(dataDir: string, host: string): Pr
   if (isIP(host)) ips.add(host);
   else if (host) names.add(host);
   const notBefore = new Date(Date.now() - 60_000);
+  // Loaded only to make a certificate (first start without --cert): it takes a tenth of a second.
+  const { generate } = await import('selfsigned');
   const pems = await generate([{ name: 'commonName', value: 'Tally self-signed' }], {
     keySize: 2048,
     algorithm: 'sha256',

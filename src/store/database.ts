@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { isPostgresUrl, type Dialect } from './dialect.js';
 import { watchWalIndex } from './generation.js';
 import { registerSqliteHandle } from './sqliteHandle.js';
@@ -123,23 +123,27 @@ function withStatementCache(database: SQLite.Database, size = 1000): SQLite.Data
 
 // int8 (bigint) columns hold epoch milliseconds, far below 2^53: read them as numbers, not strings.
 const PG_INT8 = 20;
-const pgTypes = {
-  getTypeParser: ((oid: number, format?: string) =>
-    oid === PG_INT8 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
+function pgTypes(driver: typeof pg) {
+  return {
+    getTypeParser: ((oid: number, format?: string) =>
+      oid === PG_INT8 ? (value: string) => Number(value) : driver.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+  };
+}
 
 /** Connections per server node; several nodes share one PostgreSQL (docs/operations.md). */
 const POOL_SIZE = 10;
 
 export async function openPostgresStore(url: string): Promise<Store> {
-  const pool = new pg.Pool({
+  // Loaded only for PostgreSQL: the embedded store's start-up does not pay for it.
+  const { default: driver } = await import('pg');
+  const pool = new driver.Pool({
     connectionString: url,
     max: POOL_SIZE,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
     // A statement that runs longer than this is a bug or an outage, not a slow answer.
     statement_timeout: 60_000,
-    types: pgTypes,
+    types: pgTypes(driver),
   });
   // An idle client losing its connection (database restart) must not crash the process; the pool
   // replaces it on the next checkout, and requests meanwhile answer 503.
