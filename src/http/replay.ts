@@ -113,6 +113,8 @@ export class ResponseReplay {
 
   private keep(request: FastifyRequest, reply: FastifyReply, payload: unknown): void {
     if (!request.routeOptions.config.replayable || reply.statusCode !== 200 || typeof payload !== 'string') return;
+    // Nothing could be replayed: the counters cannot be read without waiting (PostgreSQL).
+    if (!this.generations.readsWithoutWaiting) return;
     const { generations, credentialExpiresAt, answerValidity } = request;
     if (!generations || credentialExpiresAt === undefined || !answerValidity) return;
     const key = replayKey(request.raw);

@@ -53,6 +53,11 @@ export class GenerationsReader {
     this.walIndex = walIndexHeaders.get(db);
   }
 
+  /** Whether `readNow` can ever answer (the embedded database); PostgreSQL needs a round trip. */
+  get readsWithoutWaiting(): boolean {
+    return this.direct !== undefined;
+  }
+
   async read(): Promise<Generations> {
     return this.readNow() ?? toGenerations((await this.db.executeQuery(this.query)).rows);
   }
