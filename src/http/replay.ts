@@ -4,7 +4,8 @@
  * with the same bytes, before routing, for as long as all of it provably holds:
  *
  * - the same request: GET, the same URL (path and query), the same `Authorization` and
- *   `x-api-version` headers, and no body or `X-Request-id` (those go through the routes);
+ *   `x-client-version` headers (the VSPC version gate), and no body or `X-Request-id` (those go
+ *   through the routes);
  * - the same credentials, roles and scopes: the `auth` change counter has not moved (any token
  *   removed, any account or API key changed), and the credential has not expired;
  * - the same configuration: the `config` counter (clock, licenses, entities, reports);
@@ -50,8 +51,10 @@ interface Kept {
 
 type Listener = (request: IncomingMessage, response: ServerResponse) => void;
 
-/** Requests answered from one kept answer each; more are not kept until the counters move. */
+/** Requests kept at most (the oldest makes room); with MAX_KEY_LENGTH, a few MB per face. */
 const MAX_KEPT = 10_000;
+/** Longer requests (long query strings) are not kept: memory must not follow what clients send. */
+const MAX_KEY_LENGTH = 1024;
 
 export class ResponseReplay {
   private readonly kept = new Map<string, Kept>();
@@ -86,9 +89,20 @@ export class ResponseReplay {
     });
   }
 
-  /** Answers from a kept answer when everything it depended on still holds; false otherwise. */
+  /**
+   * Answers from a kept answer when everything it depended on still holds; false otherwise, also
+   * when reading the counters fails (the routes then answer, and refuse in the face's dialect).
+   */
   answer(request: IncomingMessage, response: ServerResponse): boolean {
     if (this.closing || this.kept.size === 0) return false;
+    try {
+      return this.answerKept(request, response);
+    } catch {
+      return false;
+    }
+  }
+
+  private answerKept(request: IncomingMessage, response: ServerResponse): boolean {
     const key = replayKey(request);
     if (key === undefined) return false;
     const kept = this.kept.get(key);
@@ -118,7 +132,7 @@ export class ResponseReplay {
     const { generations, credentialExpiresAt, answerValidity } = request;
     if (!generations || credentialExpiresAt === undefined || !answerValidity) return;
     const key = replayKey(request.raw);
-    if (key === undefined) return;
+    if (key === undefined || key.length > MAX_KEY_LENGTH) return;
     if (this.kept.size >= MAX_KEPT) this.kept.delete(this.kept.keys().next().value!);
     const body = Buffer.from(payload);
     this.kept.set(key, {
@@ -138,7 +152,7 @@ function replayKey(request: IncomingMessage): string | undefined {
   const authorization = headers.authorization;
   if (!authorization) return undefined;
   if (headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined || headers['x-request-id'] !== undefined) return undefined;
-  return `${request.url}\n${authorization}\n${headers['x-api-version'] ?? ''}`;
+  return `${request.url}\n${authorization}\n${headers['x-client-version'] ?? ''}`;
 }
 
 /** A fresh range for a replayable handler to collect its answers' validity into. */

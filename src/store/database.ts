@@ -85,14 +85,14 @@ export async function openSqliteStore(file: string): Promise<Store> {
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   registerSqliteHandle(db, sqlite);
   await migrateToLatest(db, 'sqlite');
-  const unwatch = file === ':memory:' ? () => {} : watchWalIndex(db, file);
+  const unwatch = file === ':memory:' ? () => {} : watchWalIndex(db, sqlite, file);
   return {
     db,
     dialect: 'sqlite',
     location: file,
     close: async () => {
-      unwatch();
       await db.destroy();
+      unwatch();
     },
     backupTo: async (target) => {
       await sqlite.backup(target);

@@ -12,7 +12,7 @@
  * A request reads all of them at once (one indexed read) before it reads anything they guard.
  */
 import { sql, type CompiledQuery, type Kysely } from 'kysely';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
 import type SQLite from 'better-sqlite3';
 import type { Database } from './schema.js';
 import { sqliteHandleOf } from './sqliteHandle.js';
@@ -91,10 +91,13 @@ export class GenerationsReader {
  * changed. The file stays in place while Tally holds the database open.
  */
 class WalIndexHeader {
+  private closed = false;
+
   constructor(private readonly fd: number) {}
 
-  /** Copies the header into `target`; false when it cannot be read. */
+  /** Copies the header into `target`; false when it cannot be read (or no longer: the number may be reused). */
   readInto(target: Buffer): boolean {
+    if (this.closed) return false;
     try {
       return readSync(this.fd, target, 0, WAL_INDEX_HEADER_BYTES, 0) === WAL_INDEX_HEADER_BYTES;
     } catch {
@@ -103,6 +106,7 @@ class WalIndexHeader {
   }
 
   close(): void {
+    this.closed = true;
     closeSync(this.fd);
   }
 }
@@ -114,13 +118,34 @@ const walIndexHeaders = new WeakMap<Kysely<Database>, WalIndexHeader>();
 
 /**
  * Lets readers of `db` (an SQLite database file in WAL mode, already open) skip reading the
- * counters while nothing committed; returns what to call when the database closes.
+ * counters while nothing committed; returns what to call once the database is closed (not
+ * before: closing any descriptor of the file drops the process's POSIX locks on it, SQLite's
+ * included).
+ *
+ * The `-shm` file is the one SQLite uses: next to the database file after symbolic links are
+ * followed. It is watched only after a commit was seen to change its header, so a stale file
+ * left beside a link can never pass for "nothing committed".
  */
-export function watchWalIndex(db: Kysely<Database>, databaseFile: string): () => void {
+export function watchWalIndex(db: Kysely<Database>, sqlite: SQLite.Database, databaseFile: string): () => void {
   let header: WalIndexHeader;
   try {
-    header = new WalIndexHeader(openSync(`${databaseFile}-shm`, 'r'));
+    header = new WalIndexHeader(openSync(`${realpathSync(databaseFile)}-shm`, 'r'));
   } catch {
+    return () => {};
+  }
+  const before = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
+  const after = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
+  let live = false;
+  try {
+    if (header.readInto(before)) {
+      sqlite.prepare("update generations set value = value where name = 'ledger'").run();
+      live = header.readInto(after) && !before.equals(after);
+    }
+  } catch {
+    // A database that cannot be written (a read-only copy) is simply not watched.
+  }
+  if (!live) {
+    header.close();
     return () => {};
   }
   walIndexHeaders.set(db, header);

@@ -41,7 +41,9 @@ async function listen(app: FastifyInstance): Promise<string> {
 }
 
 /** The same request over the socket (twice: the second may be replayed) and injected; all must agree. */
-async function same(app: FastifyInstance, base: string, url: string, headers: Record<string, string>, label: string) {
+async function same(app: FastifyInstance, base: string, url: string, given: Record<string, string>, label: string) {
+  // One Host for both: refusals of the version gate name the request's URL.
+  const headers = { ...given, host: 'tally.test' };
   for (let i = 0; i < 2; i++) {
     const wire = await get(base, url, headers);
     const routed = await app.inject({ method: 'GET', url, headers });
@@ -92,7 +94,10 @@ test('a replayed answer is byte for byte the routed answer, whatever changed in 
         await same(app.vb365, vb365, `/v6/Organizations/${ORG}/LicensingInformation`, headers, label);
         for (const tenant of TENANTS) {
           await same(app.vspc, vspc, `/api/v3/licensing/console/usage/companies/vcc/${tenant}`, headers, label);
-          await same(app.vspc, vspc, `/api/v3/licensing/console/usage/companies/vcc/${tenant}`, { ...headers, 'x-api-version': '3.0' }, label);
+          // The legacy family is gated by the client's version: served to 3.0-3.2, refused to 3.3+ and to garbage.
+          for (const version of ['3.0', '3.5', 'garbage']) {
+            await same(app.vspc, vspc, `/api/v3/licensing/console/usage/companies/vcc/${tenant}`, { ...headers, 'x-client-version': version }, label);
+          }
         }
       }
     };
@@ -184,6 +189,29 @@ test('on the system clock, a replayed answer ends where its validity does (a 31-
     if (TEST_STORE === 'sqlite') assert.equal(app.vb365.responseReplay.served, 1);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, releasedAt - Date.now()) + 50));
     assert.equal((await get(vb365, url, headers)).body, '{"licensedUsers":0,"newUsers":0}');
+  } finally {
+    await app.close();
+  }
+});
+
+test('a failure to read the change counters sends the request to the routes; the server keeps serving', async () => {
+  const app = await startTestApp({ clock: '2026-11-20T12:00:00Z' });
+  try {
+    const vb365 = await listen(app.vb365);
+    await adminPut(app, `/tally/v1/organizations/${ORG}`, { name: 'org' });
+    const url = `/v6/Organizations/${ORG}/LicensingInformation`;
+    const headers = { authorization: `Bearer ${app.adminToken}` };
+    await get(vb365, url, headers);
+    const reader = app.ctx.auth.generations;
+    const readNow = reader.readNow.bind(reader);
+    reader.readNow = () => {
+      throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
+    };
+    const failed = await get(vb365, url, headers);
+    const routed = await app.vb365.inject({ method: 'GET', url, headers });
+    assert.deepEqual([failed.status, failed.body], [routed.statusCode, routed.body]);
+    reader.readNow = readNow;
+    assert.equal((await get(vb365, url, headers)).status, 200);
   } finally {
     await app.close();
   }

@@ -9,7 +9,7 @@ import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { GenerationsReader, type Generations } from '../../src/store/generation.js';
 import { ADMIN_PASSWORD, adminPut, startTestApp } from '../support/harness.js';
-import { TEST_STORE } from '../support/stores.js';
+import { POSTGRES_URL, TEST_STORE } from '../support/stores.js';
 
 const ORG = '0a000000-0000-4000-8000-000000000001';
 
@@ -66,5 +66,59 @@ test('SQLite: a commit by another connection is seen at once, also when the read
     }
   } finally {
     await app.close();
+  }
+});
+
+test('PostgreSQL: an operator\'s session with its own search path, and TRUNCATE, move the counters too', { skip: TEST_STORE !== 'postgres' }, async () => {
+  const app = await startTestApp();
+  try {
+    const reader = new GenerationsReader(app.ctx.store.db);
+    const schema = new URL(app.database.url!).searchParams.get('options')!.replace('-c search_path=', '');
+    const { default: pg } = await import('pg');
+    const operator = new pg.Client({ connectionString: POSTGRES_URL });
+    await operator.connect();
+    try {
+      const before = await reader.read();
+      await operator.query(`update ${schema}.accounts set disabled = 0`);
+      const afterUpdate = await reader.read();
+      assert.equal(afterUpdate.auth, before.auth + 1);
+      await operator.query(`truncate ${schema}.tokens`);
+      assert.equal((await reader.read()).auth, afterUpdate.auth + 1);
+      await operator.query(`truncate ${schema}.organizations cascade`);
+      assert.equal((await reader.read()).config, afterUpdate.config + 1);
+    } finally {
+      await operator.end();
+    }
+  } finally {
+    await app.close();
+  }
+});
+
+test('SQLite: a database opened through a symbolic link is watched through the file SQLite uses', { skip: TEST_STORE !== 'sqlite' }, async () => {
+  const { mkdtempSync, rmSync, symlinkSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { openSqliteStore } = await import('../../src/store/database.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'tally-link-'));
+  try {
+    const real = path.join(dir, 'real');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(real);
+    symlinkSync(path.join(real, 'tally.db'), path.join(dir, 'tally.db'));
+    // A stale -shm beside the link, as a crash could leave: it must not pass for SQLite's.
+    writeFileSync(path.join(dir, 'tally.db-shm'), Buffer.alloc(32 * 1024));
+    const store = await openSqliteStore(path.join(dir, 'tally.db'));
+    try {
+      const reader = new GenerationsReader(store.db);
+      const before = reader.readNow()!;
+      const other = new SQLite(path.join(real, 'tally.db'));
+      other.prepare(`update generations set value = value + 1 where name = 'auth'`).run();
+      other.close();
+      assert.equal(reader.readNow()!.auth, before.auth + 1);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

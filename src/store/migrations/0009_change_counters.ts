@@ -36,15 +36,19 @@ export function changeCountersMigration(dialect: Dialect): Migration {
     async up(db: Kysely<unknown>) {
       await sql`insert into generations (name, value) values ('auth', 0), ('config', 0)`.execute(db);
       if (dialect === 'postgres') {
-        // One function for every trigger; the counter's name is the trigger's argument. Statement
-        // triggers: a bulk removal (expired tokens) raises the counter once.
-        await sql`create function tally_raise_generation() returns trigger language plpgsql as $$
+        // One function for every trigger; the counter's name is the trigger's argument. It finds
+        // `generations` in the schema it was created in, whatever the writing session's
+        // search_path (an operator's psql session, another Tally schema first on the path).
+        // Statement triggers: a bulk removal (expired tokens) raises the counter once. TRUNCATE
+        // fires no DELETE trigger, so it has its own.
+        await sql`create function tally_raise_generation() returns trigger language plpgsql
+          set search_path from current as $$
           begin
             update generations set value = value + 1 where name = TG_ARGV[0];
             return null;
           end $$`.execute(db);
         for (const { table, counter, operations } of RAISES) {
-          for (const operation of operations) {
+          for (const operation of [...operations, 'TRUNCATE']) {
             await sql`create trigger ${sql.raw(triggerName(table, operation))} after ${sql.raw(operation)} on ${sql.table(table)}
               for each statement execute function tally_raise_generation(${sql.lit(counter)})`.execute(db);
           }
@@ -60,7 +64,7 @@ export function changeCountersMigration(dialect: Dialect): Migration {
     },
     async down(db: Kysely<unknown>) {
       for (const { table, operations } of RAISES) {
-        for (const operation of operations) await sql`drop trigger if exists ${sql.raw(triggerName(table, operation))}${sql.raw(dialect === 'postgres' ? ` on ${table}` : '')}`.execute(db);
+        for (const operation of dialect === 'postgres' ? [...operations, 'TRUNCATE'] : operations) await sql`drop trigger if exists ${sql.raw(triggerName(table, operation))}${sql.raw(dialect === 'postgres' ? ` on ${table}` : '')}`.execute(db);
       }
       if (dialect === 'postgres') await sql`drop function if exists tally_raise_generation()`.execute(db);
       await sql`delete from generations where name in ('auth', 'config')`.execute(db);
