@@ -11,7 +11,7 @@ import { CACHE_DIR, SERVE_ARGS } from './cache.js';
 import { runBenchProgram } from './child.js';
 import { startServer } from './lib.js';
 
-const TABLES = ['events', 'vb365_users', 'vspc_agents', 'vspc_agent_companies'] as const;
+const TABLES = ['events', 'vb365_users', 'vspc_agents', 'vspc_agent_companies', 'vspc_agent_segments'] as const;
 
 export interface IngestTrial {
   eventsPerSecond: number;

@@ -3,14 +3,17 @@
  * database file created by Tally's migrations, in one process, with Tally's pragmas (WAL,
  * synchronous=FULL) and one transaction per batch. What is timed is only what the database must do
  * for each batch: the `events` rows (canonical content computed by Tally's own code beforehand) and
- * the read-model rows with the same upserts as src/store/ledger.ts (`vb365_users`,
- * `vspc_agent_companies`, `vspc_agents`). Validation, canonicalization and the agents' final
- * states are computed before the clock starts; what Tally does on top of that (HTTP, JSON,
- * validation, Kysely, reading back each agent's events to replay them) is the overhead the ratio shows.
+ * the read-model rows with the same upserts as src/store/sqliteLedger.ts (`vb365_users`,
+ * `vspc_agent_companies`, `vspc_agents`) and the agents' stretches as src/store/agentSegments.ts
+ * writes them (`vspc_agent_segments`: an agent's rows replaced when it was written before).
+ * Validation, canonicalization, the agents' final states and stretches are computed before the
+ * clock starts; what Tally does on top of that (HTTP, JSON, validation, finding out which agents
+ * are new, Kysely for the stretches) is the overhead the ratio shows.
  *
  *   node --import tsx bench/raw-insert.ts '{"db":"…/tally.db","kind":"reads","size":200000,"batch":10000}'
  */
 import SQLite from 'better-sqlite3';
+import { agentSegments } from '../src/domain/monthlyReport.js';
 import { agentStateAt, type AgentEvent } from '../src/domain/vspc.js';
 import { agentEventOf, isCountingBackup, validateEvent, type LedgerEvent } from '../src/ingest/events.js';
 import { eventLines, planLedger, type LedgerKind } from './ledger.js';
@@ -30,6 +33,9 @@ interface BatchRows {
   users: unknown[][];
   agentCompanies: unknown[][];
   agents: unknown[][];
+  /** Agents whose stretches an earlier batch wrote: removed before their new ones are inserted. */
+  rewrittenAgents: string[];
+  segments: unknown[][];
 }
 
 function scopeAndSubject(event: LedgerEvent): [string | null, string] {
@@ -51,6 +57,7 @@ function scopeAndSubject(event: LedgerEvent): [string | null, string] {
 function prepare(): { batches: BatchRows[]; events: number } {
   const plan = planLedger(options.kind, options.size);
   const history = new Map<string, AgentEvent[]>();
+  const written = new Set<string>();
   const batches: BatchRows[] = [];
   let pending: { event: LedgerEvent; canonical: string }[] = [];
   let count = 0;
@@ -81,19 +88,27 @@ function prepare(): { batches: BatchRows[]; events: number } {
         touched.add(mapped.agentUid);
       }
     }
+    const agents = [...touched].sort(compareKeys);
     batches.push({
       events: pending.map(({ event, canonical }) => [event.id, event.type, event.at, ...scopeAndSubject(event), canonical, ingestedAt]),
       users: [...users.values()]
         .sort((a, b) => compareKeys(a.org, b.org) || compareKeys(a.user, b.user))
         .map((u) => [u.org, u.user, u.name, u.first, u.last]),
       agentCompanies: [...agentCompanies.values()].sort((a, b) => compareKeys(a[1], b[1]) || compareKeys(a[0], b[0])),
-      agents: [...touched].sort(compareKeys).map((uid) => {
+      agents: agents.map((uid) => {
         const events = history.get(uid)!;
         const last = Math.max(...events.map((e) => e.at));
         const state = agentStateAt(uid, events, last);
         return [uid, state?.companyUid ?? null, state?.mode ?? null, state?.activatedAt ?? null, state ? 1 : 0, last];
       }),
+      rewrittenAgents: agents.filter((uid) => written.has(uid)),
+      segments: agents.flatMap((uid) =>
+        agentSegments(uid, history.get(uid)!).map((segment) => [
+          uid, segment.from, segment.to === Infinity ? null : segment.to, segment.state.companyUid, segment.state.mode, segment.state.activatedAt,
+        ]),
+      ),
     });
+    for (const uid of agents) written.add(uid);
     pending = [];
   };
   for (const line of eventLines(plan)) {
@@ -133,11 +148,16 @@ const upsertAgent = db.prepare(`INSERT INTO vspc_agents (agent_uid, company_uid,
   ON CONFLICT (agent_uid) DO UPDATE SET company_uid = excluded.company_uid, mode = excluded.mode,
     activated_at = excluded.activated_at, active = excluded.active, last_event_at = excluded.last_event_at`);
 
+const deleteSegments = db.prepare('DELETE FROM vspc_agent_segments WHERE agent_uid = ?');
+const insertSegment = db.prepare('INSERT INTO vspc_agent_segments (agent_uid, from_at, to_at, company_uid, mode, activated_at) VALUES (?, ?, ?, ?, ?, ?)');
+
 const writeBatch = db.transaction((rows: BatchRows) => {
   for (const row of rows.events) insertEvent.run(...row);
   for (const row of rows.users) upsertUser.run(...row);
   for (const row of rows.agentCompanies) insertAgentCompany.run(...row);
   for (const row of rows.agents) upsertAgent.run(...row);
+  for (const uid of rows.rewrittenAgents) deleteSegments.run(uid);
+  for (const row of rows.segments) insertSegment.run(...row);
 });
 
 const started = performance.now();

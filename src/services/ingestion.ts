@@ -24,22 +24,46 @@ export class BatchTooLargeError extends Error {
 const MAX_REPORTED_ERRORS = 100;
 
 export class IngestionService {
+  /** Batches announced by `expectBatch` and not yet ingested nor given up. */
+  private incoming = 0;
+  private readonly countIncoming = () => this.incoming;
+
+  get incomingBatches(): number {
+    return this.incoming;
+  }
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly wallClock: () => number = Date.now,
   ) {}
 
+  /**
+   * Announces a batch on its way (a request received, its body still to be read and checked), so
+   * that the store may commit it together with those already waiting. Call the returned function
+   * once it is ingested or given up (calling it again does nothing).
+   */
+  expectBatch(): () => void {
+    this.incoming++;
+    let pending = true;
+    return () => {
+      if (pending) {
+        pending = false;
+        this.incoming--;
+      }
+    };
+  }
+
   async ingest(rawEvents: readonly unknown[]): Promise<AppendResult> {
     if (rawEvents.length > MAX_EVENTS_PER_BATCH) throw new BatchTooLargeError(rawEvents.length);
     const prepared: PreparedEvent[] = [];
     const errors: FieldError[] = [];
-    rawEvents.forEach((raw, index) => {
-      const result = validateEvent(raw, index);
-      if (result.ok) prepared.push({ event: result.event, canonical: result.canonical });
+    for (let index = 0; index < rawEvents.length; index++) {
+      const result = validateEvent(rawEvents[index], index);
+      if (result.ok) prepared.push(result);
       else errors.push(...result.errors);
-    });
+    }
     if (errors.length > 0) throw new BatchValidationError(errors.slice(0, MAX_REPORTED_ERRORS));
     if (prepared.length === 0) return { accepted: 0, duplicates: 0 };
-    return appendEvents(this.db, prepared, this.wallClock());
+    return appendEvents(this.db, prepared, this.wallClock(), { incoming: this.countIncoming });
   }
 }

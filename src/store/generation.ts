@@ -1,9 +1,10 @@
 /**
  * Change counters ("generations") that cached answers are checked against, one row each:
  *
- * - `ledger`, raised after every committed batch of new events, by whichever node or command
- *   wrote it. It is raised after the commit, never inside the transaction: inside, concurrent
- *   batches on PostgreSQL would queue on the counter's row lock. After the commit, a reader that
+ * - `ledger`, raised with every committed batch of new events, by whichever node or command
+ *   wrote it. On SQLite in the same transaction (one writer at a time). On PostgreSQL after the
+ *   commit, never inside the transaction: inside, concurrent batches would queue on the
+ *   counter's row lock. After the commit, a reader that
  *   sees the old value may cache an answer computed with or without the batch, and the raise that
  *   follows makes every node drop it; a reader that sees the new value also sees the batch.
  * - `auth` and `config`, raised by triggers inside the writing transaction (migration 0009): the

@@ -1,32 +1,21 @@
 /**
  * The ledger: idempotent, all-or-nothing appends of validated events, with the read models kept
- * in the same transaction so that answers never need to scan the ledger.
+ * in the same transaction so that answers never need to scan the ledger. On SQLite the appends go
+ * through sqliteLedger.ts (prepared statements, concurrent batches committed together); on
+ * PostgreSQL through Kysely, below.
  */
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { agentStateAt } from '../domain/vspc.js';
-import { agentEventOf, isCountingBackup, type LedgerEvent } from '../ingest/events.js';
+import type { LedgerEvent } from '../ingest/events.js';
 import { agentEvents } from './readModels.js';
 import { replaceAgentSegments } from './agentSegments.js';
 import { raiseLedgerGeneration } from './generation.js';
 import { isRetryableTransactionError } from './errors.js';
-import type { Database, EventRow, VspcAgentRow } from './schema.js';
+import { agentRow, distinctEvents, EventConflictError, readModelRows, scopeAndSubject, type AppendResult, type DistinctBatch, type PreparedEvent } from './ledgerRows.js';
+import { sqliteHandleOf } from './sqliteHandle.js';
+import { appendOnSqlite } from './sqliteLedger.js';
+import type { Database, EventRow } from './schema.js';
 
-export interface PreparedEvent {
-  event: LedgerEvent;
-  canonical: string;
-}
-
-export interface AppendResult {
-  accepted: number;
-  duplicates: number;
-}
-
-/** An event id already in the ledger (or twice in one batch) with different content. */
-export class EventConflictError extends Error {
-  constructor(readonly eventId: string, readonly index: number) {
-    super(`event ${JSON.stringify(eventId)} was already recorded with different content`);
-  }
-}
+export { EventConflictError, type AppendResult, type PreparedEvent };
 
 // Stay well below SQLite's and PostgreSQL's bound-parameter limits.
 const LOOKUP_CHUNK = 500;
@@ -38,54 +27,34 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-function compareKeys(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function scopeAndSubject(event: LedgerEvent): { scope_id: string | null; subject_id: string } {
-  switch (event.type) {
-    case 'vb365.backup':
-      return { scope_id: event.organizationId, subject_id: event.user.id };
-    case 'vb365.dataRemoved':
-    case 'vb365.licenseRevoked':
-      return { scope_id: event.organizationId, subject_id: event.userId };
-    case 'vspc.agentActivated':
-      return { scope_id: event.companyUid, subject_id: event.agent.uid };
-    case 'vspc.agentModeChanged':
-    case 'vspc.agentDeactivated':
-      return { scope_id: null, subject_id: event.agentUid };
-  }
+export interface AppendOptions {
+  /** How many more batches are on their way to this store (received, not yet appended): SQLite commits them together. */
+  incoming?: () => number;
 }
 
 /**
  * Appends a batch atomically. Events whose id is already recorded with the same content are
- * counted as duplicates; the same id with other content aborts the whole batch.
+ * counted as duplicates; the same id with other content aborts the whole batch. Resolves once the
+ * batch is committed (and durable); the ledger generation is raised after the commit.
  */
 export async function appendEvents(
   db: Kysely<Database>,
   batch: readonly PreparedEvent[],
   ingestedAt: number,
+  options: AppendOptions = {},
 ): Promise<AppendResult> {
-  // Duplicates inside the batch itself.
-  const fresh = new Map<string, PreparedEvent>();
-  const indexOf = new Map<string, number>();
-  let duplicates = 0;
-  batch.forEach((item, index) => {
-    const previous = fresh.get(item.event.id);
-    if (!previous) {
-      fresh.set(item.event.id, item);
-      indexOf.set(item.event.id, index);
-    } else if (previous.canonical === item.canonical) {
-      duplicates++;
-    } else {
-      throw new EventConflictError(item.event.id, index);
-    }
-  });
+  const distinct = distinctEvents(batch);
+  const sqlite = sqliteHandleOf(db);
+  if (sqlite) return appendOnSqlite(db, sqlite, distinct, ingestedAt, options.incoming);
+  return appendWithKysely(db, distinct, ingestedAt);
+}
 
-  // Inserting in id order (and upserting read-model rows in key order) makes concurrent batches
-  // on PostgreSQL take their locks in the same order, which keeps deadlocks rare; a deadlock or
-  // serialization failure is retried.
-  const ordered = [...fresh.values()].sort((a, b) => compareKeys(a.event.id, b.event.id));
+/**
+ * PostgreSQL (several nodes may write at once): multi-row statements, one transaction a batch,
+ * retried on deadlocks and serialization failures.
+ */
+async function appendWithKysely(db: Kysely<Database>, { ordered, indexOf, duplicates }: DistinctBatch, ingestedAt: number): Promise<AppendResult> {
+  const fresh = new Map(ordered.map((p) => [p.event.id, p]));
   const result = await withRetries(() =>
     db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
@@ -113,7 +82,7 @@ export async function appendEvents(
       for (const ids of chunks(recorded, LOOKUP_CHUNK)) {
         const existing = await trx.selectFrom('events').select(['id', 'content']).where('id', 'in', ids).execute();
         for (const row of existing) {
-          if (fresh.get(row.id)!.canonical !== row.content) throw new EventConflictError(row.id, indexOf.get(row.id)!);
+          if (fresh.get(row.id)!.canonical !== row.content) throw new EventConflictError(row.id, indexOf(row.id));
           seen++;
         }
       }
@@ -139,38 +108,7 @@ async function withRetries<T>(work: () => Promise<T>): Promise<T> {
 }
 
 async function updateReadModels(trx: Transaction<Database>, events: readonly LedgerEvent[]): Promise<void> {
-  // Counting backups, pre-aggregated per (organization, user).
-  const users = new Map<string, { organization_id: string; user_id: string; name: string; first: number; last: number }>();
-  const revocations = new Map<string, { organization_id: string; user_id: string; revoked_at: number }>();
-  const agentCompanies = new Map<string, { agent_uid: string; company_uid: string }>();
-  for (const event of events) {
-    if (isCountingBackup(event)) {
-      const key = JSON.stringify([event.organizationId, event.user.id]);
-      const row = users.get(key);
-      if (!row) {
-        users.set(key, {
-          organization_id: event.organizationId,
-          user_id: event.user.id,
-          name: event.user.name,
-          first: event.at,
-          last: event.at,
-        });
-      } else {
-        row.first = Math.min(row.first, event.at);
-        if (event.at > row.last || (event.at === row.last && event.user.name > row.name)) row.name = event.user.name;
-        row.last = Math.max(row.last, event.at);
-      }
-    } else if (event.type === 'vb365.licenseRevoked') {
-      const key = JSON.stringify([event.organizationId, event.userId]);
-      const row = revocations.get(key);
-      if (!row || event.at > row.revoked_at) revocations.set(key, { organization_id: event.organizationId, user_id: event.userId, revoked_at: event.at });
-    } else if (event.type === 'vspc.agentActivated') {
-      const key = `${event.companyUid}/${event.agent.uid}`;
-      agentCompanies.set(key, { agent_uid: event.agent.uid, company_uid: event.companyUid });
-    }
-  }
-
-  const userRows = [...users.values()].sort((a, b) => compareKeys(a.organization_id, b.organization_id) || compareKeys(a.user_id, b.user_id));
+  const { users: userRows, revocations: revocationRows, agentCompanies: agentRows, agents } = readModelRows(events);
   for (const part of chunks(userRows, INSERT_CHUNK)) {
     await trx
       .insertInto('vb365_users')
@@ -197,7 +135,6 @@ async function updateReadModels(trx: Transaction<Database>, events: readonly Led
       )
       .execute();
   }
-  const revocationRows = [...revocations.values()].sort((a, b) => compareKeys(a.organization_id, b.organization_id) || compareKeys(a.user_id, b.user_id));
   for (const part of chunks(revocationRows, INSERT_CHUNK)) {
     await trx
       .insertInto('vb365_users')
@@ -210,7 +147,6 @@ async function updateReadModels(trx: Transaction<Database>, events: readonly Led
       )
       .execute();
   }
-  const agentRows = [...agentCompanies.values()].sort((a, b) => compareKeys(a.company_uid, b.company_uid) || compareKeys(a.agent_uid, b.agent_uid));
   for (const part of chunks(agentRows, INSERT_CHUNK)) {
     await trx
       .insertInto('vspc_agent_companies')
@@ -218,20 +154,15 @@ async function updateReadModels(trx: Transaction<Database>, events: readonly Led
       .onConflict((oc) => oc.columns(['company_uid', 'agent_uid']).doNothing())
       .execute();
   }
-  await refreshAgentStates(trx, events);
+  await refreshAgentStates(trx, [...agents.keys()]);
 }
 
 /**
- * Recomputes the final state of every agent the new events concern by replaying all its events
- * (a handful per agent), so that late and out-of-order events land exactly where they belong.
+ * Recomputes the final state of every agent the new events concern (uids in order) by replaying
+ * all its events (a handful per agent), so that late and out-of-order events land exactly where
+ * they belong.
  */
-async function refreshAgentStates(trx: Transaction<Database>, events: readonly LedgerEvent[]): Promise<void> {
-  const touched = new Set<string>();
-  for (const event of events) {
-    const mapped = agentEventOf(event);
-    if (mapped) touched.add(mapped.agentUid);
-  }
-  const uids = [...touched].sort(compareKeys);
+async function refreshAgentStates(trx: Transaction<Database>, uids: readonly string[]): Promise<void> {
   for (const part of chunks(uids, LOOKUP_CHUNK)) {
     // Lock the agents' rows (creating placeholders for new agents) before reading their events:
     // a concurrent transaction adding events for the same agent on another node then waits for
@@ -243,22 +174,9 @@ async function refreshAgentStates(trx: Transaction<Database>, events: readonly L
       .onConflict((oc) => oc.column('agent_uid').doUpdateSet({ agent_uid: sql`excluded.agent_uid` }))
       .execute();
     const byAgent = await agentEvents(trx, part);
-    const states: VspcAgentRow[] = part.map((uid) => {
-      const history = byAgent.get(uid) ?? [];
-      const lastEventAt = Math.max(...history.map((e) => e.at));
-      const state = agentStateAt(uid, history, lastEventAt);
-      return {
-        agent_uid: uid,
-        company_uid: state?.companyUid ?? null,
-        mode: state?.mode ?? null,
-        activated_at: state?.activatedAt ?? null,
-        active: state ? 1 : 0,
-        last_event_at: lastEventAt,
-      };
-    });
     await trx
       .insertInto('vspc_agents')
-      .values(states)
+      .values(part.map((uid) => agentRow(uid, byAgent.get(uid) ?? [])))
       .onConflict((oc) =>
         oc.column('agent_uid').doUpdateSet({
           company_uid: sql`excluded.company_uid`,

@@ -29,10 +29,25 @@ export function eventRoutes(ctx: AppContext): FastifyPluginAsync {
       },
     );
 
+    // Each request is announced to ingestion from its first byte until it is ingested or answered
+    // otherwise, so that concurrent batches are committed together (src/store/sqliteLedger.ts).
+    const arrivals = new WeakMap<object, () => void>();
+
     app.post(
       '/events',
       {
         bodyLimit: MAX_BATCH_BYTES,
+        onRequest: (request, reply, done) => {
+          const arrived = ctx.ingestion.expectBatch();
+          arrivals.set(request, arrived);
+          // Whichever comes first of the handler ingesting, the answer, or the connection closing.
+          reply.raw.once('close', arrived);
+          done();
+        },
+        onResponse: (request, _reply, done) => {
+          arrivals.get(request)?.();
+          done();
+        },
         preHandler: requireRoles(ctx.auth, ['PortalAdministrator', 'Ingest'], tallyRefusals),
         schema: { response: { 200: IngestReply } },
       },
@@ -62,13 +77,19 @@ export function eventRoutes(ctx: AppContext): FastifyPluginAsync {
         } else {
           return sendError(reply, 400, 'The body must be {"events":[…]} and nothing else (application/json) or one event a line (application/x-ndjson).');
         }
+        const count = events.length;
+        // The batch waits for its commit, up to a second or so: let its text and parsed objects go
+        // meanwhile (ingestion keeps what it stores), instead of carrying them through every
+        // young-generation collection in between.
+        request.body = undefined;
         try {
+          arrivals.get(request)?.();
           const result = await ctx.ingestion.ingest(events);
           // The batch's size and outcome, never its contents; ingestion commits on its own.
           await audit.recordCommitted(ctx.store.db, request, {
             action: 'events.ingest',
             target: 'events',
-            details: { count: events.length, accepted: result.accepted, duplicates: result.duplicates },
+            details: { count, accepted: result.accepted, duplicates: result.duplicates },
           });
           return result;
         } catch (error) {
