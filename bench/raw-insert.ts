@@ -16,6 +16,7 @@ import SQLite from 'better-sqlite3';
 import { agentSegments } from '../src/domain/monthlyReport.js';
 import { agentStateAt, type AgentEvent } from '../src/domain/vspc.js';
 import { agentEventOf, isCountingBackup, validateEvent, type LedgerEvent } from '../src/ingest/events.js';
+import { UPSERT_VB365_USER } from '../src/store/sqliteLedger.js';
 import { eventLines, planLedger, type LedgerKind } from './ledger.js';
 
 interface Options {
@@ -133,16 +134,7 @@ db.pragma('foreign_keys = ON');
 const insertEvent = db.prepare(
   'INSERT INTO events (id, type, at, scope_id, subject_id, content, ingested_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING',
 );
-const upsertUser = db.prepare(`INSERT INTO vb365_users (organization_id, user_id, name, first_backup_at, last_backup_at, revoked_at)
-  VALUES (?, ?, ?, ?, ?, NULL)
-  ON CONFLICT (organization_id, user_id) DO UPDATE SET
-    first_backup_at = CASE WHEN vb365_users.first_backup_at IS NULL OR excluded.first_backup_at < vb365_users.first_backup_at
-      THEN excluded.first_backup_at ELSE vb365_users.first_backup_at END,
-    name = CASE WHEN vb365_users.last_backup_at IS NULL OR excluded.last_backup_at > vb365_users.last_backup_at
-        OR (excluded.last_backup_at = vb365_users.last_backup_at AND excluded.name > vb365_users.name)
-      THEN excluded.name ELSE vb365_users.name END,
-    last_backup_at = CASE WHEN vb365_users.last_backup_at IS NULL OR excluded.last_backup_at > vb365_users.last_backup_at
-      THEN excluded.last_backup_at ELSE vb365_users.last_backup_at END`);
+const upsertUser = db.prepare(UPSERT_VB365_USER);
 const insertAgentCompany = db.prepare('INSERT INTO vspc_agent_companies (agent_uid, company_uid) VALUES (?, ?) ON CONFLICT (company_uid, agent_uid) DO NOTHING');
 const upsertAgent = db.prepare(`INSERT INTO vspc_agents (agent_uid, company_uid, mode, activated_at, active, last_event_at) VALUES (?, ?, ?, ?, ?, ?)
   ON CONFLICT (agent_uid) DO UPDATE SET company_uid = excluded.company_uid, mode = excluded.mode,

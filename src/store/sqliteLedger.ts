@@ -45,6 +45,22 @@ interface Statements {
   upsertAgent: SQLite.Statement;
 }
 
+/**
+ * A backup's upsert into `vb365_users`: the earliest first backup, the latest last backup and the
+ * name of the latest backup (the larger name on a tie, so order never matters). Shared with the
+ * raw-insert reference of the bench, which must write the same rows the same way.
+ */
+export const UPSERT_VB365_USER = `INSERT INTO vb365_users (organization_id, user_id, name, first_backup_at, last_backup_at, revoked_at)
+      VALUES (?, ?, ?, ?, ?, NULL)
+      ON CONFLICT (organization_id, user_id) DO UPDATE SET
+        first_backup_at = CASE WHEN vb365_users.first_backup_at IS NULL OR excluded.first_backup_at < vb365_users.first_backup_at
+          THEN excluded.first_backup_at ELSE vb365_users.first_backup_at END,
+        name = CASE WHEN vb365_users.last_backup_at IS NULL OR excluded.last_backup_at > vb365_users.last_backup_at
+            OR (excluded.last_backup_at = vb365_users.last_backup_at AND excluded.name > vb365_users.name)
+          THEN excluded.name ELSE vb365_users.name END,
+        last_backup_at = CASE WHEN vb365_users.last_backup_at IS NULL OR excluded.last_backup_at > vb365_users.last_backup_at
+          THEN excluded.last_backup_at ELSE vb365_users.last_backup_at END`;
+
 // The same SQL as the Kysely path in ledger.ts (which PostgreSQL runs), one row at a time.
 function prepareStatements(sqlite: SQLite.Database): Statements {
   const agentTypes = AGENT_EVENT_TYPES.map((type) => `'${type}'`).join(', ');
@@ -55,16 +71,7 @@ function prepareStatements(sqlite: SQLite.Database): Statements {
     ),
     eventContent: sqlite.prepare('SELECT content FROM events WHERE id = ?'),
     deleteEvent: sqlite.prepare('DELETE FROM events WHERE id = ?'),
-    upsertUser: sqlite.prepare(`INSERT INTO vb365_users (organization_id, user_id, name, first_backup_at, last_backup_at, revoked_at)
-      VALUES (?, ?, ?, ?, ?, NULL)
-      ON CONFLICT (organization_id, user_id) DO UPDATE SET
-        first_backup_at = CASE WHEN vb365_users.first_backup_at IS NULL OR excluded.first_backup_at < vb365_users.first_backup_at
-          THEN excluded.first_backup_at ELSE vb365_users.first_backup_at END,
-        name = CASE WHEN vb365_users.last_backup_at IS NULL OR excluded.last_backup_at > vb365_users.last_backup_at
-            OR (excluded.last_backup_at = vb365_users.last_backup_at AND excluded.name > vb365_users.name)
-          THEN excluded.name ELSE vb365_users.name END,
-        last_backup_at = CASE WHEN vb365_users.last_backup_at IS NULL OR excluded.last_backup_at > vb365_users.last_backup_at
-          THEN excluded.last_backup_at ELSE vb365_users.last_backup_at END`),
+    upsertUser: sqlite.prepare(UPSERT_VB365_USER),
     upsertRevocation: sqlite.prepare(`INSERT INTO vb365_users (organization_id, user_id, name, first_backup_at, last_backup_at, revoked_at)
       VALUES (?, ?, '', NULL, NULL, ?)
       ON CONFLICT (organization_id, user_id) DO UPDATE SET
