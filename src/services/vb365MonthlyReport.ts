@@ -122,11 +122,6 @@ export function approvedAt(report: FrozenVb365Report, now: number): number | nul
   return now >= automatic ? automatic : null;
 }
 
-/** The latest instant at or before `now` at which a stored monthly report was approved or sent automatically; null if none. */
-export async function lastReportSentAt(db: Kysely<Database>, now: number): Promise<number | null> {
-  return (await reportSendings(db, now)).last;
-}
-
 /**
  * When stored monthly reports were (or will be, without a new approval) approved or sent: the
  * latest instant at or before `now`, and the next one after it (a cached answer that depends on

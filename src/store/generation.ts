@@ -24,11 +24,6 @@ export interface Generations {
   config: number;
 }
 
-export async function ledgerGeneration(db: Kysely<Database>): Promise<number> {
-  const row = await db.selectFrom('generations').select('value').where('name', '=', 'ledger').executeTakeFirst();
-  return Number(row?.value ?? 0);
-}
-
 export async function raiseLedgerGeneration(db: Kysely<Database>): Promise<void> {
   await db.updateTable('generations').set({ value: sql`value + 1` }).where('name', '=', 'ledger').execute();
 }

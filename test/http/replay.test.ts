@@ -10,7 +10,7 @@ import http from 'node:http';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
-import { adminPut, startTestApp } from '../support/harness.js';
+import { adminPut, startTestApp, type TestApp } from '../support/harness.js';
 import { TEST_STORE } from '../support/stores.js';
 
 const DAY = 86_400_000;
@@ -153,66 +153,65 @@ test('a replayed answer is byte for byte the routed answer, whatever changed in 
   }
 });
 
-test('an expired token is refused by the replay as by the routes', async () => {
-  const app = await startTestApp({ clock: '2026-11-20T12:00:00Z' });
+/**
+ * An app on the clock given (the system clock without one) with one organization, its VB365
+ * listener on a real socket, and the admin's poll of the organization's LicensingInformation.
+ */
+async function withPolledOrganization(
+  clock: string | undefined,
+  body: (app: TestApp, poll: () => ReturnType<typeof get>, target: { url: string; headers: Record<string, string> }) => Promise<void>,
+) {
+  const app = await startTestApp(clock ? { clock } : {});
   try {
     const vb365 = await listen(app.vb365);
     await adminPut(app, `/tally/v1/organizations/${ORG}`, { name: 'org' });
     const url = `/v6/Organizations/${ORG}/LicensingInformation`;
     const headers = { authorization: `Bearer ${app.adminToken}` };
-    assert.equal((await get(vb365, url, headers)).status, 200);
-    assert.equal((await get(vb365, url, headers)).status, 200);
+    await body(app, () => get(vb365, url, headers), { url, headers });
+  } finally {
+    await app.close();
+  }
+}
+
+test('an expired token is refused by the replay as by the routes', async () => {
+  await withPolledOrganization('2026-11-20T12:00:00Z', async (app, poll) => {
+    assert.equal((await poll()).status, 200);
+    assert.equal((await poll()).status, 200);
     const served = app.vb365.responseReplay.served;
     if (TEST_STORE === 'sqlite') assert.equal(served, 1);
     // The access token expires: the routes refuse it, and so does the replay.
     await app.ctx.store.db.updateTable('tokens').set({ expires_at: Date.now() - 1 }).where('kind', '=', 'access').execute();
-    assert.equal((await get(vb365, url, headers)).status, 401);
+    assert.equal((await poll()).status, 401);
     assert.equal(app.vb365.responseReplay.served, served);
-  } finally {
-    await app.close();
-  }
+  });
 });
 
 test('on the system clock, a replayed answer ends where its validity does (a 31-day release)', async () => {
-  const app = await startTestApp();
-  try {
-    const vb365 = await listen(app.vb365);
-    await adminPut(app, `/tally/v1/organizations/${ORG}`, { name: 'org' });
+  await withPolledOrganization(undefined, async (app, poll) => {
     await adminPut(app, '/tally/v1/licenses/vb365', { type: 'Subscription', totalNumber: 10, expirationDate: '2099-12-31T00:00:00Z' });
     // Released 31 days after the backup: in 600 ms, with no event or change in between.
     const releasedAt = Date.now() + 600;
     await app.ingest([{ id: 'b1', type: 'vb365.backup', at: new Date(releasedAt - 31 * DAY).toISOString(), organizationId: ORG, user: { id: 'u1', name: 'u1' } }]);
-    const url = `/v6/Organizations/${ORG}/LicensingInformation`;
-    const headers = { authorization: `Bearer ${app.adminToken}` };
-    assert.equal((await get(vb365, url, headers)).body, '{"licensedUsers":1,"newUsers":0}');
-    assert.equal((await get(vb365, url, headers)).body, '{"licensedUsers":1,"newUsers":0}');
+    assert.equal((await poll()).body, '{"licensedUsers":1,"newUsers":0}');
+    assert.equal((await poll()).body, '{"licensedUsers":1,"newUsers":0}');
     if (TEST_STORE === 'sqlite') assert.equal(app.vb365.responseReplay.served, 1);
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, releasedAt - Date.now()) + 50));
-    assert.equal((await get(vb365, url, headers)).body, '{"licensedUsers":0,"newUsers":0}');
-  } finally {
-    await app.close();
-  }
+    assert.equal((await poll()).body, '{"licensedUsers":0,"newUsers":0}');
+  });
 });
 
 test('a failure to read the change counters sends the request to the routes; the server keeps serving', async () => {
-  const app = await startTestApp({ clock: '2026-11-20T12:00:00Z' });
-  try {
-    const vb365 = await listen(app.vb365);
-    await adminPut(app, `/tally/v1/organizations/${ORG}`, { name: 'org' });
-    const url = `/v6/Organizations/${ORG}/LicensingInformation`;
-    const headers = { authorization: `Bearer ${app.adminToken}` };
-    await get(vb365, url, headers);
+  await withPolledOrganization('2026-11-20T12:00:00Z', async (app, poll, { url, headers }) => {
+    await poll();
     const reader = app.ctx.auth.generations;
     const readNow = reader.readNow.bind(reader);
     reader.readNow = () => {
       throw Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR' });
     };
-    const failed = await get(vb365, url, headers);
+    const failed = await poll();
     const routed = await app.vb365.inject({ method: 'GET', url, headers });
     assert.deepEqual([failed.status, failed.body], [routed.statusCode, routed.body]);
     reader.readNow = readNow;
-    assert.equal((await get(vb365, url, headers)).status, 200);
-  } finally {
-    await app.close();
-  }
+    assert.equal((await poll()).status, 200);
+  });
 });
