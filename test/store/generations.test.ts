@@ -48,8 +48,14 @@ test('SQLite: a commit by another connection is seen at once, also when the read
   const app = await startTestApp();
   try {
     const reader = new GenerationsReader(app.ctx.store.db);
+    assert.equal(reader.watchesWalIndex, true);
     const other = new SQLite(app.ctx.store.location);
     try {
+      // While nothing commits, the table is not read again.
+      reader.readNow();
+      const tableReads = reader.tableReads;
+      for (let i = 0; i < 100; i++) reader.readNow();
+      assert.equal(reader.tableReads, tableReads);
       for (let i = 0; i < 50; i++) {
         const before = reader.readNow()!;
         assert.deepEqual(reader.readNow(), before);
@@ -110,6 +116,7 @@ test('SQLite: a database opened through a symbolic link is watched through the f
     const store = await openSqliteStore(path.join(dir, 'tally.db'));
     try {
       const reader = new GenerationsReader(store.db);
+      assert.equal(reader.watchesWalIndex, true);
       const before = reader.readNow()!;
       const other = new SQLite(path.join(real, 'tally.db'));
       other.prepare(`update generations set value = value + 1 where name = 'auth'`).run();
@@ -117,6 +124,36 @@ test('SQLite: a database opened through a symbolic link is watched through the f
       assert.equal(reader.readNow()!.auth, before.auth + 1);
     } finally {
       await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SQLite: an existing database is watched when opened again', { skip: TEST_STORE !== 'sqlite' }, async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { openSqliteStore } = await import('../../src/store/database.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'tally-reopen-'));
+  const file = path.join(dir, 'tally.db');
+  try {
+    // Opened three times: the first creates it, the others find it, with nothing to migrate.
+    let last: Generations | undefined;
+    for (let i = 0; i < 3; i++) {
+      const store = await openSqliteStore(file);
+      try {
+        const reader = new GenerationsReader(store.db);
+        assert.equal(reader.watchesWalIndex, true, `open ${i + 1}`);
+        const now = reader.readNow()!;
+        if (last) assert.deepEqual(now, last, 'opening moves no counter');
+        last = now;
+        const tableReads = reader.tableReads;
+        for (let j = 0; j < 20; j++) assert.deepEqual(reader.readNow(), now);
+        assert.equal(reader.tableReads, tableReads);
+      } finally {
+        await store.close();
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
