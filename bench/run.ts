@@ -124,7 +124,10 @@ await phase('reads', async () => {
     }
     const bare = await startBare();
     references.push(bare);
-    subjects.push({ id: 'bare', label: bare.name, base: { vb365: bare.base, vspc: bare.base }, headers: {}, pid: bare.pid, exactBytes: true });
+    // The same requests as Tally's comparison server gets, token included: the bare server reads
+    // none of it, but receiving it is part of the transport both pay.
+    const comparisonHeaders = subjects.find((s) => s.id === tallySubject(readSize))?.headers ?? {};
+    subjects.push({ id: 'bare', label: bare.name, base: { vb365: bare.base, vspc: bare.base }, headers: comparisonHeaders, pid: bare.pid, exactBytes: true });
     const prism = await startPrism(log);
     references.push(prism);
     subjects.push({ id: 'prism', label: prism.name, base: { vb365: prism.base, vspc: prism.base }, headers: { authorization: 'Bearer bench' }, pid: prism.pid, exactBytes: false });

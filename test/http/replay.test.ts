@@ -215,3 +215,43 @@ test('a failure to read the change counters sends the request to the routes; the
     assert.equal((await poll()).status, 200);
   });
 });
+
+/** A GET whose headers may repeat (an array value sends one line each), as some proxies and clients do. */
+function getRepeated(base: string, url: string, headers: Record<string, string | string[]>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(`${base}${url}`, { agent, headers }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, body }));
+    });
+    request.on('error', reject);
+  });
+}
+
+test('the replay reads header names in any case and repeated headers as the routes do, and leaves body headers to the routes', { skip: TEST_STORE !== 'sqlite' }, async () => {
+  await withPolledOrganization('2026-11-20T12:00:00Z', async (app, poll, { url }) => {
+    const base = `http://127.0.0.1:${(app.vb365.server.address() as { port: number }).port}`;
+    const bearer = `Bearer ${app.adminToken}`;
+    const expected = await poll();
+    assert.equal(expected.status, 200);
+    const replay = app.vb365.responseReplay;
+    const cases: { label: string; headers: Record<string, string | string[]>; replayed: boolean; status: number }[] = [
+      { label: 'Authorization in capitals', headers: { AUTHORIZATION: bearer }, replayed: true, status: 200 },
+      // Node keeps the first Authorization and drops the second, for the routes and the replay alike.
+      { label: 'Authorization twice', headers: { authorization: [bearer, 'Bearer nonsense'] }, replayed: true, status: 200 },
+      // Joined ("6.0, 6.1"): another request than one without the header.
+      { label: 'x-client-version twice', headers: { authorization: bearer, 'x-client-version': ['6.0', '6.1'] }, replayed: false, status: 200 },
+      { label: 'an X-Request-Id', headers: { authorization: bearer, 'X-Request-Id': '5c8e2d3a-58a4-4e4b-9e55-4d2bfbfb3a11' }, replayed: false, status: 200 },
+      { label: 'an empty body announced', headers: { authorization: bearer, 'Content-Length': '0' }, replayed: false, status: 200 },
+      { label: 'no Authorization', headers: {}, replayed: false, status: 401 },
+    ];
+    for (const { label, headers, replayed, status } of cases) {
+      const served = replay.served;
+      const answer = await getRepeated(base, url, headers);
+      assert.equal(answer.status, status, label);
+      if (status === 200) assert.equal(answer.body, expected.body, label);
+      assert.equal(replay.served - served, replayed ? 1 : 0, `${label}: ${replayed ? '' : 'not '}replayed`);
+    }
+  });
+});
