@@ -126,7 +126,7 @@ await phase('reads', async () => {
     references.push(bare);
     // The same requests as Tally's comparison server gets, token included: the bare server reads
     // none of it, but receiving it is part of the transport both pay.
-    const comparisonHeaders = subjects.find((s) => s.id === tallySubject(readSize))?.headers ?? {};
+    const comparisonHeaders = (subjects.find((s) => s.id === tallySubject(readSize)) ?? subjects[0])?.headers ?? {};
     subjects.push({ id: 'bare', label: bare.name, base: { vb365: bare.base, vspc: bare.base }, headers: comparisonHeaders, pid: bare.pid, exactBytes: true });
     const prism = await startPrism(log);
     references.push(prism);

@@ -14,29 +14,41 @@
 // - pdfkit: reads its font metrics from files beside its own code;
 // - @fastify/swagger-ui: serves the Swagger UI's static files from its own directory;
 // - selfsigned: only loaded when a certificate is made.
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const root = path.resolve(import.meta.dirname, '..');
-const outdir = path.join(root, 'dist');
+// Not import.meta.dirname: that needs Node 20.11, and `npm ci` runs this on any Node 20.
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = path.join(root, 'dist');
+// Built beside dist/ and swapped in when complete: a failed build leaves the previous one whole.
+const outdir = path.join(root, `dist.building-${process.pid}`);
 
-export const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'pdfkit', '@fastify/swagger-ui', 'selfsigned'];
+const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'pdfkit', '@fastify/swagger-ui', 'selfsigned'];
 
 rmSync(outdir, { recursive: true, force: true });
-await build({
-  entryPoints: [path.join(root, 'src', 'cli.ts')],
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  external: EXTERNAL,
-  sourcemap: 'linked',
-  // Stable names: a stack trace or a profile names the module a chunk came from.
-  chunkNames: 'chunks/[name]-[hash]',
-  // CommonJS dependencies inside an ES module bundle call `require` for Node's built-ins.
-  banner: { js: "import { createRequire as __tallyCreateRequire } from 'node:module';\nconst require = __tallyCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
-});
+try {
+  await build({
+    entryPoints: [path.join(root, 'src', 'cli.ts')],
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    external: EXTERNAL,
+    sourcemap: 'linked',
+    // Chunks are named by content: a process started from an earlier build that loads a command
+    // lazily after a rebuild would not find its chunk, so rebuild while no tally process starts.
+    chunkNames: 'chunks/[name]-[hash]',
+    // CommonJS dependencies inside an ES module bundle call `require` for Node's built-ins.
+    banner: { js: "import { createRequire as __tallyCreateRequire } from 'node:module';\nconst require = __tallyCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+} catch (error) {
+  rmSync(outdir, { recursive: true, force: true });
+  throw error;
+}
+rmSync(dist, { recursive: true, force: true });
+renameSync(outdir, dist);

@@ -14,7 +14,6 @@ import { buildFaceApp, type Face, type TlsMaterial } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { InflightRequests } from '../http/inflight.js';
 import { loadOrCreateCertificate, readCheckedPair, reloadCertificate, selfSignedFiles, type ReloadOutcome } from '../http/tls.js';
-import { compilePendingValidators } from '../http/validation.js';
 import { AuthService, DEFAULT_AUTH_OPTIONS } from '../services/auth.js';
 import { LoginThrottle } from '../services/throttle.js';
 import { ensureAdminAccount } from '../services/bootstrap.js';
@@ -128,15 +127,9 @@ export async function startServer(
       urls[face] = `${scheme}://${urlHost(config.host)}:${ports[face]}`;
     }
     out(`tally listening vb365=${urls.vb365} vspc=${urls.vspc}`);
-    // Request validators are compiled on first use so that a start answers sooner; the rest are
-    // compiled now, between requests (http/validation.ts).
-    compilePendingValidators().then(
-      (count) => logger.debug({ count }, 'request validators compiled'),
-      (error: Error) => logger.error({ err: error }, 'a request schema does not compile; its route answers 500'),
-    );
 
     let closing: Promise<void> | undefined;
-    return {
+    const running: RunningServer = {
       urls,
       ports,
       context,
@@ -161,6 +154,18 @@ export async function startServer(
         return closing;
       },
     };
+    // Request validators are compiled on first use so that a start answers sooner; the rest are
+    // compiled now, between requests (http/validation.ts). A schema AJV refuses is a broken build:
+    // the server stops, as it did when every schema was compiled before listening.
+    Promise.all(apps.map((app) => app.compilePendingValidators())).then(
+      (counts) => logger.debug({ count: counts.reduce((a, b) => a + b, 0) }, 'request validators compiled'),
+      (error: Error) => {
+        logger.fatal({ err: error }, 'a request schema does not compile; stopping');
+        process.exitCode = 1;
+        void running.close();
+      },
+    );
+    return running;
   } catch (error) {
     await Promise.allSettled(apps.map((app) => app.close()));
     await store.close();

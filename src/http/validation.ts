@@ -7,6 +7,13 @@
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Compiles the request validators no request has needed yet (see lazyValidators). */
+    compilePendingValidators(): Promise<number>;
+  }
+}
 import { parseRfc3339 } from '../time.js';
 
 function makeAjv(options: Options): Ajv {
@@ -59,50 +66,77 @@ function compileTextPart(schema: object) {
  * The validators a route would need, compiled on first use. AJV compiles each schema to a function
  * by generating and evaluating code, about 0.15 s for all of Tally's routes, which every start
  * would pay before the first answer. A start compiles nothing; the first request of a route
- * compiles that route's validators (a few ms), and `compilePendingValidators` compiles the rest
- * once the server is listening, so later requests do not pay either and a broken schema still
- * shows itself at start, not on a rare route weeks later.
+ * compiles that route's validators (a few ms), and `compilePending` compiles the rest once the
+ * server is listening, so later requests do not pay either and a broken schema still shows itself
+ * at start (serve stops), not on a rare route weeks later.
+ *
+ * One set per app (`app.ts` makes it and clears it when the app closes), so that closed apps'
+ * schemas are not kept or compiled.
  */
-type Validator = ((data: unknown) => boolean) & { errors?: unknown };
+type Validator = ((data: unknown, context?: unknown) => boolean) & { errors?: unknown; schemaEnv?: unknown };
 
-const pending = new Set<() => Validator>();
+export interface LazyValidators {
+  /** For `app.setValidatorCompiler`. */
+  compiler: FastifySchemaCompiler<unknown>;
+  /**
+   * Compiles the validators no request has needed yet, a few at a time between the event loop's
+   * other work so that requests arriving meanwhile are not held up. Resolves with how many it
+   * compiled; rejects with the first schema AJV refuses (which stays pending, and refuses again).
+   */
+  compilePending(perTurn?: number): Promise<number>;
+  /** Forgets the validators not compiled yet (the app closed). */
+  clear(): void;
+}
 
-function lazily(compile: () => Validator): Validator {
-  let validate: Validator | undefined;
-  const compileOnce = (): Validator => {
-    if (!validate) {
-      validate = compile();
+export function lazyValidators(): LazyValidators {
+  const pending = new Set<() => Validator>();
+
+  function lazily(compile: () => Validator): Validator {
+    let validate: Validator | undefined;
+    let refused: Error | undefined;
+    const compileOnce = (): Validator => {
+      if (validate) return validate;
+      // A schema AJV refused is not compiled again on every request: the same error each time.
+      if (refused) throw refused;
+      try {
+        validate = compile();
+      } catch (error) {
+        refused = error as Error;
+        throw error;
+      }
       pending.delete(compileOnce);
-    }
-    return validate;
-  };
-  pending.add(compileOnce);
-  const lazy: Validator = (data) => {
-    const compiled = validate ?? compileOnce();
-    const valid = compiled(data);
-    lazy.errors = compiled.errors;
-    return valid;
-  };
-  lazy.errors = null;
-  return lazy;
-}
-
-/**
- * Compiles the validators no request has needed yet, a few at a time between the event loop's other
- * work so that requests arriving meanwhile are not held up. Resolves with how many it compiled;
- * rejects with the first schema AJV refuses.
- */
-export async function compilePendingValidators(perTurn = 8): Promise<number> {
-  let compiled = 0;
-  while (pending.size > 0) {
-    for (const compile of [...pending].slice(0, perTurn)) {
-      compile();
-      compiled++;
-    }
-    await new Promise((resolve) => setImmediate(resolve));
+      return validate;
+    };
+    pending.add(compileOnce);
+    const lazy: Validator = (data, context) => {
+      const compiled = validate ?? compileOnce();
+      const valid = compiled(data, context);
+      lazy.errors = compiled.errors;
+      return valid;
+    };
+    lazy.errors = null;
+    // Fastify passes the parent object (which lets AJV replace a root value, for coercion or
+    // defaults) only to validators that carry AJV's schemaEnv, as compiled ones do.
+    lazy.schemaEnv = true;
+    return lazy;
   }
-  return compiled;
-}
 
-export const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema, httpPart }) =>
-  lazily(() => (httpPart === 'body' ? bodies.compile(schema as object) : compileTextPart(schema as object)) as Validator) as ReturnType<FastifySchemaCompiler<unknown>>;
+  return {
+    compiler: ({ schema, httpPart }) =>
+      lazily(() => (httpPart === 'body' ? bodies.compile(schema as object) : compileTextPart(schema as object)) as Validator) as ReturnType<FastifySchemaCompiler<unknown>>,
+    async compilePending(perTurn = 8) {
+      let compiled = 0;
+      while (pending.size > 0) {
+        for (const compile of [...pending].slice(0, perTurn)) {
+          compile();
+          compiled++;
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      return compiled;
+    },
+    clear() {
+      pending.clear();
+    },
+  };
+}

@@ -127,7 +127,8 @@ const walIndexHeaders = new WeakMap<Kysely<Database>, WalIndexHeader>();
  * Lets readers of `db` (an SQLite database file in WAL mode, already open) skip reading the
  * counters while nothing committed; returns what to call once the database is closed (not
  * before: closing any descriptor of the file drops the process's POSIX locks on it, SQLite's
- * included).
+ * included; for the same reason a process should not keep a second connection to the file open
+ * past this call, which `tally serve` and the commands never do).
  *
  * The `-shm` file is the one SQLite uses: next to the database file after symbolic links are
  * followed. It is watched only after a commit was seen to change its header, so a stale file
@@ -157,8 +158,10 @@ export function watchWalIndex(db: Kysely<Database>, sqlite: SQLite.Database, dat
     // A database that cannot be written (a read-only copy) is simply not watched.
   }
   if (!live) {
-    header.close();
-    return () => {};
+    // Not watched, but the descriptor stays open until the database closes: closing it now would
+    // drop this process's POSIX locks on the -shm, SQLite's included, and the next process to
+    // open the database would take itself for the first and rebuild the index under this one.
+    return () => header.close();
   }
   walIndexHeaders.set(db, header);
   return () => {

@@ -159,3 +159,40 @@ test('SQLite: an existing database is watched when opened again', { skip: TEST_S
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('SQLite: a database whose probe fails is read without the shortcut, and SQLite keeps its locks on the -shm', { skip: TEST_STORE !== 'sqlite' || process.platform !== 'linux' }, async () => {
+  const { mkdtempSync, readFileSync, rmSync, statSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const { openSqliteStore } = await import('../../src/store/database.js');
+  const dir = mkdtempSync(path.join(tmpdir(), 'tally-probe-'));
+  const file = path.join(dir, 'tally.db');
+  // This process's POSIX locks on the -shm file (SQLite holds a shared one on byte 128 while open).
+  const shmLocks = () => {
+    const inode = statSync(`${file}-shm`).ino;
+    return readFileSync('/proc/locks', 'utf8').split('\n').filter((line) => line.includes(` ${process.pid} `) && line.includes(`:${inode} `));
+  };
+  try {
+    await (await openSqliteStore(file)).close();
+    // The probe's write refused, as a busy or read-only database would refuse it.
+    const other = new SQLite(file);
+    other.exec(`create trigger refuse_probe before insert on generations when new.name = 'wal-index-probe' begin select raise(abort, 'refused'); end;
+                create trigger refuse_probe_update before update on generations when new.name = 'wal-index-probe' begin select raise(abort, 'refused'); end;`);
+    other.close();
+    const store = await openSqliteStore(file);
+    try {
+      const reader = new GenerationsReader(store.db);
+      assert.equal(reader.watchesWalIndex, false);
+      assert.ok(shmLocks().length > 0, 'SQLite still holds its lock on the -shm file');
+      const before = reader.readNow()!;
+      const writer = new SQLite(file);
+      writer.prepare(`update generations set value = value + 1 where name = 'config'`).run();
+      writer.close();
+      assert.equal(reader.readNow()!.config, before.config + 1);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
