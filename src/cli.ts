@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 /** The `tally` command line (contract §2). */
-// First: it sets V8 flags that must be set before anything else is loaded.
-import './runtime.js';
 import { Command, CommanderError, Option } from 'commander';
 import { ConfigError, resolveServeConfig, resolveStoreConfig, type ServeFlags } from './config.js';
 import { isValidTimeZone } from './time.js';
