@@ -7,6 +7,7 @@
 import { Ajv, type Options } from 'ajv';
 import addFormats from 'ajv-formats';
 import type { FastifySchemaCompiler } from 'fastify';
+import { parseRfc3339 } from '../time.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -14,7 +15,6 @@ declare module 'fastify' {
     compilePendingValidators(): Promise<number>;
   }
 }
-import { parseRfc3339 } from '../time.js';
 
 function makeAjv(options: Options): Ajv {
   // `strict: false` would also turn off strictNumbers, and then NaN and Infinity pass as numbers

@@ -4,14 +4,28 @@
  * sees it at once, also when it skips reading while nothing committed (SQLite's WAL index).
  */
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
-import { GenerationsReader, type Generations } from '../../src/store/generation.js';
+import { openSqliteStore } from '../../src/store/database.js';
+import { GenerationsReader, WAL_PROBE, type Generations } from '../../src/store/generation.js';
 import { ADMIN_PASSWORD, adminPut, startTestApp } from '../support/harness.js';
 import { POSTGRES_URL, TEST_STORE } from '../support/stores.js';
 
 const ORG = '0a000000-0000-4000-8000-000000000001';
+
+/** Runs `body` with a new temporary directory, removed afterwards. */
+async function withTempDir(prefix: string, body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  try {
+    await body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 test('each kind of change moves its counter, and only its counter', async () => {
   const app = await startTestApp({ clock: '2026-11-20T12:00:00Z' });
@@ -101,14 +115,8 @@ test('PostgreSQL: an operator\'s session with its own search path, and TRUNCATE,
 });
 
 test('SQLite: a database opened through a symbolic link is watched through the file SQLite uses', { skip: TEST_STORE !== 'sqlite' }, async () => {
-  const { mkdtempSync, rmSync, symlinkSync, writeFileSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const { openSqliteStore } = await import('../../src/store/database.js');
-  const dir = mkdtempSync(path.join(tmpdir(), 'tally-link-'));
-  try {
+  await withTempDir('tally-link-', async (dir) => {
     const real = path.join(dir, 'real');
-    const { mkdirSync } = await import('node:fs');
     mkdirSync(real);
     symlinkSync(path.join(real, 'tally.db'), path.join(dir, 'tally.db'));
     // A stale -shm beside the link, as a crash could leave: it must not pass for SQLite's.
@@ -125,19 +133,12 @@ test('SQLite: a database opened through a symbolic link is watched through the f
     } finally {
       await store.close();
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('SQLite: an existing database is watched when opened again', { skip: TEST_STORE !== 'sqlite' }, async () => {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const { openSqliteStore } = await import('../../src/store/database.js');
-  const dir = mkdtempSync(path.join(tmpdir(), 'tally-reopen-'));
-  const file = path.join(dir, 'tally.db');
-  try {
+  await withTempDir('tally-reopen-', async (dir) => {
+    const file = path.join(dir, 'tally.db');
     // Opened three times: the first creates it, the others find it, with nothing to migrate.
     let last: Generations | undefined;
     for (let i = 0; i < 3; i++) {
@@ -155,29 +156,22 @@ test('SQLite: an existing database is watched when opened again', { skip: TEST_S
         await store.close();
       }
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('SQLite: a database whose probe fails is read without the shortcut, and SQLite keeps its locks on the -shm', { skip: TEST_STORE !== 'sqlite' || process.platform !== 'linux' }, async () => {
-  const { mkdtempSync, readFileSync, rmSync, statSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const path = await import('node:path');
-  const { openSqliteStore } = await import('../../src/store/database.js');
-  const dir = mkdtempSync(path.join(tmpdir(), 'tally-probe-'));
-  const file = path.join(dir, 'tally.db');
-  // This process's POSIX locks on the -shm file (SQLite holds a shared one on byte 128 while open).
-  const shmLocks = () => {
-    const inode = statSync(`${file}-shm`).ino;
-    return readFileSync('/proc/locks', 'utf8').split('\n').filter((line) => line.includes(` ${process.pid} `) && line.includes(`:${inode} `));
-  };
-  try {
+  await withTempDir('tally-probe-', async (dir) => {
+    const file = path.join(dir, 'tally.db');
+    // This process's POSIX locks on the -shm file (SQLite holds a shared one on byte 128 while open).
+    const shmLocks = () => {
+      const inode = statSync(`${file}-shm`).ino;
+      return readFileSync('/proc/locks', 'utf8').split('\n').filter((line) => line.includes(` ${process.pid} `) && line.includes(`:${inode} `));
+    };
     await (await openSqliteStore(file)).close();
     // The probe's write refused, as a busy or read-only database would refuse it.
     const other = new SQLite(file);
-    other.exec(`create trigger refuse_probe before insert on generations when new.name = 'wal-index-probe' begin select raise(abort, 'refused'); end;
-                create trigger refuse_probe_update before update on generations when new.name = 'wal-index-probe' begin select raise(abort, 'refused'); end;`);
+    other.exec(`create trigger refuse_probe before insert on generations when new.name = '${WAL_PROBE}' begin select raise(abort, 'refused'); end;
+                create trigger refuse_probe_update before update on generations when new.name = '${WAL_PROBE}' begin select raise(abort, 'refused'); end;`);
     other.close();
     const store = await openSqliteStore(file);
     try {
@@ -192,7 +186,5 @@ test('SQLite: a database whose probe fails is read without the shortcut, and SQL
     } finally {
       await store.close();
     }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
