@@ -13,8 +13,8 @@
  */
 import { SEED_COMPANY_UID, SEED_ORGANIZATION_ID, SEED_TENANT_UID } from './seed.js';
 
-/** Bump when anything below changes what is generated: cached databases are keyed by it. */
-export const GENERATOR_VERSION = 1;
+/** Bump when anything below changes what is generated, or Tally's database files change (2: 16 KiB pages): cached databases are keyed by it. */
+export const GENERATOR_VERSION = 2;
 
 /** The fixed instant every bench server answers at (`--clock`), so cached ledgers stay valid. */
 export const CLOCK = '2026-11-20T12:00:00.000Z';
