@@ -2,7 +2,7 @@
  * `tally backup FILE` and `tally restore FILE`: a consistent online copy of the embedded database
  * (SQLite's backup API, safe while the server runs), and putting such a copy back.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { openSqliteStore, StoreError, type Store } from '../store/database.js';
@@ -32,21 +32,55 @@ function openBackup(file: string): SQLite.Database {
   }
 }
 
-/** Replaces the database at `databaseFile` with the copy in `file` (stop the server first). */
+/**
+ * Replaces the database at `databaseFile` with the copy in `file` (stop the server first).
+ *
+ * The copy is written beside the database and renamed over it, with the old database's `-wal` and
+ * `-shm` removed first: SQLite cannot copy into an existing file in WAL mode of another page size
+ * (a backup keeps the page size of the database it came from: 4 KiB before 16 KiB became the
+ * default), and a `-wal` left beside the new file would be applied to it. Until the rename, the
+ * old database is whole; a restore that fails leaves it as it was (its `-wal` is checkpointed
+ * into it before being removed).
+ */
 export async function restoreDatabase(file: string, databaseFile: string): Promise<{ events: number }> {
   if (!existsSync(file)) throw new StoreError(`no backup at ${file}`);
   const source = openBackup(file);
+  const target = path.resolve(databaseFile);
+  const copy = `${target}.restoring-${process.pid}`;
   try {
-    mkdirSync(path.dirname(path.resolve(databaseFile)), { recursive: true });
-    await source.backup(databaseFile);
+    mkdirSync(path.dirname(target), { recursive: true });
+    removeDatabaseFiles(copy);
+    await source.backup(copy);
+    if (existsSync(target)) checkpointAway(target);
+    renameSync(copy, target);
+  } catch (error) {
+    removeDatabaseFiles(copy);
+    throw error instanceof StoreError ? error : new StoreError(`cannot restore into ${target}: ${(error as Error).message}`);
   } finally {
     source.close();
   }
   // Opening migrates a backup made by an older version.
-  const restored = await openSqliteStore(databaseFile);
+  const restored = await openSqliteStore(target);
   try {
     return { events: await countRows(restored.db, 'events') };
   } finally {
     await restored.close();
   }
+}
+
+/** Folds the database's `-wal` into it and removes the `-wal` and `-shm`, so none outlives the file. */
+function checkpointAway(databaseFile: string): void {
+  const db = new SQLite(databaseFile, { fileMustExist: true });
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    // Leaving WAL mode makes SQLite itself remove both files; the copy renamed over it has its own mode.
+    db.pragma('journal_mode = DELETE');
+  } finally {
+    db.close();
+  }
+  for (const suffix of ['-wal', '-shm']) rmSync(`${databaseFile}${suffix}`, { force: true });
+}
+
+function removeDatabaseFiles(databaseFile: string): void {
+  for (const suffix of ['', '-wal', '-shm', '-journal']) rmSync(`${databaseFile}${suffix}`, { force: true });
 }

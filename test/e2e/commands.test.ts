@@ -1,9 +1,10 @@
 /** `tally import`, `tally backup` and `tally restore`, run as a user runs them. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import SQLite from 'better-sqlite3';
 import { PDFDocument } from 'pdf-lib';
 import { createTestDatabase, tempDir, TEST_STORE } from '../support/stores.js';
 import { passwordToken, request, ROOT, spawnTally } from '../support/server.js';
@@ -12,6 +13,15 @@ const CLI = path.join(ROOT, 'dist', 'cli.js');
 const CLOCK = '2026-11-23T12:00:00Z';
 const PASSWORD = 'commands-admin-password';
 const COMPANY = 'f886afdf-af2b-4e31-9f1e-7c0e96a0ee5e';
+
+function pageSizeOf(file: string): number {
+  const db = new SQLite(file, { readonly: true });
+  try {
+    return db.pragma('page_size', { simple: true }) as number;
+  } finally {
+    db.close();
+  }
+}
 
 function tally(args: string[]) {
   return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: ROOT });
@@ -95,6 +105,23 @@ test('backup while serving, restore into a new data directory: identical answers
     const notTally = path.join(dir, 'not-tally.db');
     writeFileSync(notTally, 'hello');
     assert.match(tally(['restore', notTally, '--data', restoredDir]).stderr, /is not a usable Tally backup/);
+
+    // A backup made before 16 KiB pages became the default, restored over a database that has them
+    // (SQLite cannot copy between page sizes into a file in WAL mode: the copy is renamed over it).
+    const restoredFile = path.join(restoredDir, 'tally.db');
+    assert.equal(pageSizeOf(restoredFile), 16_384);
+    const oldBackup = path.join(dir, 'old-pages.db');
+    copyFileSync(backupFile, oldBackup);
+    const old = new SQLite(oldBackup);
+    old.pragma('journal_mode = DELETE');
+    old.pragma('page_size = 4096');
+    old.exec('VACUUM');
+    old.close();
+    const over = tally(['restore', oldBackup, '--data', restoredDir]);
+    assert.equal(over.status, 0, over.stderr);
+    assert.match(over.stdout, /\(11\d{3} events\)\n$/);
+    assert.equal(pageSizeOf(restoredFile), 4096);
+    assert.deepEqual(readdirSync(restoredDir).filter((name) => name.includes('restoring')), []);
 
     const restored = await spawnTally({ dataDir: restoredDir, args: ['--clock', CLOCK] });
     try {
