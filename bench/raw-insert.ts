@@ -8,7 +8,7 @@
  * writes them (`vspc_agent_segments`: an agent's rows replaced when it was written before).
  * Validation, canonicalization, the agents' final states and stretches are computed before the
  * clock starts; what Tally does on top of that (HTTP, JSON, validation, finding out which agents
- * are new, Kysely for the stretches) is the overhead the ratio shows.
+ * are new, their states and stretches) is the overhead the ratio shows.
  *
  *   node --import tsx bench/raw-insert.ts '{"db":"…/tally.db","kind":"reads","size":200000,"batch":10000}'
  */
