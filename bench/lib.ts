@@ -97,6 +97,10 @@ export interface LoadResult {
   p99: number;
   max: number;
   requests: number;
+  /** Requests answered during autocannon's warm-up (same process, before `requests` were counted). */
+  warmupRequests: number;
+  /** Server CPU (user + system) per answered request, warm-up included, in µs; set by the caller that watched the server. */
+  cpuUsPerRequest?: number;
   non2xx: number;
   errors: number;
   timeouts: number;
@@ -120,7 +124,9 @@ export function autocannon(url: string, headers: Record<string, string>, seconds
       clearTimeout(limit);
       try {
         // With --warmup autocannon prints the warm-up's result first: the last line is the measurement.
-        const r = JSON.parse(out.trim().split('\n').at(-1)!);
+        const lines = out.trim().split('\n');
+        const r = JSON.parse(lines.at(-1)!);
+        const warmup = options.warmupSeconds && lines.length > 1 ? JSON.parse(lines[0]!) : undefined;
         resolve({
           rps: r.requests.average,
           p50: r.latency.p50,
@@ -128,6 +134,7 @@ export function autocannon(url: string, headers: Record<string, string>, seconds
           p99: r.latency.p99,
           max: r.latency.max,
           requests: r.requests.total,
+          warmupRequests: warmup?.requests?.total ?? 0,
           non2xx: r.non2xx,
           errors: r.errors,
           timeouts: r.timeouts,

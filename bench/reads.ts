@@ -3,9 +3,10 @@
  * reverse order every other round, so that drift in the machine's load (2 shared cores) falls on
  * every subject alike and the ratios of one run hold even when absolute numbers move.
  */
+import { runBenchProgram } from './child.js';
 import { autocannon, call, type LoadResult } from './lib.js';
 import { ENDPOINTS, SEED_BODIES, SEED_PATHS, type Endpoint } from './seed.js';
-import { settle } from './server-probes.js';
+import { cpuTicks, settle, TICKS_PER_SECOND } from './server-probes.js';
 
 export interface Subject {
   id: string;
@@ -48,17 +49,25 @@ export async function alternate(subjects: Subject[], options: ReadOptions, log: 
     const order = round % 2 === 0 ? subjects : [...subjects].reverse();
     for (const endpoint of ENDPOINTS) {
       for (const subject of order) {
-        const result = await autocannon(`${subject.base[endpoint]}${SEED_PATHS[endpoint]}`, subject.headers, options.seconds, options.connections, {
-          nice: 10,
-          warmupSeconds: options.warmupSeconds,
-          ...(options.rate ? { rate: options.rate } : {}),
-        });
+        const cpuBefore = cpuTicks(subject.pid);
+        const url = `${subject.base[endpoint]}${SEED_PATHS[endpoint]}`;
+        // At a fixed offered load, latency is what is compared: measured to the microsecond by
+        // bench/latency-client.ts (autocannon's histogram has whole milliseconds).
+        const result = options.rate
+          ? await runBenchProgram<LoadResult>('latency-client.ts', {
+            url, headers: subject.headers, rate: options.rate, seconds: options.seconds, warmupSeconds: options.warmupSeconds, connections: options.connections,
+          }, { nice: 10 })
+          : await autocannon(url, subject.headers, options.seconds, options.connections, { nice: 10, warmupSeconds: options.warmupSeconds });
         results.get(subject.id)![endpoint].push(result);
         // Failures are recorded, not fatal: a server too slow to answer within autocannon's 10 s
         // timeout is a result too.
         const failures = result.non2xx + result.errors + result.timeouts;
         const idle = await settle(subject.pid);
-        log(`round ${round + 1}/${options.rounds}${options.rate ? ` at ${options.rate} req/s` : ''} ${endpoint.padEnd(5)} ${subject.label.padEnd(34)} ${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms` +
+        // The server's CPU over the whole load (warm-up included), per request answered: unlike
+        // throughput, it does not depend on whether the load generator kept up.
+        const answered = result.requests + result.warmupRequests;
+        if (answered > 0) result.cpuUsPerRequest = ((cpuTicks(subject.pid) - cpuBefore) * 1e6) / TICKS_PER_SECOND / answered;
+        log(`round ${round + 1}/${options.rounds}${options.rate ? ` at ${options.rate} req/s` : ''} ${endpoint.padEnd(5)} ${subject.label.padEnd(34)} ${Math.round(result.rps).toString().padStart(6)} req/s  p50 ${result.p50} ms  p99 ${result.p99} ms${result.cpuUsPerRequest === undefined ? '' : `  ${result.cpuUsPerRequest.toFixed(1)} µs CPU/req`}` +
           `${failures > 0 ? `  ${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts` : ''}${idle > 1 ? `  (busy ${idle.toFixed(1)} s after the load)` : ''}`);
       }
     }
@@ -70,9 +79,11 @@ export interface Summary {
   rps: number;
   p50: number;
   p99: number;
+  /** The server's CPU per request answered, in µs (median over the rounds). */
+  cpuUs?: number;
   /** Non-2xx answers, connection errors and timeouts over all rounds. */
   failures: number;
-  rounds: { rps: number; p50: number; p99: number; non2xx: number; errors: number; timeouts: number }[];
+  rounds: { rps: number; p50: number; p99: number; cpuUs?: number; non2xx: number; errors: number; timeouts: number }[];
 }
 
 /**
@@ -89,7 +100,8 @@ export function summarize(runs: LoadResult[]): Summary {
     rps: Math.round(median((r) => r.rps)),
     p50: +median((r) => r.p50).toFixed(2),
     p99: +median((r) => r.p99).toFixed(2),
+    ...(runs.every((r) => r.cpuUsPerRequest !== undefined) && runs.length > 0 ? { cpuUs: +median((r) => r.cpuUsPerRequest!).toFixed(2) } : {}),
     failures: runs.reduce((s, r) => s + r.non2xx + r.errors + r.timeouts, 0),
-    rounds: runs.map((r) => ({ rps: Math.round(r.rps), p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts })),
+    rounds: runs.map((r) => ({ rps: Math.round(r.rps), p50: r.p50, p99: r.p99, ...(r.cpuUsPerRequest === undefined ? {} : { cpuUs: +r.cpuUsPerRequest.toFixed(2) }), non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts })),
   };
 }

@@ -39,8 +39,8 @@ export interface ReadRow {
   subject: string;
   label: string;
   workloads: number | null;
-  vb365: { rps: number; p50: number; p99: number; failures: number };
-  vspc: { rps: number; p50: number; p99: number; failures: number };
+  vb365: { rps: number; p50: number; p99: number; cpuUs?: number; failures: number };
+  vspc: { rps: number; p50: number; p99: number; cpuUs?: number; failures: number };
   rssMB: number | null;
   peakRssMB: number | null;
 }
@@ -109,12 +109,13 @@ export function markdown(report: BenchReport): string {
     lines.push('');
     for (const r of notes) lines.push(`- ${r.id}: ${r.note}`);
   }
-  lines.push('', 'Reads (requests/s, latency in ms; bearer token checked on every Tally request):', '');
-  lines.push('| server | workloads | VB365 req/s | p50 | p99 | VSPC req/s | p50 | p99 | RSS MB (peak) |', '|---|---|---|---|---|---|---|---|---|');
+  lines.push('', 'Reads (requests/s, latency in ms, the server\'s CPU per request in µs; bearer token checked on every Tally request):', '');
+  lines.push('| server | workloads | VB365 req/s | p50 | p99 | CPU µs | VSPC req/s | p50 | p99 | CPU µs | RSS MB (peak) |', '|---|---|---|---|---|---|---|---|---|---|---|');
   const failed = (x: { failures: number }) => (x.failures > 0 ? ` (${x.failures} failed)` : '');
   for (const r of report.reads) {
     const rss = r.rssMB === null ? '–' : `${fmt(r.rssMB, 0)} (${fmt(r.peakRssMB, 0)})`;
-    lines.push(`| ${r.label} | ${size(r.workloads)} | ${fmt(r.vb365.rps)}${failed(r.vb365)} | ${fmt(r.vb365.p50)} | ${fmt(r.vb365.p99)} | ${fmt(r.vspc.rps)}${failed(r.vspc)} | ${fmt(r.vspc.p50)} | ${fmt(r.vspc.p99)} | ${rss} |`);
+    const cpu = (s: { cpuUs?: number }) => (s.cpuUs === undefined ? '–' : fmt(s.cpuUs, 1));
+    lines.push(`| ${r.label} | ${size(r.workloads)} | ${fmt(r.vb365.rps)}${failed(r.vb365)} | ${fmt(r.vb365.p50)} | ${fmt(r.vb365.p99)} | ${cpu(r.vb365)} | ${fmt(r.vspc.rps)}${failed(r.vspc)} | ${fmt(r.vspc.p50)} | ${fmt(r.vspc.p99)} | ${cpu(r.vspc)} | ${rss} |`);
   }
   if (report.latency.length > 0) {
     lines.push('', `Latency against ledger size at a fixed ${p.latencyRate} req/s offered (ms):`, '');

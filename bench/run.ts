@@ -203,7 +203,7 @@ const ledgerRow = (label: string, ledger: Ledger): LedgerRow => ({
 const readRow = (subject: string, label: string, workloads: number | null, memory: Memory | undefined): ReadRow | undefined => {
   const r = collected.reads.get(subject);
   if (!r) return undefined;
-  const pick = (s: (typeof r)['vb365']) => ({ rps: s.rps, p50: s.p50, p99: s.p99, failures: s.failures });
+  const pick = (s: (typeof r)['vb365']) => ({ rps: s.rps, p50: s.p50, p99: s.p99, ...(s.cpuUs === undefined ? {} : { cpuUs: s.cpuUs }), failures: s.failures });
   return { subject, label, workloads, vb365: pick(r.vb365), vspc: pick(r.vspc), rssMB: memory?.rssMB ?? null, peakRssMB: memory?.peakRssMB ?? null };
 };
 // The sizes this run left out, with what generating them would take at the rate the

@@ -15,7 +15,11 @@ export function memoryOf(pid: number): Memory {
 }
 
 /** CPU time (user + system, clock ticks) the process has used so far. */
-function cpuTicks(pid: number): number {
+/** Clock ticks a second in /proc/PID/stat (USER_HZ: 100 on every Linux Node supports). */
+export const TICKS_PER_SECOND = 100;
+
+/** CPU time (user + system) the process has used, in clock ticks. */
+export function cpuTicks(pid: number): number {
   // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -29,7 +29,7 @@ export interface Collected {
 export const tallySubject = (size: number) => `tally-${formatSize(size)}`;
 const FACE: Record<Endpoint, string> = { vb365: 'VB365 LicensingInformation', vspc: 'VSPC usage by tenant' };
 const reads = (s: Summary | undefined) =>
-  s ? `${s.rps.toLocaleString('en-US')} req/s, p99 ${s.p99} ms${s.failures > 0 ? `, ${s.failures} failed (timeouts or errors)` : ''}` : '–';
+  s ? `${s.rps.toLocaleString('en-US')} req/s, p99 ${s.p99} ms${s.cpuUs === undefined ? '' : `, ${s.cpuUs} µs CPU/req`}${s.failures > 0 ? `, ${s.failures} failed (timeouts or errors)` : ''}` : '–';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? null : +(a / b).toFixed(3));
 
@@ -50,6 +50,17 @@ export function targets(c: Collected): Measurement[] {
       id: `1-${e}`, target: `Reads, ${FACE[e]}, ${at === null ? '' : formatSize(at)} ledger, vs bare node:http (same bytes, HTTP)`,
       tally: reads(tally?.[e]), reference: reads(bare), value: ratio(tally?.[e].rps, bare?.rps), unit: '×', threshold: 0.8, comparison: '>=',
       atTargetScale: at === MILLION, ...(scaleNote ? { note: scaleNote } : {}), detail: { tally: tally?.[e], bare },
+    }));
+  }
+  // 1, by CPU: the same loads, the servers' CPU per request (bare ÷ Tally: above 1 is Tally cheaper).
+  // Throughput alone compresses toward 1 when the load generator, not the server, is the limit.
+  for (const e of ENDPOINTS) {
+    const bare = c.reads.get('bare')?.[e];
+    out.push(row({
+      id: `1cpu-${e}`, target: `Reads by server CPU per request, ${FACE[e]}, ${at === null ? '' : formatSize(at)} ledger: bare ÷ Tally (same loads as 1)`,
+      tally: tally?.[e].cpuUs === undefined ? '–' : `${tally[e].cpuUs} µs/request`, reference: bare?.cpuUs === undefined ? '–' : `${bare.cpuUs} µs/request`,
+      value: ratio(bare?.cpuUs, tally?.[e].cpuUs), unit: '×', threshold: 0.8, comparison: '>=',
+      atTargetScale: at === MILLION, ...(scaleNote ? { note: scaleNote } : {}), detail: { tally: tally?.[e].cpuUs, bare: bare?.cpuUs },
     }));
   }
   // 2. Reads against a Prism mock of the same paths.
