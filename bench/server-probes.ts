@@ -14,7 +14,6 @@ export function memoryOf(pid: number): Memory {
   return { rssMB: +(kb('VmRSS') / 1024).toFixed(1), peakRssMB: +(kb('VmHWM') / 1024).toFixed(1) };
 }
 
-/** CPU time (user + system, clock ticks) the process has used so far. */
 /** Clock ticks a second in /proc/PID/stat (USER_HZ: 100 on every Linux Node supports). */
 export const TICKS_PER_SECOND = 100;
 

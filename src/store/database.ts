@@ -72,7 +72,7 @@ export function openStoreAt(url: string | undefined, dataDir: string): Promise<S
  * and the raw insert of the bench's 200,000 events went from about 35,500 to about 52,000 events/s
  * (Tally over HTTP: 33,600 to 37,000–41,000). Reads of the answers do not touch pages (replayed, or
  * a few index probes), and the month-end report walks its indexes in fewer, larger steps. A file
- * made with another page size keeps it (docs/operations.md: `VACUUM` changes it).
+ * made with another page size keeps it (docs/operations.md: how to convert one).
  */
 export const PAGE_SIZE = 16_384;
 
