@@ -1,6 +1,7 @@
 /**
  * Benchmark plumbing: start `tally serve` (the built dist/cli.js) as a separate process, feed it
- * through the real ingestion API, and drive load with autocannon in yet another process.
+ * through the real ingestion API, and drive load with autocannon (or wrk, bench/wrk.ts) in yet
+ * another process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -81,6 +82,9 @@ export async function token(base: string, face: 'vb365' | 'vspc', password: stri
   return JSON.parse(res.text).access_token as string;
 }
 
+/** The process that sends read load as fast as it is answered. */
+export type LoadGenerator = 'wrk' | 'autocannon';
+
 export interface LoadOptions {
   /** Run the load generator at this niceness (`nice -n`), so the server under test keeps priority. */
   nice?: number;
@@ -97,7 +101,7 @@ export interface LoadResult {
   p99: number;
   max: number;
   requests: number;
-  /** Requests answered during autocannon's warm-up (same process, before `requests` were counted). */
+  /** Requests answered during the warm-up (autocannon: the same process; wrk: a run of its own), before `requests` were counted. */
   warmupRequests: number;
   /** Server CPU (user + system) per answered request, warm-up included, in µs; set by the caller that watched the server. */
   cpuUsPerRequest?: number;

@@ -4,9 +4,10 @@
  * every subject alike and the ratios of one run hold even when absolute numbers move.
  */
 import { runBenchProgram } from './child.js';
-import { autocannon, call, type LoadResult } from './lib.js';
+import { autocannon, call, type LoadGenerator, type LoadResult } from './lib.js';
 import { ENDPOINTS, SEED_BODIES, SEED_PATHS, type Endpoint } from './seed.js';
 import { cpuTicks, settle, TICKS_PER_SECOND } from './server-probes.js';
+import { wrk } from './wrk.js';
 
 export interface Subject {
   id: string;
@@ -27,6 +28,8 @@ export interface ReadOptions {
   connections: number;
   /** Offered load in requests per second; undefined: as fast as the subject answers. */
   rate?: number;
+  /** What sends the load when it is as fast as answered (bench/wrk.ts). */
+  generator: LoadGenerator;
 }
 
 export type Measurements = Map<string, Record<Endpoint, LoadResult[]>>;
@@ -57,9 +60,9 @@ export async function alternate(subjects: Subject[], options: ReadOptions, log: 
           ? await runBenchProgram<LoadResult>('latency-client.ts', {
             url, headers: subject.headers, rate: options.rate, seconds: options.seconds, warmupSeconds: options.warmupSeconds, connections: options.connections,
           }, { nice: 10 })
-          : await autocannon(url, subject.headers, options.seconds, options.connections, { nice: 10, warmupSeconds: options.warmupSeconds });
+          : await (options.generator === 'wrk' ? wrk : autocannon)(url, subject.headers, options.seconds, options.connections, { nice: 10, warmupSeconds: options.warmupSeconds });
         results.get(subject.id)![endpoint].push(result);
-        // Failures are recorded, not fatal: a server too slow to answer within autocannon's 10 s
+        // Failures are recorded, not fatal: a server too slow to answer within the generator's 10 s
         // timeout is a result too.
         const failures = result.non2xx + result.errors + result.timeouts;
         const idle = await settle(subject.pid);

@@ -140,7 +140,7 @@ export function markdown(report: BenchReport): string {
     '',
     `${m.cpuCount} × ${m.cpus[0]?.model ?? 'unknown CPU'}, ${m.memoryGB} GB, Node ${m.node}, ${m.platform} ${m.kernel}; ` +
       `commit ${report.git.commit.slice(0, 12)}${report.git.dirty ? ' (with uncommitted changes)' : ''}; ${report.date.slice(0, 16).replace('T', ' ')} UTC. ` +
-      `Reads: ${p.rounds} alternating rounds of ${p.readSeconds} s after ${p.warmupSeconds} s of warm-up, ${p.connections} connections, autocannon at nice 10. ` +
+      `Reads: ${p.rounds} alternating rounds of ${p.readSeconds} s after ${p.warmupSeconds} s of warm-up, ${p.connections} connections; load: ${p.loadGenerator}. ` +
       `Reproduce: \`${report.command}\`.`,
   );
   return lines.join('\n');

@@ -7,10 +7,11 @@
  *
  *   npm run bench -- [--sizes 1k,100k,1M,10M] [--seconds 10] [--warmup 3] [--rounds 2] [--connections 10]
  *                    [--latency-rate 100] [--ingest-events 200k] [--ingest-rounds 2] [--report-agents 1M]
- *                    [--startup-tries 3] [--report-tries 3] [--regenerate]
+ *                    [--startup-tries 3] [--report-tries 3] [--load-generator wrk|autocannon] [--regenerate]
  *
  * Every server is a real `tally serve` process (dist/, so build first: `npm run bench` does); load
- * comes from other processes (autocannon, bench/ingest-client.ts) at nice 10 on loopback.
+ * comes from other processes (wrk when it is installed, else autocannon; bench/latency-client.ts;
+ * bench/ingest-client.ts) at nice 10 on loopback.
  */
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
@@ -20,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { ensureLedger, SERVE_ARGS, type Ledger } from './cache.js';
 import { measureIngestion } from './ingestion.js';
 import { ADMIN_PASSWORD, formatSize, parseSize } from './ledger.js';
-import { ROOT, startServer, token, type Node } from './lib.js';
+import { ROOT, startServer, token, type LoadGenerator, type Node } from './lib.js';
 import { measureMonthEnd } from './month-end.js';
 import { alternate, summarize, verifyAnswers, type Subject } from './reads.js';
 import { startBare, startPrism, type Reference } from './references.js';
@@ -28,6 +29,7 @@ import { writeReport, type BenchReport, type LedgerRow, type ReadRow } from './r
 import { SEED_PATHS } from './seed.js';
 import { memoryOf, startupSeconds, type Memory } from './server-probes.js';
 import { tallySubject, targets, type Collected } from './targets.js';
+import { wrkVersion } from './wrk.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -42,12 +44,23 @@ const { values: flags } = parseArgs({
     'report-agents': { type: 'string' },
     'startup-tries': { type: 'string', default: '3' },
     'report-tries': { type: 'string', default: '3' },
+    'load-generator': { type: 'string' },
     regenerate: { type: 'boolean', default: false },
   },
 });
 
+// wrk when it is installed: autocannon's Node process is often slower than the servers it loads.
+const wrkFound = wrkVersion();
+const generator = (flags['load-generator'] ?? (wrkFound ? 'wrk' : 'autocannon')) as LoadGenerator;
+if (generator !== 'wrk' && generator !== 'autocannon') throw new Error(`--load-generator: wrk or autocannon, not ${JSON.stringify(generator)}`);
+if (generator === 'wrk' && !wrkFound) throw new Error('--load-generator wrk: wrk is not on the PATH (apt-get install wrk)');
+const generatorLabel = generator === 'wrk' ? `${wrkFound!.split(' [')[0]}, one thread` : 'autocannon 8';
+for (const flag of ['seconds', 'warmup'] as const) {
+  if (generator === 'wrk' && !Number.isInteger(Number(flags[flag]))) throw new Error(`--${flag}: whole seconds with wrk, not ${flags[flag]}`);
+}
+
 const sizes = [...new Set(flags.sizes.split(',').map(parseSize))].sort((a, b) => a - b);
-const readOptions = { rounds: Number(flags.rounds), seconds: Number(flags.seconds), warmupSeconds: Number(flags.warmup), connections: Number(flags.connections) };
+const readOptions = { rounds: Number(flags.rounds), seconds: Number(flags.seconds), warmupSeconds: Number(flags.warmup), connections: Number(flags.connections), generator };
 const latencyRate = Number(flags['latency-rate']);
 const ingestEvents = parseSize(flags['ingest-events']);
 const largest = sizes.at(-1)!;
@@ -94,7 +107,11 @@ if (ingestion) {
     events: ingestEvents,
     tallyEventsPerSecond: ingestion.tallyEventsPerSecond,
     rawEventsPerSecond: ingestion.rawEventsPerSecond,
-    detail: { tally: ingestion.tally.map((t) => t.eventsPerSecond), raw: ingestion.raw.map((t) => t.eventsPerSecond), rows: ingestion.rows, connections: 4, batch: 10_000 },
+    ledgerOnlyEventsPerSecond: ingestion.ledgerOnlyEventsPerSecond,
+    detail: {
+      tally: ingestion.tally.map((t) => t.eventsPerSecond), raw: ingestion.raw.map((t) => t.eventsPerSecond), ledgerOnly: ingestion.ledgerOnly.map((t) => t.eventsPerSecond),
+      rows: ingestion.rows, connections: 4, batch: 10_000,
+    },
   };
 }
 
@@ -240,7 +257,7 @@ const report: BenchReport = {
     ingestRounds: Number(flags['ingest-rounds']),
     reportAgents,
     clock: SERVE_ARGS[SERVE_ARGS.indexOf('--clock') + 1],
-    loadGenerator: 'autocannon 8 in its own process at nice 10; ingestion client bench/ingest-client.ts at nice 10',
+    loadGenerator: `${generatorLabel} in its own process at nice 10; fixed-rate latency bench/latency-client.ts and ingestion client bench/ingest-client.ts at nice 10`,
   },
   ledgers: [
     ...[...ledgers].map(([size, ledger]) => ledgerRow(`${formatSize(size)} workloads`, ledger)),
