@@ -4,6 +4,7 @@
  * sees it at once, also when it skips reading while nothing committed (SQLite's WAL index).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -63,6 +64,8 @@ test('SQLite: a commit by another connection is seen at once, also when the read
   try {
     const reader = new GenerationsReader(app.ctx.store.db);
     assert.equal(reader.watchesWalIndex, true);
+    // In shared memory where the addon is built (it is on Linux, where CI runs).
+    if (process.platform === 'linux') assert.equal(reader.watchesWalIndexInMemory, true);
     const other = new SQLite(app.ctx.store.location);
     try {
       // While nothing commits, the table is not read again.
@@ -84,6 +87,24 @@ test('SQLite: a commit by another connection is seen at once, also when the read
     } finally {
       other.close();
     }
+  } finally {
+    await app.close();
+  }
+});
+
+test('SQLite: a commit by another process is seen at once through the watched header', { skip: TEST_STORE !== 'sqlite' }, async () => {
+  const app = await startTestApp();
+  try {
+    const reader = new GenerationsReader(app.ctx.store.db);
+    const before = reader.readNow()!;
+    for (let i = 0; i < 5; i++) reader.readNow();
+    const tableReads = reader.tableReads;
+    const script = `const D=require('better-sqlite3');const d=new D(${JSON.stringify(app.ctx.store.location)});d.prepare("update generations set value = value + 1 where name = 'auth'").run();d.close();`;
+    const child = spawnSync(process.execPath, ['-e', script], { cwd: process.cwd() });
+    assert.equal(child.status, 0, String(child.stderr));
+    const after = reader.readNow()!;
+    assert.equal(after.auth, before.auth + 1);
+    assert.equal(reader.tableReads, tableReads + 1);
   } finally {
     await app.close();
   }

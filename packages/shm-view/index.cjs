@@ -1,0 +1,3 @@
+'use strict';
+// The compiled addon (node-gyp rebuild, run by npm when the package is installed).
+module.exports = require('./build/Release/shm_view.node');
