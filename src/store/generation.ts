@@ -110,14 +110,15 @@ const shmView = ((): { mapShared(fd: number, length: number): ArrayBuffer } | un
  * database open.
  *
  * It is read where SQLite reads it, in a shared mapping of the file (the `tally-shm-view` addon),
- * so the check is a copy of 96 bytes. The system call it replaces (a pread of the page cache) cost
- * a whole sixth of a replayed answer under load, more than its own 0.8 µs: the bench measured
- * 21–22 µs of server CPU per request with it and 18–19 µs without. Without the addon (not built)
- * the header is read with pread(2) as before.
- * - Reading a mapped page past the end of the file would raise SIGBUS. The mapping is made only
- *   when the file holds the header, and SQLite never shrinks the file while a connection (this
- *   process's) has it open: only the first connection to open a database truncates it. Nothing
- *   reads the mapping once the database is closed.
+ * so the check is a copy of 96 bytes. The system call it replaces (a pread of the page cache) costs
+ * 0.8 µs in a loop but 2–3 µs of server CPU per replayed answer under load (alternating wrk runs:
+ * 18.6–19.5 µs per request with it, 16.6–17.5 µs without). Without the addon (not built) the
+ * header is read with pread(2) as before.
+ * - Reading a mapped page wholly past the end of the file would raise SIGBUS. The mapping is made
+ *   only when the file holds the header. SQLite truncates the file only when a process opens the
+ *   database first (none can while this process holds it open), and then to a few bytes, which
+ *   leaves the mapped page in place. Nothing reads the mapping once the database is closed. An
+ *   operator must not truncate the `-shm` of a running server by hand (docs/operations.md).
  * - A commit is complete only once its header is written; a request that follows it reached this
  *   process through a socket read, a system call that orders the memory reads after it.
  */
@@ -176,6 +177,12 @@ const walIndexHeaders = new WeakMap<Kysely<Database>, WalIndexHeader>();
  * followed. It is watched only after a commit was seen to change its header, so a stale file
  * left beside a link can never pass for "nothing committed".
  */
+/** How `db`'s WAL-index header is watched: in shared memory, by pread(2), or not at all (PostgreSQL, read-only files). */
+export function walIndexWatch(db: Kysely<Database>): 'memory' | 'pread' | 'none' {
+  const header = walIndexHeaders.get(db);
+  return header === undefined ? 'none' : header.inMemory ? 'memory' : 'pread';
+}
+
 export function watchWalIndex(db: Kysely<Database>, sqlite: SQLite.Database, databaseFile: string): () => void {
   let header: WalIndexHeader;
   try {
