@@ -76,8 +76,7 @@ export async function startServer(
   const store = await openStore(config);
   const apps: FastifyInstance[] = [];
   try {
-    const watch = walIndexWatch(store.db);
-    if (watch === 'pread') {
+    if (walIndexWatch(store.db) === 'pread') {
       logger.info('the tally-shm-view addon is not built: each polled request reads the database\'s WAL-index header with a system call (a little slower; docs/architecture.md, "Change counters")');
     }
     const clock: Clock = config.clock !== undefined ? await sharedFixedClock(store.db, config.clock) : systemClock();

@@ -92,10 +92,13 @@ export class GenerationsReader {
   }
 }
 
-/** The shared-memory view addon (packages/shm-view), when it was built; undefined otherwise. */
-const shmView = ((): { mapShared(fd: number, length: number): ArrayBuffer } | undefined => {
+/** The shared-memory view addon's interface (packages/shm-view/index.d.ts). */
+type ShmView = { mapShared(fd: number, length: number): ArrayBuffer };
+
+/** The addon, when it was built; undefined otherwise. */
+const shmView = ((): ShmView | undefined => {
   try {
-    return createRequire(import.meta.url)('tally-shm-view') as { mapShared(fd: number, length: number): ArrayBuffer };
+    return createRequire(import.meta.url)('tally-shm-view') as ShmView;
   } catch {
     return undefined;
   }
