@@ -4,8 +4,8 @@
  * through it, so the rules here (roles, read-only keys) hold on every face at once.
  */
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
-import type { Generations } from '../../store/generation.js';
 import { hasAnyRole, type AuthService, type Authentication, type Principal, type Role } from '../../services/auth.js';
+import type { Caller, Generations } from '../../services/caller.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,4 +35,11 @@ export function requireRoles(auth: AuthService, roles: readonly Role[], refusals
     if (result.principal.readOnly && !READ_METHODS.has(request.method)) return refusals.forbidden(reply);
     request.principal = result.principal;
   };
+}
+
+/** Who asks, for an operation of the services: the principal the guard left, the address and the log. */
+export function callerOf(request: FastifyRequest): Caller {
+  const principal = request.principal;
+  if (!principal) throw new Error(`${request.method} ${request.url}: no principal; the route lacks its guard`);
+  return { principal, ip: request.ip, log: request.log };
 }
