@@ -150,17 +150,6 @@ export async function startServer(
         return closing;
       },
     };
-    // Request validators are compiled on first use so that a start answers sooner; the rest are
-    // compiled now, between requests (http/validation.ts). A schema AJV refuses is a broken build:
-    // the server stops, as it did when every schema was compiled before listening.
-    Promise.all(apps.map((app) => app.compilePendingValidators())).then(
-      (counts) => logger.debug({ count: counts.reduce((a, b) => a + b, 0) }, 'request validators compiled'),
-      (error: Error) => {
-        logger.fatal({ err: error }, 'a request schema does not compile; stopping');
-        process.exitCode = 1;
-        void running.close();
-      },
-    );
     return running;
   } catch (error) {
     await Promise.allSettled(apps.map((app) => app.close()));
