@@ -12,7 +12,7 @@ import { registerOpenApi } from './openapi.js';
 import { ResponseReplay } from './replay.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
-import { lazyValidators } from './validation.js';
+import { validatorCompiler } from './validation.js';
 import { sendMessage } from './vb365/errors.js';
 import { sendErrors } from './vspc/errors.js';
 import { vb365Face } from './vb365/index.js';
@@ -85,12 +85,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   options.inflight?.install(app);
   app.removeContentTypeParser('text/plain');
   installStrictJsonParser(app);
-  // Validators compile on first use; `compilePendingValidators` compiles the rest (serve calls it
-  // once listening).
-  const validators = lazyValidators();
-  app.setValidatorCompiler(validators.compiler);
-  app.decorate('compilePendingValidators', () => validators.compilePending());
-  app.addHook('onClose', async () => validators.clear());
+  app.setValidatorCompiler(validatorCompiler);
   await app.register(formbody);
   await registerOpenApi(app, face);
   if (face === 'vb365') await app.register(vb365Face(ctx), { prefix: '/v6' });
