@@ -12,6 +12,7 @@ import { registerOpenApi } from './openapi.js';
 import { ResponseReplay } from './replay.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
+import { TLS_POLICY } from './tls.js';
 import { lazyValidators } from './validation.js';
 import { sendMessage } from './vb365/errors.js';
 import { sendErrors } from './vspc/errors.js';
@@ -53,7 +54,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
             ...serverOptions,
             cert: options.tls.cert,
             key: options.tls.key,
-            minVersion: 'TLSv1.2' as const,
+            ...TLS_POLICY,
             handshakeTimeout: timers.handshakeTimeout,
           },
         }
