@@ -4,6 +4,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
+import { authenticateBeforeParsing } from './auth/guard.js';
 import type { AppContext } from './context.js';
 import type { InflightRequests } from './inflight.js';
 import { installStrictJsonParser } from './jsonBody.js';
@@ -94,6 +95,8 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   app.addHook('onClose', async () => validators.clear());
   await app.register(formbody);
   await registerOpenApi(app, face);
+  // Before the faces: every guard runs before the body is read (see http/auth/guard.ts).
+  authenticateBeforeParsing(app);
   if (face === 'vb365') await app.register(vb365Face(ctx), { prefix: '/v6' });
   else await app.register(vspcFace(ctx), { prefix: '/api/v3' });
   await app.register(tallyApi(ctx), { prefix: '/tally/v1' });
