@@ -12,7 +12,7 @@ import { readClock, setClock } from '../../services/admin/system.js';
 export function clockRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
 
     app.get('/clock', { schema: { response: { 200: ClockReply, ...errorAnswers() } } }, async () => readClock(ctx));
 

@@ -15,7 +15,7 @@ export function companyRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const entities = new EntityOperations(ctx);
-    app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
 
     app.get('/companies', { schema: { response: { 200: Type.Array(Company), ...errorAnswers() } } }, async (request) =>
       entities.listCompanies(callerOf(request)));

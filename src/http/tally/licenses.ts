@@ -11,7 +11,7 @@ export function licenseRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const entities = new EntityOperations(ctx);
-    app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
 
     for (const product of ['vb365', 'vspc'] as const) {
       const body = product === 'vb365' ? Vb365LicenseBody : VspcLicenseBody;

@@ -42,7 +42,7 @@ const MonthlyReport = Type.Object({
 export function reportRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    app.addHook('preHandler', requireRoles(ctx.auth, REPORT_READERS, tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, REPORT_READERS, tallyRefusals));
 
     app.get(
       '/reports/vspc/:month',

@@ -12,7 +12,7 @@ export function resellerRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const entities = new EntityOperations(ctx);
-    app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
 
     app.get('/resellers', { schema: { response: { 200: Type.Array(Reseller), ...errorAnswers() } } }, async (request) =>
       entities.listResellers(callerOf(request)));

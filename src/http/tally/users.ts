@@ -15,7 +15,7 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const accounts = new AccountOperations(ctx);
-    app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
 
     app.get('/users', { schema: { response: { 200: Type.Array(Account), ...errorAnswers() } } }, async (request) => accounts.list(callerOf(request)));
     app.get('/users/:username', { schema: { params: UsernameParams, response: { 200: Account, ...errorAnswers(400, 404) } } }, async (request) =>

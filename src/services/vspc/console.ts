@@ -3,18 +3,20 @@
  * the license as installed, and usage counted by the VSPC pool, limited to the companies the
  * caller may see (services/scope.ts). Rendering (enum spelling, envelopes) is the face's.
  */
+import type { VspcLicense } from '../../domain/licenses.js';
 import { countersFromBuckets, emptyBuckets, sumBuckets, type ConsoleLicenseCounter } from '../../domain/vspc.js';
 import type { VspcLicenseBody } from '../../schemas/admin.js';
 import { getCompany, getLicenseTerms, listCompanies, type Company } from '../../store/entities.js';
 import type { Generations } from '../../store/generation.js';
 import { formatInstant, parseRfc3339 } from '../../time.js';
-import type { ValidityRange } from '../answerCache.js';
+import { within, type ValidityRange } from '../answerCache.js';
 import { hasAnyRole } from '../auth.js';
 import type { Caller } from '../caller.js';
 import type { ServiceContext } from '../context.js';
 import { NotFound } from '../errors.js';
 import { toVspcLicense } from '../licenses.js';
 import { companyVisibleTo } from '../scope.js';
+import { companyCountersFromPool, consoleLicenseStatus, type AgentPool } from '../vspcPool.js';
 
 export interface CompanyUsage {
   companyUid: string;
@@ -27,6 +29,12 @@ const iso = (text: string | undefined) => {
   return at === null ? null : formatInstant(at);
 };
 
+/** The pool at `now` with `license` applied, from the VSPC pool service (cached). */
+async function poolAt(ctx: ServiceContext, now: number, license: VspcLicense | null, known?: Generations, range?: ValidityRange): Promise<AgentPool> {
+  const generations = await ctx.licensing.installation.generations(known);
+  return within(await ctx.licensing.vspc.pool({ now, license, generations }), range);
+}
+
 async function terms(ctx: ServiceContext): Promise<VspcLicenseBody | undefined> {
   return (await getLicenseTerms(ctx.store.db, 'vspc')) as VspcLicenseBody | undefined;
 }
@@ -35,25 +43,26 @@ async function terms(ctx: ServiceContext): Promise<VspcLicenseBody | undefined> 
 export async function consoleLicense(ctx: ServiceContext, _caller: Caller) {
   const body = await terms(ctx);
   const now = await ctx.clock.now();
-  const { status, statusMessage } = await ctx.licensing.vspcLicenseStatus(now, body ? toVspcLicense(body) : null);
+  const license = body ? toVspcLicense(body) : null;
+  const { status, statusMessage } = await consoleLicenseStatus(now, license, () => poolAt(ctx, now, license));
   return {
-    licenseId: body?.licenseId ?? null,
-    edition: body?.edition ?? null,
+    licenseId: body?.licenseId ?? '',
+    edition: body?.edition ?? '',
     package: body?.package ?? 'None',
-    licenseeCompany: body?.licenseeCompany ?? null,
-    licenseeEmail: body?.licenseeEmail ?? null,
-    licenseeAdministratorEmail: body?.licenseeAdministratorEmail ?? null,
-    contactPerson: body?.contactPerson ?? null,
+    licenseeCompany: body?.licenseeCompany ?? '',
+    licenseeEmail: body?.licenseeEmail ?? '',
+    licenseeAdministratorEmail: body?.licenseeAdministratorEmail ?? '',
+    contactPerson: body?.contactPerson ?? '',
     expirationDate: iso(body?.expirationDate),
     supportExpirationDate: iso(body?.supportExpirationDate),
-    supportId: body?.supportId ?? null,
+    supportId: body?.supportId ?? '',
     status,
-    statusMessage,
+    statusMessage: statusMessage ?? '',
     cloudConnect: body?.cloudConnect ?? 'No',
     instances: body?.units ?? 0,
     type: body?.type ?? 'NotInstalled',
     lastUpdateDate: null,
-    lastUpdateMessage: null,
+    lastUpdateMessage: '',
     lastUpdateStatus: 'Unknown',
   };
 }
@@ -71,7 +80,7 @@ export async function consoleUsage(ctx: ServiceContext, caller: Caller) {
   const now = await ctx.clock.now();
   const body = await terms(ctx);
   const license = body ? toVspcLicense(body) : null;
-  const [companies, pool] = await Promise.all([listCompanies(ctx.store.db), ctx.licensing.agentPool(now, license)]);
+  const [companies, pool] = await Promise.all([listCompanies(ctx.store.db), poolAt(ctx, now, license)]);
   const all = hasAnyRole(caller.principal, ['PortalAdministrator']);
   const visible = companies.filter((c) => companyVisibleTo(caller.principal, c)).map((c) => pool.byCompany.get(c.uid) ?? emptyBuckets());
   const counters = countersFromBuckets(sumBuckets(all ? pool.byCompany.values() : visible), license);
@@ -91,8 +100,8 @@ export async function consoleUsage(ctx: ServiceContext, caller: Caller) {
 /** `GET /licensing/console/usage/companies`: every visible company's counters. */
 export async function companiesUsage(ctx: ServiceContext, caller: Caller): Promise<CompanyUsage[]> {
   const now = await ctx.clock.now();
-  const license = await ctx.licensing.vspcLicense();
-  const [all, pool] = await Promise.all([listCompanies(ctx.store.db), ctx.licensing.agentPool(now, license)]);
+  const license = await ctx.licensing.installation.vspcLicense();
+  const [all, pool] = await Promise.all([listCompanies(ctx.store.db), poolAt(ctx, now, license)]);
   return all
     .filter((c) => companyVisibleTo(caller.principal, c))
     .map((company) => usageOf(company, countersFromBuckets(pool.byCompany.get(company.uid) ?? emptyBuckets(), license)));
@@ -102,7 +111,8 @@ export async function companiesUsage(ctx: ServiceContext, caller: Caller): Promi
 export async function companyUsage(ctx: ServiceContext, caller: Caller, companyUid: string): Promise<CompanyUsage> {
   const company = await getCompany(ctx.store.db, companyUid.toLowerCase());
   if (!company || !companyVisibleTo(caller.principal, company)) throw new NotFound(`Company with UID ${companyUid} does not exist.`);
-  return usageOf(company, await ctx.licensing.companyCounters(company.uid, await ctx.clock.now()));
+  const license = await ctx.licensing.installation.vspcLicense();
+  return usageOf(company, companyCountersFromPool(await poolAt(ctx, await ctx.clock.now(), license), company.uid, license));
 }
 
 /**
@@ -117,9 +127,12 @@ export async function tenantUsage(
   generations?: Generations,
   range?: ValidityRange,
 ): Promise<CompanyUsage> {
-  const usage = await ctx.licensing.consoleUsageByTenant(tenantUid.toLowerCase(), (company) => companyVisibleTo(caller.principal, company), generations, range);
-  if (!usage) throw new NotFound(`Tenant with UID ${tenantUid} does not exist.`);
-  return usage;
+  const known = await ctx.licensing.installation.generations(generations);
+  const company = await ctx.licensing.installation.companyByTenant(tenantUid.toLowerCase(), known);
+  if (!company || !companyVisibleTo(caller.principal, company)) throw new NotFound(`Tenant with UID ${tenantUid} does not exist.`);
+  const now = await ctx.clock.now(known.config);
+  const license = await ctx.licensing.installation.vspcLicense(known);
+  return usageOf(company, companyCountersFromPool(await poolAt(ctx, now, license, known, range), company.uid, license));
 }
 
 function usageOf(company: Company, counters: ConsoleLicenseCounter[]): CompanyUsage {
