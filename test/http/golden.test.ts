@@ -176,7 +176,7 @@ describe('VSPC face', () => {
     const anonymous = await app.vspc.inject({ url });
     assert.equal(anonymous.statusCode, 401);
     assert.equal(anonymous.body, '{"errors":[{"message":"Authorization is required: send an access token in the Authorization header.","type":"security","code":401}]}');
-    const owner = await app.tokenFor('owner', ['CompanyOwner']);
+    const owner = await app.tokenFor('owner', ['CompanyOwner'], COMPANY);
     const forbidden = await app.vspc.inject({ url, headers: { authorization: `Bearer ${owner}` } });
     assert.equal(forbidden.statusCode, 403);
     assert.equal(forbidden.body, '{"errors":[{"message":"Access denied: your role does not allow this operation.","type":"security","code":403}]}');
@@ -253,12 +253,14 @@ describe('VSPC console license and usage family', () => {
         '"statusMessage":"","cloudConnect":"No","instances":1000.0,"type":"Rental","lastUpdateDate":null,"lastUpdateMessage":"","lastUpdateStatus":"Unknown"}}',
     );
     assert.equal((await get('/licensing/console/settings')).body, '{"data":{"isAutoUpdateEnabled":false}}');
-    const provider = await app.tokenFor('sp-admin', ['ServiceProviderAdministrator']);
+    // Reseller roles are confined to a reseller (any: these answers are refusals or totals).
+    await adminPut(app, '/tally/v1/resellers/e0000000-0000-4000-8000-0000000000aa', { name: 'Golden reseller' });
+    const provider = await app.tokenFor('sp-admin', ['ServiceProviderAdministrator'], 'e0000000-0000-4000-8000-0000000000aa');
     assert.equal((await get('/licensing/console', provider)).statusCode, 403);
     assert.equal((await get('/licensing/console/settings', provider)).statusCode, 403);
     assert.equal((await get('/licensing/console/usage', provider)).statusCode, 200);
     assert.equal((await get('/licensing/console/usage/companies', provider)).statusCode, 200);
-    const owner = await app.tokenFor('company-owner', ['CompanyOwner']);
+    const owner = await app.tokenFor('company-owner', ['CompanyOwner'], COMPANY);
     assert.equal((await get('/licensing/console/usage', owner)).statusCode, 403);
   });
 });

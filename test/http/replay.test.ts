@@ -69,12 +69,16 @@ const step = fc.oneof(
   fc.record({ kind: fc.constant('nothing' as const) }),
 );
 
+const OPERATOR_RESELLER = '0b000000-0000-4000-8000-00000000ab01';
+
 test('a replayed answer is byte for byte the routed answer, whatever changed in between', async () => {
   const app = await startTestApp({ clock: new Date(START).toISOString() });
   try {
     const vb365 = await listen(app.vb365);
     const vspc = await listen(app.vspc);
     await adminPut(app, `/tally/v1/organizations/${ORG}`, { name: 'org' });
+    // The reseller an operator account is confined to (reseller roles need a scope).
+    await adminPut(app, `/tally/v1/resellers/${OPERATOR_RESELLER}`, { name: 'r' });
     // A tenant maps to one company at a time: unmapped first, then mapped again.
     const remap = async (swap: boolean) => {
       for (const [i, company] of COMPANIES.entries()) await adminPut(app, `/tally/v1/companies/${company}`, { name: `c${i}` });
@@ -124,7 +128,7 @@ test('a replayed answer is byte for byte the routed answer, whatever changed in 
               await remap(s.swap);
               break;
             case 'roles':
-              await adminPut(app, '/tally/v1/users/someone', { roles: s.operator ? ['ServiceProviderOperator'] : ['PortalAdministrator', 'Vb365Administrator'] });
+              await adminPut(app, '/tally/v1/users/someone', s.operator ? { roles: ['ServiceProviderOperator'], scopeUid: OPERATOR_RESELLER } : { roles: ['PortalAdministrator', 'Vb365Administrator'] });
               break;
             case 'disable':
               await adminPut(app, '/tally/v1/users/someone', { roles: ['PortalAdministrator', 'Vb365Administrator'], disabled: s.disabled });

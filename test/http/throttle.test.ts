@@ -4,9 +4,11 @@ import { after, before, test } from 'node:test';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/harness.js';
 
 let app: TestApp;
+const OPS_RESELLER = '0b000000-0000-4000-8000-0000000000e1';
 before(async () => {
   app = await startTestApp({ clock: '2026-11-23T12:00:00Z' });
-  await app.tokenFor('ops', ['ServiceProviderAdministrator']);
+  await app.ctx.store.db.insertInto('resellers').values({ uid: OPS_RESELLER, name: 'Ops' }).execute();
+  await app.tokenFor('ops', ['ServiceProviderAdministrator'], OPS_RESELLER);
 });
 after(() => app.close());
 

@@ -222,11 +222,12 @@ describe('GET /licensing/usage/organizations', () => {
 
 describe('roles and scoping', () => {
   test('who may read companies and usage', async () => {
-    const operator = await app.tokenFor('sp-operator', ['ServiceProviderOperator']);
+    // Reseller roles are confined to a reseller: the operator sees Northwind's one company.
+    const operator = await app.tokenFor('sp-operator', ['ServiceProviderOperator'], NORTHWIND);
     const readOnly = await app.tokenFor('read-only', ['ReadOnlyUser']);
-    const auditor = await app.tokenFor('sp-auditor', ['ServiceProviderInvoiceAuditor']);
+    const auditor = await app.tokenFor('sp-auditor', ['ServiceProviderInvoiceAuditor'], NORTHWIND);
     const vb365 = await app.tokenFor('vb365-admin', ['Vb365Administrator']);
-    assert.equal((await get('/organizations/companies', operator)).json().meta.pagingInfo.total, 3);
+    assert.equal((await get('/organizations/companies', operator)).json().meta.pagingInfo.total, 1);
     assert.equal((await get('/organizations/companies', readOnly)).json().meta.pagingInfo.total, 3);
     const forbidden = await get('/organizations/companies', auditor);
     assert.equal(forbidden.statusCode, 403);

@@ -32,10 +32,14 @@ async function travel(now: string): Promise<void> {
   assert.equal(res.statusCode, 200, res.body);
 }
 
+/** The reseller of both registered companies. */
+const RESELLER = '0b000000-0000-4000-8000-0000000000f1';
+
 before(async () => {
   app = await startTestApp({ clock: NOW });
-  await adminPut(app, `/tally/v1/companies/${A.uid}`, { name: 'Alpine', tenantUid: A.tenant });
-  await adminPut(app, `/tally/v1/companies/${B.uid}`, { name: 'Birch', tenantUid: B.tenant });
+  await adminPut(app, `/tally/v1/resellers/${RESELLER}`, { name: 'Reseller' });
+  await adminPut(app, `/tally/v1/companies/${A.uid}`, { name: 'Alpine', tenantUid: A.tenant, resellerUid: RESELLER });
+  await adminPut(app, `/tally/v1/companies/${B.uid}`, { name: 'Birch', tenantUid: B.tenant, resellerUid: RESELLER });
   await adminPut(app, '/tally/v1/licenses/vspc', LICENSE);
   const activate = (n: number, at: string, companyUid: string, mode: 'server' | 'workstation') => ({
     id: `act-${n}`, type: 'vspc.agentActivated', at, companyUid, agent: { uid: agent(n), name: `agent-${n}`, mode },
@@ -141,7 +145,8 @@ describe('VSPC console over its license', () => {
   });
 
   test('an administrator without the Portal role sees the sum of the registered companies only', async () => {
-    const provider = await app.tokenFor('sp-admin', ['ServiceProviderAdministrator']);
+    // Reseller roles are confined to a reseller; this one's holds every registered company.
+    const provider = await app.tokenFor('sp-admin', ['ServiceProviderAdministrator'], RESELLER);
     const data = (await get('/licensing/console/usage', provider)).json().data;
     assert.deepEqual([data.usedCount, data.usedUnits, data.newCount], [6, 45, 2]);
   });

@@ -13,6 +13,7 @@ const ORG = '0a000000-0000-4000-8000-00000000b001';
 const RESELLER = '0b000000-0000-4000-8000-00000000b001';
 const COMPANY = '0c000000-0000-4000-8000-00000000b001';
 const ADDRESS = '198.51.100.23';
+const SCOPE_RESELLER = '0b000000-0000-4000-8000-00000000b0ff';
 const ZERO = '00000000-0000-0000-0000-000000000000';
 
 let app: TestApp;
@@ -23,6 +24,9 @@ before(async () => {
   startedAt = Date.now();
   app = await startTestApp({ clock: CLOCK });
   secrets.push('test-admin-password', app.adminToken);
+  // Scopes of the reseller and company roles below must exist (written without an audit entry).
+  await app.ctx.store.db.insertInto('resellers').values({ uid: SCOPE_RESELLER, name: 'Scope reseller' }).execute();
+  await app.ctx.store.db.insertInto('companies').values({ uid: COMPANY, name: 'Company B', reseller_uid: null, tenant_uid: null }).execute();
 });
 after(() => app.close());
 
@@ -75,7 +79,7 @@ describe('every kind of change is recorded', () => {
   });
 
   test('tokens: revocation through VSPC, the admin API and the logout; reuse of a spent refresh token', async () => {
-    await change('PUT', '/tally/v1/users/revokee', { password: 'revokee-secret', roles: ['ServiceProviderUser'] });
+    await change('PUT', '/tally/v1/users/revokee', { password: 'revokee-secret', roles: ['ServiceProviderUser'], scopeUid: SCOPE_RESELLER });
     secrets.push('revokee-secret');
     const uid = (await app.vspc.inject({ url: '/tally/v1/users/revokee', headers: bearer(app.adminToken) })).json().uid;
     const pair = await login(app, 'revokee', 'revokee-secret');
@@ -189,7 +193,7 @@ describe('reading the log', () => {
 
   test('Portal Administrators only', async () => {
     for (const role of ['ServiceProviderGlobalAdministrator', 'Vb365Administrator', 'ReadOnlyUser', 'Ingest']) {
-      const token = await app.tokenFor(`reader-${role}`, [role]);
+      const token = await app.tokenFor(`reader-${role}`, [role], role.startsWith('ServiceProvider') ? SCOPE_RESELLER : undefined);
       assert.equal((await app.vb365.inject({ url: '/tally/v1/audit', headers: bearer(token) })).statusCode, 403, role);
     }
     assert.equal((await app.vb365.inject({ url: '/tally/v1/audit' })).statusCode, 401);

@@ -2,8 +2,12 @@
  * Route × identity matrix. The routes come from the server itself (an `onRoute` hook on the very
  * apps `tally serve` builds, both faces and /tally/v1); every route has an explicit row below, and
  * every row is tried with every identity: no token, a malformed header, an unknown token, an
- * expired token, a revoked token, an account of each role, a read-only API key and an account of
- * another tenant. Each cell has one expected status, and refusals must be in the face's dialect.
+ * expired token, a revoked token, an account of each role, a read-only API key, an account of
+ * another tenant, and scoped accounts of every role that takes a scope: confined to another
+ * reseller or company (`foreign:<role>`: a request naming company A answers as for a missing one)
+ * and, for the roles whose scope is optional, confined to company A itself (`scoped:<role>`).
+ * Scoped identities are tried on the VSPC face and the admin API (VB365 and ingestion scoping are
+ * tested by their own suites). Each cell has one expected status, and refusals must be in the face's dialect.
  *
  * A route without a row fails the test: whoever adds a route says who may call it. A row without a
  * route is only reported (routes that colleagues add and remove while this suite is written).
@@ -41,8 +45,18 @@ const PASSWORD = 'matrix-password';
 
 const BROKEN = ['none', 'malformed', 'unknown', 'expired', 'revoked'] as const;
 type Broken = (typeof BROKEN)[number];
-type Identity = Broken | Role | 'readOnlyKey' | 'otherTenant';
-const IDENTITIES: readonly Identity[] = [...BROKEN, ...ROLES, 'readOnlyKey', 'otherTenant'];
+/** Roles whose scope is optional (a reseller, a company or none). */
+const OPTIONAL_SCOPE: readonly Role[] = ['ReadOnlyUser', 'Vb365Administrator', 'Ingest'];
+/** Every role but PortalAdministrator takes a scope (that one refuses any). */
+const SCOPABLE: readonly Role[] = ROLES.filter((r) => r !== 'PortalAdministrator');
+type Scoped = `foreign:${Role}` | `scoped:${Role}`;
+type Identity = Broken | Role | 'readOnlyKey' | 'otherTenant' | Scoped;
+const SCOPED: readonly Scoped[] = [
+  ...SCOPABLE.map((r): Scoped => `foreign:${r}`),
+  ...OPTIONAL_SCOPE.map((r): Scoped => `scoped:${r}`),
+];
+const IDENTITIES: readonly Identity[] = [...BROKEN, ...ROLES, 'readOnlyKey', 'otherTenant', ...SCOPED];
+const isScoped = (identity: Identity): identity is Scoped => identity.includes(':');
 
 const RESELLER_ROLES: readonly Role[] = [
   'ServiceProviderGlobalAdministrator', 'ServiceProviderAdministrator', 'ServiceProviderOperator',
@@ -51,12 +65,22 @@ const RESELLER_ROLES: readonly Role[] = [
 const COMPANY_ROLES: readonly Role[] = ['CompanyOwner', 'CompanyAdministrator', 'CompanyInvoiceAuditor'];
 /** Where each role's account is confined: reseller roles to reseller A, company roles to company A. */
 const scopeOf = (role: Role) => (RESELLER_ROLES.includes(role) ? RESELLER_A : COMPANY_ROLES.includes(role) ? COMPANY_A : undefined);
-const accountOf = (identity: Identity) => `matrix-${identity}`;
+const accountOf = (identity: Identity) => `matrix-${identity.replace(':', '-')}`;
+/** Where a scoped identity is confined: another reseller or company than A's, or company A itself. */
+function scopeOfScoped(identity: Scoped): string {
+  const [kind, role] = identity.split(':') as ['foreign' | 'scoped', Role];
+  if (kind === 'scoped') return COMPANY_A;
+  return RESELLER_ROLES.includes(role) ? RESELLER_B : COMPANY_B;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Rows
 
 const PORTAL: readonly Role[] = ['PortalAdministrator'];
+const REPORT_READERS: readonly Role[] = [
+  'PortalAdministrator', 'ServiceProviderGlobalAdministrator', 'ServiceProviderAdministrator', 'ServiceProviderInvoiceAuditor',
+  'CompanyOwner', 'CompanyInvoiceAuditor',
+];
 const VB365: readonly Role[] = ['Vb365Administrator'];
 /** Veeam's documented roles of the console-usage family. */
 const CONSOLE_USAGE: readonly Role[] = ['PortalAdministrator', 'ServiceProviderGlobalAdministrator', 'ServiceProviderAdministrator'];
@@ -237,7 +261,8 @@ function rows(): Row[] {
     },
     { route: 'GET /tally/v1/clock', allow: PORTAL, ok: 200 },
     { route: 'PUT /tally/v1/clock', request: json({ now: CLOCK }), allow: PORTAL, ok: 200 },
-    { route: 'GET /tally/v1/reports/vspc/:month', request: { url: '/tally/v1/reports/vspc/2026-10' }, allow: PORTAL, ok: 200 },
+    // The whole report for the provider; a reseller's or company's own companies for their invoice-minded roles.
+    { route: 'GET /tally/v1/reports/vspc/:month', request: { url: '/tally/v1/reports/vspc/2026-10' }, allow: REPORT_READERS, ok: 200 },
     { route: 'POST /tally/v1/users/:username/apikeys', request: { url: '/tally/v1/users/matrix-victim/apikeys', ...json({ name: 'matrix' }) }, allow: PORTAL, ok: 201 },
     { route: 'GET /tally/v1/users/:username/apikeys', request: { url: '/tally/v1/users/matrix-victim/apikeys' }, allow: PORTAL, ok: 200 },
     {
@@ -301,6 +326,10 @@ before(async () => {
   }
   await createAccount(accountOf('otherTenant'), ['ServiceProviderAdministrator'], RESELLER_B);
   tokens.set('otherTenant', await loginToken(accountOf('otherTenant')));
+  for (const identity of SCOPED) {
+    await createAccount(accountOf(identity), [identity.split(':')[1] as Role], scopeOfScoped(identity));
+    tokens.set(identity, await loginToken(accountOf(identity)));
+  }
   // The broken tokens belong to an account that could call everything, so only the token is at fault.
   const everything: Role[] = ['PortalAdministrator', 'Vb365Administrator', 'Ingest'];
   for (const name of ['expired', 'revoked', 'keyholder', 'victim', 'login']) await createAccount(`matrix-${name}`, everything);
@@ -345,6 +374,11 @@ function expected(row: Row, identity: Identity, method: string): number {
     const allowed = allow.some((role) => ['PortalAdministrator', 'Vb365Administrator', 'Ingest'].includes(role));
     return allowed && method === 'GET' ? row.ok : 403;
   }
+  if (isScoped(identity)) {
+    const [kind, role] = identity.split(':') as ['foreign' | 'scoped', Role];
+    if (!allow.includes(role)) return 403;
+    return kind === 'foreign' && row.tenant ? 404 : row.ok;
+  }
   if (identity === 'otherTenant') {
     if (!allow.includes('ServiceProviderAdministrator')) return 403;
     return row.tenant ? 404 : row.ok;
@@ -376,7 +410,9 @@ function dialectProblem(dialect: Dialect, identity: Identity, res: LightMyReques
 // Tests
 
 test('every identity the matrix tries: the broken tokens, each role, a read-only key and another tenant', () => {
-  assert.deepEqual([...IDENTITIES].sort(), [...BROKEN, ...ROLES, 'readOnlyKey', 'otherTenant'].sort());
+  assert.deepEqual([...IDENTITIES].sort(), [...BROKEN, ...ROLES, 'readOnlyKey', 'otherTenant', ...SCOPED].sort());
+  // Every role that takes a scope is tried confined elsewhere; PortalAdministrator refuses a scope.
+  for (const role of ROLES) assert.equal(IDENTITIES.includes(`foreign:${role}`), role !== 'PortalAdministrator', role);
   for (const role of ['PortalAdministrator', 'ServiceProviderGlobalAdministrator', 'ServiceProviderAdministrator', 'ServiceProviderOperator',
     'ServiceProviderUser', 'CompanyOwner', 'CompanyAdministrator', 'ReadOnlyUser', 'Vb365Administrator']) {
     assert.ok(IDENTITIES.includes(role as Identity), role);
@@ -407,10 +443,12 @@ test('every cell answers its expected status, refusals in the face\'s dialect', 
     const url = (row.request?.url as string | undefined) ?? pattern;
     assert.ok(!url.includes(':') || url.startsWith('/v6/LicensedUsers/'), `${row.route}: give the row a concrete url`);
     for (const identity of IDENTITIES) {
+      // Scope on the VB365 face and on ingestion is proven by those areas' suites.
+      if (isScoped(identity) && (url.startsWith('/v6/') || row.route === 'POST /tally/v1/events')) continue;
       await row.prepare?.();
       let token = tokens.get(identity) ?? '';
       if (row.freshSession && (ROLES as readonly string[]).includes(identity)) token = await loginToken(accountOf(identity));
-      if (row.freshSession && identity === 'otherTenant') token = await loginToken(accountOf(identity));
+      if (row.freshSession && (identity === 'otherTenant' || isScoped(identity))) token = await loginToken(accountOf(identity));
       const headers: Record<string, string> = { ...((row.request?.headers as Record<string, string> | undefined) ?? {}) };
       if (identity === 'malformed') headers.authorization = token;
       else if (identity !== 'none') headers.authorization = `Bearer ${token}`;

@@ -10,8 +10,14 @@ import { startTestApp, type TestApp } from '../support/harness.js';
 import { accepted, auditEntries, bearer, grant, login, uidOf } from './helpers.js';
 
 let app: TestApp;
+/** Reseller and company roles are confined to a scope that exists. */
+const RESELLER = '0b000000-0000-4000-8000-00000000c0de';
+const COMPANY = '0c000000-0000-4000-8000-00000000c0de';
+
 before(async () => {
   app = await startTestApp({ clock: '2026-11-23T12:00:00Z' });
+  await app.ctx.store.db.insertInto('resellers').values({ uid: RESELLER, name: 'Tokens reseller' }).execute();
+  await app.ctx.store.db.insertInto('companies').values({ uid: COMPANY, name: 'Tokens company', reseller_uid: RESELLER, tenant_uid: null }).execute();
 });
 after(() => app.close());
 
@@ -81,7 +87,7 @@ describe('refresh tokens rotate and are single-use', () => {
 
 describe('revocation', () => {
   test('VSPC DELETE /users/{userUid}/tokens: the user itself, every token, answered {"data":true}', async () => {
-    const own = await app.tokenFor('leaver', ['ServiceProviderOperator']);
+    const own = await app.tokenFor('leaver', ['ServiceProviderOperator'], RESELLER);
     const second = await login(app, 'leaver', 'password-of-leaver', 'vb365');
     const uid = await uidOf(app, 'leaver');
     const res = await app.vspc.inject({ method: 'DELETE', url: `/api/v3/users/${uid.toUpperCase()}/tokens`, headers: bearer(own) });
@@ -93,8 +99,8 @@ describe('revocation', () => {
   });
 
   test('VSPC DELETE /users/{userUid}/tokens: another user only for Portal Administrators; 403 before any lookup', async () => {
-    const mine = await app.tokenFor('nosy', ['ServiceProviderAdministrator']);
-    const theirs = await app.tokenFor('target', ['ServiceProviderAdministrator']);
+    const mine = await app.tokenFor('nosy', ['ServiceProviderAdministrator'], RESELLER);
+    const theirs = await app.tokenFor('target', ['ServiceProviderAdministrator'], RESELLER);
     const targetUid = await uidOf(app, 'target');
     const refused = await app.vspc.inject({ method: 'DELETE', url: `/api/v3/users/${targetUid}/tokens`, headers: bearer(mine) });
     assert.equal(refused.statusCode, 403);
@@ -135,13 +141,13 @@ describe('revocation', () => {
 
 describe('a password change, disabling or deleting an account ends its sessions', () => {
   for (const [what, change] of [
-    ['a new password', (name: string) => ({ method: 'PUT' as const, payload: { password: 'another-password-1', roles: ['CompanyOwner'] }, url: `/tally/v1/users/${name}` })],
-    ['disabling', (name: string) => ({ method: 'PUT' as const, payload: { roles: ['CompanyOwner'], disabled: true }, url: `/tally/v1/users/${name}` })],
+    ['a new password', (name: string) => ({ method: 'PUT' as const, payload: { password: 'another-password-1', roles: ['CompanyOwner'], scopeUid: COMPANY }, url: `/tally/v1/users/${name}` })],
+    ['disabling', (name: string) => ({ method: 'PUT' as const, payload: { roles: ['CompanyOwner'], scopeUid: COMPANY, disabled: true }, url: `/tally/v1/users/${name}` })],
     ['deleting', (name: string) => ({ method: 'DELETE' as const, url: `/tally/v1/users/${name}` })],
   ] as const) {
     test(what, async () => {
       const name = `ends-${what.replace(/\W/g, '')}`;
-      const first = await app.tokenFor(name, ['CompanyOwner']);
+      const first = await app.tokenFor(name, ['CompanyOwner'], COMPANY);
       const pair = await login(app, name, `password-of-${name}`, 'vb365');
       const res = await app.vspc.inject({ ...change(name), headers: bearer(app.adminToken) });
       assert.ok(res.statusCode === 200 || res.statusCode === 204, res.body);

@@ -85,7 +85,7 @@ export class AccountOperations {
     const needsPassword = () => new Invalid('A new user needs a password.', [{ field: 'password', message: 'is required for a new user' }]);
     if (body.password === undefined && !(await getAccount(this.db, username))) throw needsPassword();
     const scopeUid = body.scopeUid?.toLowerCase() ?? null;
-    // SCOPE-CHECK await checkScope(this.db, body.roles, scopeUid);
+    await checkScope(this.db, body.roles, scopeUid);
     // Hashing takes a while: before the transaction, so that the lock is held briefly.
     const passwordHash = body.password !== undefined ? await hashPassword(body.password) : undefined;
     const keepsAdministering = body.roles.includes('PortalAdministrator') && !body.disabled;

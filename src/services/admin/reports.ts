@@ -14,7 +14,14 @@ import { ReportMonthError, vspcMonthlyReport, type MonthlyReport } from '../mont
 import { companyVisibleTo, unconfined } from '../scope.js';
 
 /** Who may read month-end reports: the provider, and the invoice-minded roles of resellers and companies (scoped). */
-export const REPORT_READERS: readonly Role[] = ['PortalAdministrator'];
+export const REPORT_READERS: readonly Role[] = [
+  'PortalAdministrator',
+  'ServiceProviderGlobalAdministrator',
+  'ServiceProviderAdministrator',
+  'ServiceProviderInvoiceAuditor',
+  'CompanyOwner',
+  'CompanyInvoiceAuditor',
+];
 
 export async function vspcReport(ctx: ServiceContext, caller: Caller, month: string): Promise<MonthlyReport> {
   let report: MonthlyReport;
