@@ -51,11 +51,14 @@ before(async () => {
   const res = await request('POST', `${server.vspc}/api/v3/token`, form({ grant_type: 'password', username: 'admin', password: ADMIN_PASSWORD }));
   assert.equal(res.status, 200, res.text);
   admin = res.json().access_token;
+  // Reseller roles are confined to the seed company's reseller, company roles to the seed company.
+  const seedReseller = (await call('GET', `${server.vspc}/tally/v1/companies/${SEED_COMPANY}`, { token: admin })).json().resellerUid as string;
   for (const role of [...VSPC_ALLOWED, ...VSPC_REFUSED]) {
     const username = `e2e-${role}`;
-    const put = await call('PUT', `${server.vspc}/tally/v1/users/${username}`, { token: admin, json: { password: USER_PASSWORD, roles: [role] } });
+    const scopeUid = role.startsWith('ServiceProvider') ? seedReseller : role.startsWith('Company') ? SEED_COMPANY : null;
+    const put = await call('PUT', `${server.vspc}/tally/v1/users/${username}`, { token: admin, json: { password: USER_PASSWORD, roles: [role], ...(scopeUid ? { scopeUid } : {}) } });
     // Every account has a stable uid (the VSPC userUid); its form is checked in test/security.
-    expectJson(put, 200, { uid: put.json().uid, username, roles: [role], scopeUid: null, disabled: false }, `creating ${username}`);
+    expectJson(put, 200, { uid: put.json().uid, username, roles: [role], scopeUid, disabled: false }, `creating ${username}`);
     const login = await request('POST', `${server.vspc}/api/v3/token`, form({ grant_type: 'password', username, password: USER_PASSWORD }));
     assert.equal(login.status, 200, login.text);
     roleTokens.set(role, login.json().access_token);
@@ -344,7 +347,7 @@ describe('admin API: {"error":{code,message,details?}} dialect', () => {
     expectJson(await call('GET', `${server.vspc}/tally/v1/clock`, { token: admin }), 200, { now: '2026-11-23T12:00:00.000Z', fixed: true });
     const owner = await call('GET', `${server.vspc}/tally/v1/users/e2e-CompanyOwner`, { token: admin });
     expectJson(owner, 200, {
-      uid: owner.json().uid, username: 'e2e-CompanyOwner', roles: ['CompanyOwner'], scopeUid: null, disabled: false,
+      uid: owner.json().uid, username: 'e2e-CompanyOwner', roles: ['CompanyOwner'], scopeUid: SEED_COMPANY, disabled: false,
     });
     await seedsUnchanged('posts by a CompanyOwner');
   });
