@@ -66,3 +66,52 @@ test('admin API: its own document on both listeners', async () => {
     assert.ok(paths.every((p) => p.startsWith('/tally/v1/')));
   }
 });
+
+type Operation = { responses: Record<string, { description?: string; content?: Record<string, { schema: Record<string, any> }> }> };
+function operations(doc: { paths: Record<string, Record<string, Operation>> }): [string, Operation][] {
+  return Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]): [string, Operation] => [`${method.toUpperCase()} ${path}`, op]));
+}
+const errorSchema = (op: Operation, status: number) => op.responses[String(status)]?.content?.['application/json']?.schema;
+
+test('every face\'s document lists its error answers in that face\'s dialect', async () => {
+  const vb365 = (await app.vb365.inject({ url: '/swagger/docs/v6' })).json();
+  for (const [name, op] of operations(vb365)) {
+    // The token endpoint answers its client errors in OAuth's dialect (declared by the route).
+    const statuses = name.endsWith('/v6/token') ? [500] : [401, 403, 500];
+    for (const status of statuses) assert.deepEqual(errorSchema(op, status)?.required, ['message'], `${name} ${status}`);
+  }
+  const vspc = (await app.vspc.inject({ url: '/api/swagger/json' })).json();
+  for (const [name, op] of operations(vspc)) {
+    const statuses = name.endsWith('/api/v3/token') ? [520] : [401, 403, 520];
+    for (const status of statuses) {
+      const schema = errorSchema(op, status);
+      assert.deepEqual(schema?.required, ['errors'], `${name} ${status}`);
+      assert.deepEqual(schema.properties.errors.items.required, ['message', 'type', 'code'], `${name} ${status}`);
+    }
+    if (name.includes('{')) assert.ok(errorSchema(op, 404), `${name} 404`);
+  }
+  const tally = (await app.vspc.inject({ url: '/tally/v1/openapi.json' })).json();
+  for (const [name, op] of operations(tally)) {
+    for (const status of [401, 403, 500, 503]) assert.deepEqual(errorSchema(op, status)?.required, ['error'], `${name} ${status}`);
+    if (name.includes('{')) assert.ok(errorSchema(op, 400) && errorSchema(op, 404), `${name} 400/404`);
+  }
+});
+
+test('every admin route declares its success answer and its own errors', async () => {
+  const tally = (await app.vspc.inject({ url: '/tally/v1/openapi.json' })).json();
+  for (const [name, op] of operations(tally)) {
+    const success = Object.keys(op.responses).filter((s) => s.startsWith('2'));
+    assert.ok(success.length > 0, `${name}: no success answer`);
+    for (const status of success) {
+      if (status === '204') continue;
+      assert.ok(op.responses[status]!.content, `${name} ${status}: no schema`);
+    }
+  }
+  const doc = tally.paths;
+  assert.deepEqual(Object.keys(doc['/tally/v1/companies/{uid}'].delete.responses).sort(), ['204', '400', '401', '403', '404', '409', '500', '503']);
+  assert.deepEqual(Object.keys(doc['/tally/v1/companies/{uid}/workloads'].get.responses['200'].content['application/json'].schema.properties), ['companyUid', 'at', 'agents', 'users']);
+  assert.match(doc['/tally/v1/companies/{uid}'].put.responses['409'].description, /conflicts/);
+  // The admin API's error body, as a client parses it.
+  const conflict = doc['/tally/v1/companies/{uid}'].put.responses['409'].content['application/json'].schema;
+  assert.deepEqual(Object.keys(conflict.properties.error.properties), ['code', 'message', 'details']);
+});
