@@ -20,7 +20,6 @@ import { ensureAdminAccount } from '../services/bootstrap.js';
 import { IngestionService } from '../services/ingestion.js';
 import { LicensingService } from '../services/licensing.js';
 import { openStoreAt, type Store } from '../store/database.js';
-import { walIndexWatch } from '../store/generation.js';
 
 /** A problem the operator must fix; printed as one line without a stack trace. */
 export class StartupError extends Error {}
@@ -76,9 +75,6 @@ export async function startServer(
   const store = await openStore(config);
   const apps: FastifyInstance[] = [];
   try {
-    if (walIndexWatch(store.db) === 'pread') {
-      logger.info('the tally-shm-view addon is not built: each polled request reads the database\'s WAL-index header with a system call (a little slower; docs/architecture.md, "Change counters")');
-    }
     const clock: Clock = config.clock !== undefined ? await sharedFixedClock(store.db, config.clock) : systemClock();
     const context: AppContext = {
       store,

@@ -9,7 +9,6 @@ import type { InflightRequests } from './inflight.js';
 import { installStrictJsonParser } from './jsonBody.js';
 import { BODY_LIMIT_BYTES, DEFAULT_LIMITS, listenerTimers, type ConnectionLimits } from './limits.js';
 import { registerOpenApi } from './openapi.js';
-import { ResponseReplay } from './replay.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
 import { lazyValidators } from './validation.js';
@@ -79,8 +78,6 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   });
   // Past the cap Node closes new connections at once, before they cost a file descriptor for long.
   app.server.maxConnections = limits.maxConnections;
-  // The polled endpoints' answers are replayed before routing while they provably hold.
-  new ResponseReplay(ctx.auth.generations, ctx.clock).install(app);
   // text/plain is not a body any route accepts: answer 415 rather than hand handlers a string.
   options.inflight?.install(app);
   app.removeContentTypeParser('text/plain');

@@ -35,7 +35,7 @@ export interface AppendOptions {
 /**
  * Appends a batch atomically. Events whose id is already recorded with the same content are
  * counted as duplicates; the same id with other content aborts the whole batch. Resolves once the
- * batch is committed (and durable); the ledger generation is raised after the commit.
+ * batch is committed (and durable); the ledger generation is raised in the same transaction.
  */
 export async function appendEvents(
   db: Kysely<Database>,
@@ -87,10 +87,14 @@ async function appendWithKysely(db: Kysely<Database>, { ordered, indexOf, duplic
         }
       }
       await updateReadModels(trx, ordered.filter((p) => inserted.has(p.event.id)).map((p) => p.event));
+      // The counter is raised in the batch's own transaction, last: a commit without its raise
+      // cannot happen (a node dying after the commit, a retry finding only duplicates), and the
+      // row's lock is held only from here to the commit, so concurrent batches do their work side
+      // by side and queue only for their commits. Migration 0011's trigger notifies every node.
+      if (inserted.size > 0) await raiseLedgerGeneration(trx);
       return { accepted: inserted.size, duplicates: duplicates + seen };
     }),
   );
-  if (result.accepted > 0) await raiseLedgerGeneration(db);
   return result;
 }
 

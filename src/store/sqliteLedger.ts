@@ -26,6 +26,7 @@ import type { AgentEvent } from '../domain/vspc.js';
 import { agentEventOf, AGENT_EVENT_TYPES, parseCanonical } from '../ingest/events.js';
 import { agentSegments } from '../domain/monthlyReport.js';
 import { agentRow, EventConflictError, readModelRows, scopeAndSubject, type AppendResult, type DistinctBatch, type PreparedEvent } from './ledgerRows.js';
+import { noteLocalChange, RAISE_LEDGER_GENERATION } from './generation.js';
 import type { Database } from './schema.js';
 
 /** At most this many events in one transaction: bounds its memory and the wait of the batches in it. */
@@ -185,9 +186,11 @@ class GroupWriter {
           // On SQLite the ledger's counter is raised in the same commit (one writer at a time: no
           // queue on its row), so it cannot be lost between the commit and a later statement.
           if (outcomes.some((o) => !(o instanceof EventConflictError) && o.accepted > 0)) {
-            this.sqlite.prepare("update generations set value = value + 1 where name = 'ledger'").run();
+            this.sqlite.prepare(RAISE_LEDGER_GENERATION).run();
           }
           this.sqlite.exec('COMMIT');
+          // The reader of this process looks at the counters again before its next answer.
+          noteLocalChange(this.db);
         } catch (error) {
           if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
           throw error;
