@@ -30,7 +30,8 @@ const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'pdfkit', '@fastify/swagg
 rmSync(outdir, { recursive: true, force: true });
 try {
   await build({
-    entryPoints: [path.join(root, 'src', 'cli.ts')],
+    // The ingestion worker thread is its own entry (dist/ingestion-worker.js), sharing chunks with the command.
+    entryPoints: { cli: path.join(root, 'src', 'cli.ts'), 'ingestion-worker': path.join(root, 'src', 'services', 'ingestionWorker.ts') },
     outdir,
     bundle: true,
     splitting: true,

@@ -74,8 +74,14 @@ export async function startServer(
 ): Promise<RunningServer> {
   const store = await openStore(config);
   const apps: FastifyInstance[] = [];
+  let ingestion: IngestionService | undefined;
   try {
     const clock: Clock = config.clock !== undefined ? await sharedFixedClock(store.db, config.clock) : systemClock();
+    ingestion = new IngestionService(store.db);
+    // Batches are decoded, validated and written in a worker thread with its own connections, so
+    // that reads keep their latency while batches arrive (services/ingestion.ts). An in-memory
+    // database cannot be opened twice: it is written in process.
+    if (store.location !== ':memory:') await ingestion.startWorker(store.source);
     const context: AppContext = {
       store,
       clock,
@@ -83,7 +89,7 @@ export async function startServer(
       auth: new AuthService(store.db, { ...DEFAULT_AUTH_OPTIONS, accessTokenSeconds: config.accessTokenSeconds }),
       throttle: new LoginThrottle(store.db),
       licensing: new LicensingService(store.db, clock, config.timeZone, store.dialect),
-      ingestion: new IngestionService(store.db),
+      ingestion,
       vspcEnumStyle: config.vspcEnumStyle,
     };
 
@@ -150,6 +156,8 @@ export async function startServer(
         // In-flight requests finish; idle keep-alive connections are closed; then the database.
         closing ??= Promise.all(apps.map((app) => app.close()))
           .then(() => inflight.drained(10_000))
+          // The worker finishes every batch it received before the database closes.
+          .then(() => context.ingestion.close())
           .then(() => store.close());
         return closing;
       },
@@ -168,6 +176,7 @@ export async function startServer(
     return running;
   } catch (error) {
     await Promise.allSettled(apps.map((app) => app.close()));
+    await ingestion?.close().catch(() => {});
     await store.close();
     throw error;
   }

@@ -29,9 +29,25 @@ export interface Store {
   dialect: Dialect;
   /** Where the data lives, for messages (passwords redacted). */
   location: string;
+  /** How to open the same database again (the ingestion worker opens its own connections). */
+  source: StoreSource;
   close(): Promise<void>;
   /** A consistent online copy into a new SQLite file (SQLite only: PostgreSQL has pg_dump). */
   backupTo?(file: string): Promise<void>;
+}
+
+export type StoreSource = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
+
+export interface OpenOptions {
+  /** PostgreSQL: connections in the pool (default POOL_SIZE). */
+  poolSize?: number;
+  /** PostgreSQL: listen for other nodes' changes (default true; the ingestion worker does not need to). */
+  listen?: boolean;
+}
+
+/** Opens the database `source` names again, in this thread or another. */
+export function openStoreFrom(source: StoreSource, options: OpenOptions = {}): Promise<Store> {
+  return source.dialect === 'sqlite' ? openSqliteStore(source.file) : openPostgresStore(source.url, options);
 }
 
 export class StoreError extends Error {}
@@ -105,6 +121,7 @@ export async function openSqliteStore(file: string): Promise<Store> {
     db,
     dialect: 'sqlite',
     location: file,
+    source: { dialect: 'sqlite', file },
     close: async () => {
       await db.destroy();
     },
@@ -150,12 +167,12 @@ function pgTypes(driver: typeof pg) {
 /** Connections per server node; several nodes share one PostgreSQL (docs/operations.md). */
 const POOL_SIZE = 10;
 
-export async function openPostgresStore(url: string): Promise<Store> {
+export async function openPostgresStore(url: string, options: OpenOptions = {}): Promise<Store> {
   // Loaded only for PostgreSQL: the embedded store's start-up does not pay for it.
   const { default: driver } = await import('pg');
   const pool = new driver.Pool({
     connectionString: url,
-    max: POOL_SIZE,
+    max: options.poolSize ?? POOL_SIZE,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
     // A statement that runs longer than this is a bug or an outage, not a slow answer.
@@ -180,14 +197,15 @@ export async function openPostgresStore(url: string): Promise<Store> {
   registerChangeWatch(db, watch);
   await migrateToLatest(db, 'postgres');
   const schema = (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]!.schema;
-  const listener = new ChangeListener(driver, url, schema, () => watch.noteChange());
-  await listener.start();
+  const listener = options.listen === false ? undefined : new ChangeListener(driver, url, schema, () => watch.noteChange());
+  await listener?.start();
   return {
     db,
     dialect: 'postgres',
     location,
+    source: { dialect: 'postgres', url },
     close: async () => {
-      await listener.stop();
+      await listener?.stop();
       await db.destroy();
     },
   };
