@@ -10,7 +10,7 @@ import { pino, type Logger } from 'pino';
 import { sharedFixedClock, systemClock, type Clock } from '../clock.js';
 import type { ServeConfig } from '../config.js';
 import { loadDemo } from '../demo/load.js';
-import { buildFaceApp, type Face, type TlsMaterial } from '../http/app.js';
+import { buildFaceApp, type Face, type ShutdownState, type TlsMaterial } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { InflightRequests } from '../http/inflight.js';
 import { loadOrCreateCertificate, readCheckedPair, reloadCertificate, selfSignedFiles, type ReloadOutcome } from '../http/tls.js';
@@ -20,6 +20,14 @@ import { ensureAdminAccount } from '../services/bootstrap.js';
 import { IngestionService } from '../services/ingestion.js';
 import { LicensingService } from '../services/licensing.js';
 import { openStoreAt, type Store } from '../store/database.js';
+
+/**
+ * After a shutdown signal, how long the listeners keep reading requests before they stop (every
+ * answer meanwhile says `Connection: close`): a request a client sent just before the signal is in
+ * the kernel's buffers or behind another one on its connection, and closing an "idle" connection
+ * at once would reset it unanswered.
+ */
+const SHUTDOWN_GRACE_MS = 300;
 
 /** A problem the operator must fix; printed as one line without a stack trace. */
 export class StartupError extends Error {}
@@ -117,6 +125,7 @@ export async function startServer(
     }
 
     const inflight = new InflightRequests();
+    const shutdown: ShutdownState = { closing: false };
     const ports = {} as Record<Face, number>;
     const urls = {} as Record<Face, string>;
     const scheme = config.http ? 'http' : 'https';
@@ -124,6 +133,7 @@ export async function startServer(
       const app = await buildFaceApp(face, context, {
         tls,
         inflight,
+        shutdown,
         loggerInstance: logger.child({ face }),
         trustProxy: config.trustProxy,
         limits: { requestTimeoutMs: config.requestTimeoutMs, maxConnections: config.maxConnections },
@@ -153,8 +163,13 @@ export async function startServer(
         return outcome;
       },
       close() {
-        // In-flight requests finish; idle keep-alive connections are closed; then the database.
-        closing ??= Promise.all(apps.map((app) => app.close()))
+        // First every answer says `Connection: close`, and requests clients already sent (still on
+        // their way through the kernel, or queued behind others on a connection) are read and
+        // answered for a short grace; then the listeners stop and idle connections are closed;
+        // in-flight requests finish; the worker finishes its queue; then the database closes.
+        shutdown.closing = true;
+        closing ??= new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))
+          .then(() => Promise.all(apps.map((app) => app.close())))
           .then(() => inflight.drained(10_000))
           // The worker finishes every batch it received before the database closes.
           .then(() => context.ingestion.close())
