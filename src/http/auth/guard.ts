@@ -14,8 +14,8 @@
  * expects the face's 401.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { Generations } from '../../store/generation.js';
 import { hasAnyRole, type AuthService, type Authentication, type Principal, type Role } from '../../services/auth.js';
+import type { Caller, Generations } from '../../services/caller.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -66,4 +66,11 @@ export function authenticateBeforeParsing(app: FastifyInstance): void {
     const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
     route.onRequest = [...own, ...guards] as RouteOptions['onRequest'];
   });
+}
+
+/** Who asks, for an operation of the services: the principal the guard left, the address and the log. */
+export function callerOf(request: FastifyRequest): Caller {
+  const principal = request.principal;
+  if (!principal) throw new Error(`${request.method} ${request.url}: no principal; the route lacks its guard`);
+  return { principal, ip: request.ip, log: request.log };
 }
