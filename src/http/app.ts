@@ -13,6 +13,7 @@ import { registerOpenApi } from './openapi.js';
 import { ResponseReplay } from './replay.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
+import { applySecurityHeaders, installSecurityHeaders } from './securityHeaders.js';
 import { TLS_POLICY } from './tls.js';
 import { lazyValidators } from './validation.js';
 import { sendMessage } from './vb365/errors.js';
@@ -67,6 +68,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
     frameworkErrors: (error, request, reply) => {
       const status = error.statusCode ?? 400;
       const message = `The request URI is not valid: ${error.message}`;
+      applySecurityHeaders(request, reply, options.tls !== undefined);
       return sendInDialect(dialectOf(face, request.url), reply, status, message);
     },
     bodyLimit: BODY_LIMIT_BYTES,
@@ -81,6 +83,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   });
   // Past the cap Node closes new connections at once, before they cost a file descriptor for long.
   app.server.maxConnections = limits.maxConnections;
+  installSecurityHeaders(app, { https: options.tls !== undefined });
   // The polled endpoints' answers are replayed before routing while they provably hold.
   new ResponseReplay(ctx.auth.generations, ctx.clock).install(app);
   // text/plain is not a body any route accepts: answer 415 rather than hand handlers a string.
