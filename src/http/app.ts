@@ -15,7 +15,7 @@ import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
 import { applySecurityHeaders, installSecurityHeaders } from './securityHeaders.js';
 import { TLS_POLICY } from './tls.js';
-import { lazyValidators } from './validation.js';
+import { validatorCompiler } from './validation.js';
 import { sendMessage } from './vb365/errors.js';
 import { sendErrors } from './vspc/errors.js';
 import { vb365Face } from './vb365/index.js';
@@ -90,12 +90,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   options.inflight?.install(app);
   app.removeContentTypeParser('text/plain');
   installStrictJsonParser(app);
-  // Validators compile on first use; `compilePendingValidators` compiles the rest (serve calls it
-  // once listening).
-  const validators = lazyValidators();
-  app.setValidatorCompiler(validators.compiler);
-  app.decorate('compilePendingValidators', () => validators.compilePending());
-  app.addHook('onClose', async () => validators.clear());
+  app.setValidatorCompiler(validatorCompiler);
   await app.register(formbody);
   await registerOpenApi(app, face);
   // Before the faces: every guard runs before the body is read (see http/auth/guard.ts).
