@@ -9,6 +9,7 @@ import { installTallyErrorHandling } from './errors.js';
 import { eventRoutes } from './events.js';
 import { reportRoutes } from './reports.js';
 import { sessionRoutes } from './sessions.js';
+import { unlockRoutes } from './unlock.js';
 
 export function tallyApi(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
@@ -20,5 +21,6 @@ export function tallyApi(ctx: AppContext): FastifyPluginAsync {
     await app.register(apiKeyRoutes(ctx));
     await app.register(sessionRoutes(ctx));
     await app.register(auditRoutes(ctx));
+    await app.register(unlockRoutes(ctx));
   };
 }
