@@ -251,6 +251,7 @@ function rows(): Row[] {
       },
     },
     { route: 'DELETE /tally/v1/users/:username/tokens', request: { url: '/tally/v1/users/matrix-victim/tokens' }, allow: PORTAL, ok: 204 },
+    { route: 'POST /tally/v1/users/:username/unlock', request: { url: '/tally/v1/users/matrix-victim/unlock' }, allow: PORTAL, ok: 200 },
     // The logout: every account may end its own session.
     { route: 'DELETE /tally/v1/session', allow: ROLES, ok: 204, freshSession: true },
     { route: 'GET /tally/v1/audit', allow: PORTAL, ok: 200 },
