@@ -6,8 +6,10 @@
 import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
 import type { VspcLicense } from '../domain/licenses.js';
-import { companyMonthCounters, segmentsByCompany, type ReportCounter } from '../domain/monthlyReport.js';
-import { monthStretches } from '../store/agentSegments.js';
+import {
+  companyMonthCounters, managedMonthCounters, managementEndsAt, peakConsumingUnits, segmentsByCompany, type ReportCounter,
+} from '../domain/monthlyReport.js';
+import { monthSegments, monthStretches } from '../store/agentSegments.js';
 import { listCompanies } from '../store/entities.js';
 import type { Database } from '../store/schema.js';
 import { formatInstant } from '../time.js';
@@ -51,7 +53,17 @@ function previousMonth(month: string, zone: string): string {
   return DateTime.fromMillis(start, { zone }).minus({ months: 1 }).toFormat('yyyy-MM');
 }
 
-/** Every company's counters for `month` as known at `now` (a running month only up to `now`). */
+/**
+ * Every company's counters for `month` as known at `now` (a running month only up to `now`),
+ * counting only the agents the console managed at each instant (docs/licensing.md, rule 20).
+ *
+ * The common case reads the month's stretches as counts (`monthStretches`): when the consuming
+ * agents of the installation never need more than the license's units during the month, every
+ * one of them was Licensed at every instant, and counting every agent is the answer. Past the
+ * end of the expiry grace nothing is managed: the month is cut there. Only when the installation
+ * is over its license at some instant are the month's stretches read as rows and swept by the
+ * engine (`managedMonthCounters`), which classifies the pool where it may change.
+ */
 async function computeCompanies(
   db: Kysely<Database>,
   month: string,
@@ -60,12 +72,20 @@ async function computeCompanies(
   now: number,
 ): Promise<CompanyReport[]> {
   const { start, end: monthEnd } = monthBounds(month, zone);
-  // Events dated after `now` have not happened yet (contract §5).
-  const end = Math.min(monthEnd, now + 1);
+  // Events dated after `now` have not happened yet (contract §5); past the grace nothing is managed.
+  const end = Math.min(monthEnd, now + 1, managementEndsAt(license) ?? Infinity);
+  if (end <= start) return [];
   const rental = (license?.type ?? 'Rental') === 'Rental';
   const stretches = await monthStretches(db, start, end, rental ? start : null);
-  const partial = segmentsByCompany([stretches.partial], start, end);
   const none = { server: 0, workstation: 0 };
+  const floor = { ...none };
+  for (const counts of stretches.throughout.values()) {
+    floor.server += counts.server;
+    floor.workstation += counts.workstation;
+  }
+  const overLicense = license !== null && peakConsumingUnits(floor, stretches.partial, license.weights, start, end) > license.units;
+  const managed = overLicense ? managedMonthCounters(await monthSegments(db, start, end), license, start, end, zone) : null;
+  const partial = segmentsByCompany([stretches.partial], start, end);
   const companies = await listCompanies(db);
   return companies
     .map((company) => ({
@@ -73,10 +93,12 @@ async function computeCompanies(
       companyName: company.name,
       resellerUid: company.resellerUid,
       tenantUid: company.tenantUid,
-      counters: companyMonthCounters(company.uid, [partial.get(company.uid) ?? []], license, start, end, {
-        reported: stretches.throughout.get(company.uid) ?? none,
-        fresh: stretches.fresh.get(company.uid) ?? none,
-      }),
+      counters: managed
+        ? (managed.get(company.uid) ?? [])
+        : companyMonthCounters(company.uid, [partial.get(company.uid) ?? []], license, start, end, {
+            reported: stretches.throughout.get(company.uid) ?? none,
+            fresh: stretches.fresh.get(company.uid) ?? none,
+          }),
     }))
     .filter((c) => c.counters.some((counter) => counter.reportedCount > 0 || counter.newCount > 0));
 }
