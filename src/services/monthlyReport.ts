@@ -32,8 +32,28 @@ export interface MonthlyReport {
   generatedAt: string;
   licenseType: string;
   companies: CompanyReport[];
+  /**
+   * What the counts count: `managedAgents`, the agents the console managed at each instant.
+   * Reports frozen before it existed have no `basis`: they counted every agent, Unlicensed ones
+   * and those past the expiry grace too.
+   */
+  basis?: 'managedAgents';
   /** Companies whose previous-month numbers changed after that report was frozen. */
-  corrections: { month: string; companies: { companyUid: string; reported: ReportCounter[]; actual: ReportCounter[] }[] } | null;
+  corrections: { month: string; companies: Correction[] } | null;
+}
+
+/**
+ * Why a frozen month's numbers differ from what it says: `lateEvents`, events about the month
+ * that arrived after it was frozen (or a license installed since); `unmanagedAgents`, the frozen
+ * report counted agents the console did not manage (Unlicensed, past the expiry grace).
+ */
+export type CorrectionReason = 'lateEvents' | 'unmanagedAgents';
+
+export interface Correction {
+  companyUid: string;
+  reported: ReportCounter[];
+  actual: ReportCounter[];
+  reasons: CorrectionReason[];
 }
 
 export class ReportMonthError extends Error {}
@@ -70,10 +90,12 @@ async function computeCompanies(
   zone: string,
   license: VspcLicense | null,
   now: number,
+  basis: 'managedAgents' | 'everyAgent' = 'managedAgents',
 ): Promise<CompanyReport[]> {
   const { start, end: monthEnd } = monthBounds(month, zone);
+  const everyAgent = basis === 'everyAgent';
   // Events dated after `now` have not happened yet (contract §5); past the grace nothing is managed.
-  const end = Math.min(monthEnd, now + 1, managementEndsAt(license) ?? Infinity);
+  const end = Math.min(monthEnd, now + 1, everyAgent ? Infinity : (managementEndsAt(license) ?? Infinity));
   if (end <= start) return [];
   const rental = (license?.type ?? 'Rental') === 'Rental';
   const stretches = await monthStretches(db, start, end, rental ? start : null);
@@ -83,7 +105,7 @@ async function computeCompanies(
     floor.server += counts.server;
     floor.workstation += counts.workstation;
   }
-  const overLicense = license !== null && peakConsumingUnits(floor, stretches.partial, license.weights, start, end) > license.units;
+  const overLicense = !everyAgent && license !== null && peakConsumingUnits(floor, stretches.partial, license.weights, start, end) > license.units;
   const managed = overLicense ? managedMonthCounters(await monthSegments(db, start, end), license, start, end, zone) : null;
   const partial = segmentsByCompany([stretches.partial], start, end);
   const companies = await listCompanies(db);
@@ -130,10 +152,21 @@ export async function vspcMonthlyReport(
   if (previous) {
     const actual = await computeCompanies(db, previous.month, zone, license, now);
     const byUid = new Map(actual.map((c) => [c.companyUid, c.counters]));
-    const changed = [...new Set([...previous.companies.map((c) => c.companyUid), ...byUid.keys()])].flatMap((uid) => {
+    // A report frozen before the report counted only managed agents: what counting every agent
+    // gives now tells late events (it differs from the frozen numbers) from agents that were
+    // not managed (it differs from the managed numbers).
+    const every = previous.basis === 'managedAgents' ? null : new Map((await computeCompanies(db, previous.month, zone, license, now, 'everyAgent')).map((c) => [c.companyUid, c.counters]));
+    const same = (a: ReportCounter[], b: ReportCounter[]) => JSON.stringify(a) === JSON.stringify(b);
+    const changed = [...new Set([...previous.companies.map((c) => c.companyUid), ...byUid.keys()])].flatMap((uid): Correction[] => {
       const reported = previous.companies.find((c) => c.companyUid === uid)?.counters ?? [];
       const current = byUid.get(uid) ?? [];
-      return JSON.stringify(reported) === JSON.stringify(current) ? [] : [{ companyUid: uid, reported, actual: current }];
+      if (same(reported, current)) return [];
+      const everyCounters = every?.get(uid) ?? [];
+      const reasons: CorrectionReason[] = every === null ? ['lateEvents'] : [
+        ...(same(reported, everyCounters) ? [] : (['lateEvents'] as const)),
+        ...(same(everyCounters, current) ? [] : (['unmanagedAgents'] as const)),
+      ];
+      return [{ companyUid: uid, reported, actual: current, reasons }];
     });
     corrections = { month: previous.month, companies: changed };
   }
@@ -147,6 +180,7 @@ export async function vspcMonthlyReport(
     generatedAt: formatInstant(now),
     licenseType: license?.type ?? 'Rental',
     companies,
+    basis: 'managedAgents',
     corrections,
   };
   if (!final) return report;
