@@ -4,6 +4,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
+import { authenticateBeforeParsing } from './auth/guard.js';
 import type { AppContext } from './context.js';
 import type { InflightRequests } from './inflight.js';
 import { installStrictJsonParser } from './jsonBody.js';
@@ -12,6 +13,7 @@ import { registerOpenApi } from './openapi.js';
 import { ResponseReplay } from './replay.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
+import { TLS_POLICY } from './tls.js';
 import { validatorCompiler } from './validation.js';
 import { sendMessage } from './vb365/errors.js';
 import { sendErrors } from './vspc/errors.js';
@@ -53,7 +55,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
             ...serverOptions,
             cert: options.tls.cert,
             key: options.tls.key,
-            minVersion: 'TLSv1.2' as const,
+            ...TLS_POLICY,
             handshakeTimeout: timers.handshakeTimeout,
           },
         }
@@ -88,6 +90,8 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   app.setValidatorCompiler(validatorCompiler);
   await app.register(formbody);
   await registerOpenApi(app, face);
+  // Before the faces: every guard runs before the body is read (see http/auth/guard.ts).
+  authenticateBeforeParsing(app);
   if (face === 'vb365') await app.register(vb365Face(ctx), { prefix: '/v6' });
   else await app.register(vspcFace(ctx), { prefix: '/api/v3' });
   await app.register(tallyApi(ctx), { prefix: '/tally/v1' });
