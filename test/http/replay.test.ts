@@ -4,6 +4,8 @@
  * 31-day releases, license changes, tokens revoked, accounts disabled or re-roled, API keys
  * removed, tenants remapped), every request over a real socket (which may be replayed) gets the
  * same status and bytes as the same request injected into the routes (never replayed).
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';

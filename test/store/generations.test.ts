@@ -2,6 +2,8 @@
  * The change counters (store/generation.ts, migration 0009): every change a cache depends on
  * moves its counter, whoever makes it (a route, a command, another connection), and the reader
  * sees it at once, also when it skips reading while nothing committed (SQLite's WAL index).
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -3,6 +3,8 @@
  * managed all month, rows only for the stretches that change within it) equals the engine's
  * replay of every agent's raw events, on random ledgers: moves between companies, mode changes,
  * re-activations, deactivations, events at the month's edges and events dated after `now`.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

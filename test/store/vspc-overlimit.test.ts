@@ -8,6 +8,8 @@
  * counts are conserved: Licensed + Licensed by exceed + Unlicensed + New = managed agents.
  *
  * Runs are seeded (override with TALLY_FC_SEED=<n> to explore other ledgers).
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
