@@ -48,7 +48,6 @@ export function requireRoles(auth: AuthService, roles: readonly Role[], refusals
     request.generations = generations;
     const result = await auth.authenticate(request.headers.authorization, generations.auth);
     if (!result.ok) return refusals.unauthenticated(reply, result.reason);
-    request.credentialExpiresAt = result.expiresAt;
     if (!hasAnyRole(result.principal, roles)) return refusals.forbidden(reply);
     // A read-only API key may read, never change: every other method is refused whatever its roles.
     if (result.principal.readOnly && !READ_METHODS.has(request.method)) return refusals.forbidden(reply);

@@ -6,7 +6,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { requireRoles } from '../auth/guard.js';
-import { answerValidity } from '../replay.js';
 import { getOrganization, listOrganizations, organizationBackupTimes, type Organization } from '../../store/entities.js';
 import { formatInstant } from '../../time.js';
 import { sendMessage, vb365Refusals } from './errors.js';
@@ -58,13 +57,13 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/Organizations/:organizationId/LicensingInformation',
-      { preHandler: guard, config: { replayable: true }, schema: { params: OrganizationParams, response: { 200: LicensingInformation } } },
+      { preHandler: guard, schema: { params: OrganizationParams, response: { 200: LicensingInformation } } },
       async (request, reply) => {
         // The seed endpoint integrations poll: the organization, the clock, the license and the
         // answer come from caches checked against the counters the guard read (one read per request).
         const org = await ctx.licensing.organization(request.params.organizationId.toLowerCase(), request.generations);
         if (!org) return sendMessage(reply, 404, `Organization with ID ${request.params.organizationId} was not found.`);
-        return ctx.licensing.organizationLicensingInformation(org.id, request.generations, answerValidity(request));
+        return ctx.licensing.organizationLicensingInformation(org.id, request.generations);
       },
     );
   };
