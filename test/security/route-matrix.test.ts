@@ -8,6 +8,8 @@
  * A route without a row fails the test: whoever adds a route says who may call it. A row without a
  * route is only reported (routes that colleagues add and remove while this suite is written).
  * HEAD routes are Fastify's automatic twins of GET routes (same hooks, same handler) and are left out.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
