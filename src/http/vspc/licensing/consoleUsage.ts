@@ -13,7 +13,6 @@ import type { Role } from '../../../services/auth.js';
 import { companiesUsage, companyUsage, consoleUsage, tenantUsage, type CompanyUsage } from '../../../services/vspc/console.js';
 import { callerOf, requireRoles } from '../../auth/guard.js';
 import type { AppContext } from '../../context.js';
-import { answerValidity } from '../../replay.js';
 import { collectionPage } from '../collection.js';
 import { renderEnum } from '../enums.js';
 import { vspcRefusals } from '../errors.js';
@@ -38,9 +37,9 @@ export function consoleUsageRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/licensing/console/usage/companies/vcc/:tenantUid',
-      { onRequest: legacyRoute, preHandler: guard, config: { replayable: true }, schema: { params: TenantParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
+      { onRequest: legacyRoute, preHandler: guard, schema: { params: TenantParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
       async (request) => ({
-        data: rendered(await tenantUsage(ctx, callerOf(request), request.params.tenantUid, request.generations, answerValidity(request))),
+        data: rendered(await tenantUsage(ctx, callerOf(request), request.params.tenantUid, request.generations)),
       }),
     );
 
