@@ -3,6 +3,8 @@
  * reseller, company or scope uids are refused with a message naming them; resellers, companies and
  * organizations are deleted only when nothing counts for or refers to them; a company's and an
  * organization's workloads at `now` list exactly what is counted.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

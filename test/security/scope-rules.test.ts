@@ -3,6 +3,8 @@
  * 4): which scopes each role takes, and what a scoped account reads of the VSPC face and the
  * admin API (the month-end report included). The route × identity matrix (route-matrix.test.ts)
  * tries a scoped account of every role on every route; this file checks the rules and the answers.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

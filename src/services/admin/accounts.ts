@@ -21,7 +21,7 @@ import { hasAnyRole, hashToken, newToken, type Role } from '../auth.js';
 import type { Caller } from '../caller.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../errors.js';
 import { hashPassword } from '../passwords.js';
-import { scopeProblem, type ScopeTarget } from '../scope.js';
+import { scopeProblem, unconfined, type ScopeTarget } from '../scope.js';
 
 export type { ApiKey };
 
@@ -64,6 +64,11 @@ export async function checkScope(db: Kysely<Database>, roles: readonly Role[], s
   throw new Conflict(problem.message);
 }
 
+/** Accounts are administered by unconfined callers only: a scoped account could otherwise widen its own scope. */
+function mustAdminister(caller: Caller): void {
+  if (!unconfined(caller.principal)) throw new Forbidden('An account confined to a scope cannot administer accounts.');
+}
+
 export class AccountOperations {
   constructor(private readonly ctx: { store: { db: Kysely<Database> } }) {}
 
@@ -71,17 +76,20 @@ export class AccountOperations {
     return this.ctx.store.db;
   }
 
-  async list(_caller: Caller): Promise<AccountView[]> {
+  async list(caller: Caller): Promise<AccountView[]> {
+    mustAdminister(caller);
     return (await listAccounts(this.db)).map(view);
   }
 
-  async get(_caller: Caller, username: string): Promise<AccountView> {
+  async get(caller: Caller, username: string): Promise<AccountView> {
+    mustAdminister(caller);
     const account = await getAccount(this.db, username);
     if (!account) throw missingUser(username);
     return view(account);
   }
 
   async put(caller: Caller, username: string, body: UserBody): Promise<AccountView> {
+    mustAdminister(caller);
     const needsPassword = () => new Invalid('A new user needs a password.', [{ field: 'password', message: 'is required for a new user' }]);
     if (body.password === undefined && !(await getAccount(this.db, username))) throw needsPassword();
     const scopeUid = body.scopeUid?.toLowerCase() ?? null;
@@ -112,6 +120,7 @@ export class AccountOperations {
   }
 
   async remove(caller: Caller, username: string): Promise<void> {
+    mustAdminister(caller);
     await this.db.transaction().execute(async (trx) => {
       await lockAccounts(trx);
       const existing = await getAccount(trx, username);
@@ -130,6 +139,7 @@ export class AccountOperations {
 
   /** A new key of the account, with its secret (shown once: only its hash is stored). */
   async createApiKey(caller: Caller, username: string, input: { name: string; readOnly?: boolean | undefined }): Promise<ApiKey & { key: string }> {
+    mustAdminister(caller);
     const secret = newToken();
     const key = await this.db.transaction().execute(async (trx) => {
       if (!(await getAccount(trx, username))) throw missingUser(username);
@@ -151,12 +161,14 @@ export class AccountOperations {
     return { ...key, key: secret };
   }
 
-  async listApiKeys(_caller: Caller, username: string): Promise<ApiKey[]> {
+  async listApiKeys(caller: Caller, username: string): Promise<ApiKey[]> {
+    mustAdminister(caller);
     if (!(await getAccount(this.db, username))) throw missingUser(username);
     return listApiKeys(this.db, username);
   }
 
   async deleteApiKey(caller: Caller, username: string, id: string): Promise<void> {
+    mustAdminister(caller);
     const removed = await this.db.transaction().execute(async (trx) => {
       const key = await deleteApiKey(trx, username, id.toLowerCase());
       if (key) await audit.record(trx, caller, { action: 'apikey.delete', target: `account/${username}`, details: { keyId: key.id, name: key.name } });
@@ -169,6 +181,7 @@ export class AccountOperations {
 
   /** Ends every session of an account (Portal Administrators). */
   async revokeTokens(caller: Caller, username: string): Promise<void> {
+    mustAdminister(caller);
     await this.db.transaction().execute(async (trx) => {
       const account = await getAccount(trx, username);
       if (!account) throw missingUser(username);
