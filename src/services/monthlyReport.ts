@@ -3,6 +3,7 @@
  * over (a stored report never changes), with corrections for the previous month when late events
  * changed what its frozen report says.
  */
+import { csvRows } from './csv.js';
 import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
 import type { VspcLicense } from '../domain/licenses.js';
@@ -196,13 +197,9 @@ export async function vspcMonthlyReport(
 
 /** One row per company and agent type. */
 export function reportCsv(report: MonthlyReport): string {
-  const cell = (value: string | number | null) => {
-    const text = value === null ? '' : String(value);
-    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
   const header = ['month', 'status', 'companyUid', 'companyName', 'tenantUid', 'type', 'unitType', 'reportedCount', 'reportedUnits', 'newCount', 'newUnits'];
   const rows = report.companies.flatMap((c) =>
     c.counters.map((k) => [report.month, report.status, c.companyUid, c.companyName, c.tenantUid, k.type, k.unitType, k.reportedCount, k.reportedUnits, k.newCount, k.newUnits]),
   );
-  return [header, ...rows].map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+  return csvRows([header, ...rows]);
 }

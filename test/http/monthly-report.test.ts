@@ -1,4 +1,8 @@
-/** The VSPC month-end report through the admin API: frozen once final, corrections next month, CSV. */
+/**
+ * The VSPC month-end report through the admin API: frozen once final, corrections next month, CSV.
+ *
+ * @stores sqlite postgres
+ */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { PDFDocument } from 'pdf-lib';

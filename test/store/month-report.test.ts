@@ -4,6 +4,8 @@
  * month when the license is exceeded at some instant) equals a replay of every agent's raw events
  * classified by the engine at every instant where the pool may change (only managed agents count), on random ledgers: moves between companies, mode changes,
  * re-activations, deactivations, events at the month's edges and events dated after `now`.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

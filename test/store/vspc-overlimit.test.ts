@@ -10,6 +10,8 @@
  * agents), checked against the same replay at every instant where the pool may change.
  *
  * Runs are seeded (override with TALLY_FC_SEED=<n> to explore other ledgers).
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
