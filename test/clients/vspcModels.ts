@@ -104,6 +104,10 @@ export const VSPC_MODELS: Record<string, OpenApiSchema> = {
     ['credentials'],
   ),
 
+  // Services usage ("Get Services Usage"; the counter's type list is not transcribed: Tally sends two of its values).
+  CompanyUsageCounter: object({ value: { type: 'number' }, type: string }),
+  CompanyUsage: object({ companyUid: uuid, date: dateTime, counters: array(ref('CompanyUsageCounter')) }),
+
   // Current license usage
   CurrentLicenseUsageWorkloadByPlatform: object(
     { typeId: string, description: string, weight: double, rentalUnits: double, newUnits: double, usedUnits: double, rentalCount: int32, newCount: int32, usedCount: int32 },

@@ -118,6 +118,12 @@ const CloudTenant = object(
   ['credentials'],
 );
 
+// "Get Services Usage" (help page get_company_services_usage.html; counter types seen in public clients)
+const CompanyUsage = object(
+  { companyUid: uuid, date: { type: 'string', format: 'date-time' }, counters: array(object({ value: double, type: oneOf('ManagedServerAgents', 'ManagedWorkstationAgents') }, ['value', 'type'])) },
+  ['companyUid', 'date', 'counters'],
+);
+
 // ---- current license usage (3.6.1) ----------------------------------------------------------
 
 const counts = { rentalUnits: double, newUnits: double, usedUnits: double, rentalCount: int32, newCount: int32, usedCount: int32 };
@@ -218,6 +224,15 @@ describe('organizations (v3.6.1)', () => {
   test('GET /organizations/companies/{companyUid}/siteResources', async () => {
     assertValid(collection(CloudTenant), await answer(`/organizations/companies/${ALPINE}/siteResources`), 'a tenant');
     assertValid(collection(CloudTenant), await answer(`/organizations/companies/${BETA}/siteResources`), 'no tenant');
+  });
+});
+
+describe('services usage', () => {
+  test('GET /organizations/companies/usage and /organizations/companies/{companyUid}/usage', async () => {
+    assertValid(collection(CompanyUsage), await answer('/organizations/companies/usage?fromDate=2026-11-01'), 'all companies');
+    assertValid(collection(CompanyUsage), await answer(`/organizations/companies/${ALPINE}/usage`), 'one company');
+    assertValid(ErrorResponse, await answer('/organizations/companies/usage?fromDate=2026-01-01', 400), 'range too long');
+    assertValid(ErrorResponse, await answer('/organizations/companies/33333333-3333-4333-8333-333333333333/usage', 404), 'missing company');
   });
 });
 

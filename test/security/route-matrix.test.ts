@@ -62,6 +62,9 @@ const COMPANY_READERS: readonly Role[] = [
   'ServiceProviderUser', 'CompanyOwner', 'CompanyAdministrator', 'ReadOnlyUser',
 ];
 
+/** "Get Services Usage" (VSPC help page): the three provider administrators and the company's owner and administrators, scoped. */
+const COMPANY_USAGE: readonly Role[] = ['PortalAdministrator', 'ServiceProviderGlobalAdministrator', 'ServiceProviderAdministrator', 'CompanyOwner', 'CompanyAdministrator'];
+
 interface Row {
   /** The method and URL exactly as the route is registered. */
   route: string;
@@ -158,6 +161,8 @@ function rows(): Row[] {
     { route: 'GET /api/v3/licensing/usage/organizations', request: { headers: { 'x-client-version': '3.6' } }, allow: CONSOLE_USAGE, ok: 200 },
     { route: 'GET /api/v3/organizations/companies', allow: COMPANY_READERS, ok: 200 },
     { route: 'GET /api/v3/organizations/companies/:companyUid', request: { url: `/api/v3/organizations/companies/${COMPANY_A}` }, allow: COMPANY_READERS, ok: 200, tenant: true },
+    { route: 'GET /api/v3/organizations/companies/usage', allow: COMPANY_USAGE, ok: 200 },
+    { route: 'GET /api/v3/organizations/companies/:companyUid/usage', request: { url: `/api/v3/organizations/companies/${COMPANY_A}/usage` }, allow: COMPANY_USAGE, ok: 200, tenant: true },
     { route: 'GET /api/v3/organizations/companies/:companyUid/siteResources', request: { url: `/api/v3/organizations/companies/${COMPANY_A}/siteResources` }, allow: COMPANY_READERS, ok: 200, tenant: true },
 
     // Admin API: Portal Administrators, except where said.

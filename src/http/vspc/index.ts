@@ -6,6 +6,7 @@ import { consoleUsageRoutes } from './consoleUsage.js';
 import { installVspcErrorHandling } from './errors.js';
 import { installIdempotency } from './idempotency.js';
 import { organizationRoutes } from './organizations.js';
+import { companiesUsageRoutes } from './organizations/companiesUsage.js';
 import { vspcSerializerCompiler } from './serializer.js';
 import { tokenRoute } from './token.js';
 import { usageOrganizationsRoutes } from './usageOrganizations.js';
@@ -22,6 +23,7 @@ export function vspcFace(ctx: AppContext): FastifyPluginAsync {
     await app.register(consoleUsageRoutes(ctx));
     await app.register(consoleLicenseRoutes(ctx));
     await app.register(organizationRoutes(ctx));
+    await app.register(companiesUsageRoutes(ctx));
     await app.register(usageOrganizationsRoutes(ctx));
   };
 }
