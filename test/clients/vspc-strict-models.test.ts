@@ -55,6 +55,10 @@ interface Case {
 const cases: Case[] = [
   { method: 'POST', url: '/token', operation: 'post /api/v3/token', status: 200, schema: model('OAuth2Result'), anonymous: true, body: 'grant_type=password&username=admin&password=test-admin-password', headers: { 'content-type': form } },
   { method: 'POST', url: '/token', operation: 'post /api/v3/token', status: 400, schema: model('OAuth2Error'), anonymous: true, body: 'grant_type=password&username=admin&password=wrong', headers: { 'content-type': form } },
+  { method: 'GET', url: '/about', operation: 'get /api/v3/about', status: 200, schema: single(model('AboutInformation')) },
+  { method: 'GET', url: '/users/me', operation: 'get /api/v3/users/me', status: 200, schema: single(model('User')) },
+  { method: 'GET', url: '/organizations/resellers?expand=Organization', operation: 'get /api/v3/organizations/resellers', status: 200, schema: collection(model('Reseller')) },
+  { method: 'GET', url: `/organizations/resellers/${RESELLER}`, operation: 'get /api/v3/organizations/resellers/{resellerUid}', status: 200, schema: single(model('Reseller')) },
   { method: 'GET', url: '/organizations/companies', operation: 'get /api/v3/organizations/companies', status: 200, schema: collection(model('Company')) },
   { method: 'GET', url: '/organizations/companies?expand=Organization', operation: 'get /api/v3/organizations/companies', status: 200, schema: collection(model('Company')) },
   { method: 'GET', url: `/organizations/companies/${ALPINE}`, operation: 'get /api/v3/organizations/companies/{companyUid}', status: 200, schema: single(model('Company')) },

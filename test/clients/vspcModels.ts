@@ -48,6 +48,17 @@ export const VSPC_MODELS: Record<string, OpenApiSchema> = {
     error_uri: string,
   }),
 
+  // Discovery and session (the parts Tally answers; `AboutInformation`/`User` of 3.6.1, reference §8 for the role enum)
+  AboutInformation: object({ serverVersion: string, installationId: uuid }),
+  User: object({
+    instanceUid: uuid, organizationUid: uuid, userName: string,
+    role: oneOf('CompanyAdministrator', 'CompanyInvoiceAuditor', 'CompanyLocationAdministrator', 'CompanyLocationUser', 'CompanyOwner', 'CompanySubtenant',
+      'CompanyTenant', 'PortalAdministrator', 'PortalOperator', 'PortalReadonlyOperator', 'ResellerAdministrator', 'ResellerInvoiceAuditor',
+      'ResellerOperator', 'ResellerOwner', 'ResellerUser', 'SiteAdministrator', 'Unknown'),
+    status: oneOf('Enabled', 'Disabled'),
+  }),
+  Reseller: object({ instanceUid: uuid, name: string, ownerCredentials: ref('OwnerCredentials'), _embedded: ref('EmbeddedForOrganizationChildren') }, ['ownerCredentials']),
+
   // Organizations
   OwnerCredentials: object({
     userName: string,

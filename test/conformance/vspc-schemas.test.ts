@@ -118,6 +118,22 @@ const CloudTenant = object(
   ['credentials'],
 );
 
+// Discovery and session (the parts Tally answers; closed objects: nothing else may be emitted)
+const AboutInformation = object({ serverVersion: { type: 'string' }, installationId: uuid }, ['serverVersion', 'installationId']);
+const User = object(
+  {
+    instanceUid: uuid, organizationUid: uuid, userName: { type: 'string' },
+    role: oneOf('CompanyAdministrator', 'CompanyInvoiceAuditor', 'CompanyOwner', 'PortalAdministrator', 'PortalReadonlyOperator', 'ResellerAdministrator',
+      'ResellerInvoiceAuditor', 'ResellerOperator', 'ResellerOwner', 'ResellerUser', 'Unknown'),
+    status: oneOf('Enabled', 'Disabled'),
+  },
+  ['instanceUid', 'organizationUid', 'userName', 'role', 'status'],
+);
+const Reseller = object(
+  { instanceUid: uuid, name: { type: 'string' }, ownerCredentials: object({ userName: { type: 'string' }, password: { type: 'null' } }), _embedded: object({ organization: Organization }) },
+  ['instanceUid', 'name', 'ownerCredentials', '_embedded'],
+);
+
 // "Get Services Usage" (help page get_company_services_usage.html; counter types seen in public clients)
 const CompanyUsage = object(
   { companyUid: uuid, date: { type: 'string', format: 'date-time' }, counters: array(object({ value: double, type: oneOf('ManagedServerAgents', 'ManagedWorkstationAgents') }, ['value', 'type'])) },
@@ -224,6 +240,17 @@ describe('organizations (v3.6.1)', () => {
   test('GET /organizations/companies/{companyUid}/siteResources', async () => {
     assertValid(collection(CloudTenant), await answer(`/organizations/companies/${ALPINE}/siteResources`), 'a tenant');
     assertValid(collection(CloudTenant), await answer(`/organizations/companies/${BETA}/siteResources`), 'no tenant');
+  });
+});
+
+describe('discovery and session', () => {
+  test('GET /about, /users/me, /organizations/resellers[/{resellerUid}]', async () => {
+    assertValid(single(AboutInformation), await answer('/about'), 'about');
+    assertValid(VersionError, await answer('/about', 400, { 'x-client-version': '3.7' }), 'about, newer version');
+    assertValid(single(User), await answer('/users/me'), 'me');
+    assertValid(collection(Reseller), await answer('/organizations/resellers?expand=Organization'), 'resellers');
+    assertValid(single(Reseller), await answer(`/organizations/resellers/${RESELLER}`), 'reseller');
+    assertValid(ErrorResponse, await answer('/organizations/resellers/33333333-3333-4333-8333-333333333333', 404), 'missing reseller');
   });
 });
 

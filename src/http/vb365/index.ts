@@ -5,6 +5,7 @@ import { installVb365ErrorHandling } from './errors.js';
 import { licenseRoutes } from './license.js';
 import { organizationRoutes } from './organizations.js';
 import { reportRoutes } from './reports.js';
+import { serviceInstanceRoutes } from './serviceInstance.js';
 import { tokenRoute } from './token.js';
 
 export function vb365Face(ctx: AppContext): FastifyPluginAsync {
@@ -14,5 +15,6 @@ export function vb365Face(ctx: AppContext): FastifyPluginAsync {
     await app.register(organizationRoutes(ctx));
     await app.register(licenseRoutes(ctx));
     await app.register(reportRoutes(ctx));
+    await app.register(serviceInstanceRoutes(ctx));
   };
 }

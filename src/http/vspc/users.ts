@@ -1,4 +1,7 @@
 /**
+ * `GET /api/v3/users/me`: the calling account as a VSPC `User` (services/vspc/currentUser.ts); any
+ * authenticated account.
+ *
  * `DELETE /api/v3/users/{userUid}/tokens[?userLoginId=]`: revokes every token of a user (VSPC's
  * logout); answers 200 `{"data":true}`. The user itself and Portal Administrators may call it. The
  * `userUid` is the account's stable uid (`GET /tally/v1/users/{username}` shows it). Tally has one
@@ -13,8 +16,18 @@ import { requireRoles } from '../auth/guard.js';
 import * as audit from '../../services/audit.js';
 import { hasAnyRole, ROLES } from '../../services/auth.js';
 import { deleteTokensOf, getAccountByUid } from '../../store/accounts.js';
+import { currentUser } from '../../services/vspc/currentUser.js';
 import { sendErrors, vspcRefusals } from './errors.js';
 import { Envelope } from './schemas.js';
+
+/** `User`, the parts Tally knows. */
+const User = Type.Object({
+  instanceUid: Type.String({ format: 'uuid' }),
+  organizationUid: Type.String({ format: 'uuid' }),
+  userName: Type.String(),
+  role: Type.String(),
+  status: Type.String(),
+});
 
 const UserParams = Type.Object({ userUid: Type.String({ format: 'uuid' }) });
 const RevokeQuery = Type.Object({ userLoginId: Type.Optional(Type.Integer({ minimum: 0, maximum: 2_147_483_647 })) });
@@ -23,6 +36,10 @@ export function userRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const db = ctx.store.db;
+
+    app.get('/users/me', { preHandler: requireRoles(ctx.auth, ROLES, vspcRefusals), schema: { response: { 200: Envelope(User) } } }, async (request) => ({
+      data: await currentUser(ctx, request.principal!),
+    }));
 
     app.delete(
       '/users/:userUid/tokens',
