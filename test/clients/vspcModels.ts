@@ -59,6 +59,15 @@ export const VSPC_MODELS: Record<string, OpenApiSchema> = {
   }),
   Reseller: object({ instanceUid: uuid, name: string, ownerCredentials: ref('OwnerCredentials'), _embedded: ref('EmbeddedForOrganizationChildren') }, ['ownerCredentials']),
 
+  AlarmTemplate: object({ instanceUid: uuid, name: string, description: string, organizationUid: uuid, isPredefined: bool, isEnabled: bool }),
+  ActiveAlarm: object({
+    instanceUid: uuid, alarmTemplateUid: uuid, repeatCount: int32,
+    object: object({ organizationUid: uuid, objectUid: uuid, objectName: string }),
+    lastActivation: object({
+      instanceUid: uuid, time: dateTime, status: oneOf('Unknown', 'Resolved', 'Information', 'Warning', 'Error', 'Acknowledged'), message: string, remark: string,
+    }),
+  }),
+
   // Organizations
   OwnerCredentials: object({
     userName: string,

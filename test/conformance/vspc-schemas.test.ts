@@ -134,6 +134,19 @@ const Reseller = object(
   ['instanceUid', 'name', 'ownerCredentials', '_embedded'],
 );
 
+const AlarmTemplate = object(
+  { instanceUid: uuid, name: { type: 'string' }, description: { type: 'string' }, organizationUid: uuid, isPredefined: bool, isEnabled: bool },
+  ['instanceUid', 'name', 'organizationUid', 'isPredefined', 'isEnabled'],
+);
+const ActiveAlarm = object(
+  {
+    instanceUid: uuid, alarmTemplateUid: uuid, repeatCount: int32,
+    object: object({ organizationUid: uuid, objectUid: uuid, objectName: { type: 'string' } }),
+    lastActivation: object({ instanceUid: uuid, time: { type: 'string', format: 'date-time' }, status: oneOf('Warning', 'Error'), message: { type: 'string' }, remark: { type: 'string' } }),
+  },
+  ['instanceUid', 'alarmTemplateUid', 'object', 'lastActivation'],
+);
+
 // "Get Services Usage" (help page get_company_services_usage.html; counter types seen in public clients)
 const CompanyUsage = object(
   { companyUid: uuid, date: { type: 'string', format: 'date-time' }, counters: array(object({ value: double, type: oneOf('ManagedServerAgents', 'ManagedWorkstationAgents') }, ['value', 'type'])) },
@@ -251,6 +264,8 @@ describe('discovery and session', () => {
     assertValid(collection(Reseller), await answer('/organizations/resellers?expand=Organization'), 'resellers');
     assertValid(single(Reseller), await answer(`/organizations/resellers/${RESELLER}`), 'reseller');
     assertValid(ErrorResponse, await answer('/organizations/resellers/33333333-3333-4333-8333-333333333333', 404), 'missing reseller');
+    assertValid(collection(AlarmTemplate), await answer('/alarms/templates'), 'alarm templates');
+    assertValid(collection(ActiveAlarm), await answer('/alarms/active'), 'active alarms');
   });
 });
 

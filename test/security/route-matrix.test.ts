@@ -170,6 +170,8 @@ function rows(): Row[] {
     // Discovery and session: any authenticated account.
     { route: 'GET /api/v3/about', allow: ROLES, ok: 200 },
     { route: 'GET /api/v3/users/me', allow: ROLES, ok: 200 },
+    { route: 'GET /api/v3/alarms/templates', allow: ROLES, ok: 200 },
+    { route: 'GET /api/v3/alarms/active', allow: ROLES, ok: 200 },
     { route: 'GET /api/v3/organizations/resellers', allow: RESELLER_READERS, ok: 200 },
     { route: 'GET /api/v3/organizations/resellers/:resellerUid', request: { url: `/api/v3/organizations/resellers/${RESELLER_A}` }, allow: RESELLER_READERS, ok: 200, tenant: true },
     { route: 'GET /api/v3/organizations/companies/usage', allow: COMPANY_USAGE, ok: 200 },

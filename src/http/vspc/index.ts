@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { aboutRoutes } from './about.js';
+import { alarmRoutes } from './alarms.js';
 import { consoleLicenseRoutes } from './consoleLicense.js';
 import { consoleUsageRoutes } from './consoleUsage.js';
 import { installVspcErrorHandling } from './errors.js';
@@ -23,6 +24,7 @@ export function vspcFace(ctx: AppContext): FastifyPluginAsync {
     await app.register(tokenRoute(ctx));
     await app.register(userRoutes(ctx));
     await app.register(aboutRoutes(ctx));
+    await app.register(alarmRoutes(ctx));
     await app.register(consoleUsageRoutes(ctx));
     await app.register(consoleLicenseRoutes(ctx));
     await app.register(organizationRoutes(ctx));

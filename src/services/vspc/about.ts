@@ -6,10 +6,10 @@
  * negotiated version, so a client written for 3.2 sees a VSPC 6.0 and keeps to what 6.0 had; a
  * client that sends no version sees the newest release Tally follows, 9.1 (REST 3.6.1). The
  * build number is 0: Tally is no particular Veeam build. `installationId` is this installation's,
- * kept in the database (services/installation.ts).
+ * kept in the database (services/installationIds.ts).
  */
 import type { Store } from '../../store/database.js';
-import { installationId } from '../installation.js';
+import { installationId } from '../installationIds.js';
 
 /** VSPC release by REST v3 minor version (3.4 ↔ 8.0 is unconfirmed, reference §1). */
 const RELEASE_BY_MINOR = ['4.0', '5.0', '6.0', '7.0', '8.0', '8.1', '9.0'] as const;

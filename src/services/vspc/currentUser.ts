@@ -6,11 +6,11 @@
  * VSPC role and read `Unknown`. An account holding several roles reads as the first VSPC one in
  * the order below (broadest first). `organizationUid` is the company or reseller the account is
  * confined to, or for provider-wide accounts the provider organization of this installation
- * (services/installation.ts): Tally has no provider entity, so its uid is the installation's.
+ * (services/installationIds.ts): Tally has no provider entity, so its uid is the installation's.
  */
 import type { Store } from '../../store/database.js';
 import type { Principal, Role } from '../auth.js';
-import { installationId } from '../installation.js';
+import { installationId } from '../installationIds.js';
 
 const VSPC_ROLE: readonly [Role, string][] = [
   ['PortalAdministrator', 'PortalAdministrator'],
