@@ -6,6 +6,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Refusals } from '../auth/guard.js';
 import { describeClientError, otherMethodsFor } from '../problems.js';
 import { isStoreUnavailable } from '../../store/errors.js';
+import { Invalid, isDomainError, type DomainError } from '../../services/errors.js';
 
 export type VspcErrorType = 'logical' | 'retryableLogical' | 'security' | 'transport' | 'unspecified';
 
@@ -47,8 +48,21 @@ export const vspcRefusals: Refusals = {
   },
 };
 
+/** A domain error of an operation (services/errors.ts) in the VSPC dialect: translated here, once. */
+function sendDomainError(reply: FastifyReply, error: DomainError): FastifyReply {
+  const parameterName = error instanceof Invalid ? error.fields[0]?.field : undefined;
+  switch (error.kind) {
+    case 'NotFound': return sendErrors(reply, 404, { message: error.message, type: 'logical' });
+    case 'Forbidden': return sendErrors(reply, 403, { message: error.message, type: 'security' });
+    case 'Conflict': return sendErrors(reply, 409, { message: error.message, type: 'logical' });
+    case 'Invalid': return sendErrors(reply, 400, { message: error.message, type: 'logical', ...(parameterName ? { parameterName } : {}) });
+    case 'Unavailable': return sendErrors(reply.header('Retry-After', '5'), VSPC_SERVER_ERROR_STATUS, { message: error.message, type: 'retryableLogical' });
+  }
+}
+
 export function installVspcErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (isDomainError(error)) return sendDomainError(reply, error);
     const problem = describeClientError(error, request);
     if (problem) {
       const where =

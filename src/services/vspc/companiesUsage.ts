@@ -10,6 +10,9 @@
  * full-date) in the installation's time zone, and the range must be shorter than 31 days. Without
  * dates the range is today; with `toDate` only, that day; with `fromDate` only, from it to today.
  * Days after today have no usage yet and are left out.
+ *
+ * Errors: NotFound for a company that does not exist or lies outside the caller's scope; Invalid
+ * (naming `fromDate` or `toDate`) for a malformed date or range.
  */
 import { DateTime } from 'luxon';
 import type { Clock } from '../../clock.js';
@@ -20,6 +23,7 @@ import type { Store } from '../../store/database.js';
 import { formatInstant } from '../../time.js';
 import type { Principal } from '../auth.js';
 import type { LicensingService } from '../licensing.js';
+import { Invalid, NotFound } from '../errors.js';
 import { companyVisibleTo } from '../scope.js';
 
 export interface CompaniesUsageDeps {
@@ -40,12 +44,6 @@ export interface CompanyUsage {
   date: string;
   counters: CompanyUsageCounter[];
 }
-
-export type CompaniesUsageError =
-  | { kind: 'notFound'; message: string }
-  | { kind: 'invalid'; message: string; parameter: 'fromDate' | 'toDate' };
-
-export type CompaniesUsageResult = { ok: true; usage: CompanyUsage[] } | { ok: false; error: CompaniesUsageError };
 
 export interface CompaniesUsageInput {
   /** One company; every company the caller may see when absent. */
@@ -69,14 +67,18 @@ function parseDay(text: string, zone: string): DateTime | null {
   return day.isValid ? day.startOf('day') : null;
 }
 
-export async function companiesUsage(deps: CompaniesUsageDeps, principal: Principal, input: CompaniesUsageInput): Promise<CompaniesUsageResult> {
+function invalid(field: 'fromDate' | 'toDate', message: string): Invalid {
+  return new Invalid(message, [{ field, message }]);
+}
+
+export async function companiesUsage(deps: CompaniesUsageDeps, principal: Principal, input: CompaniesUsageInput): Promise<CompanyUsage[]> {
   const zone = deps.timeZone;
   const days: Partial<Record<'fromDate' | 'toDate', DateTime>> = {};
   for (const parameter of ['fromDate', 'toDate'] as const) {
     const text = input[parameter];
     if (text === undefined) continue;
     const day = parseDay(text, zone);
-    if (!day) return { ok: false, error: { kind: 'invalid', parameter, message: `The value '${text}' is not valid for ${parameter}: it must be a date (YYYY-MM-DD).` } };
+    if (!day) throw invalid(parameter, `The value '${text}' is not valid for ${parameter}: it must be a date (YYYY-MM-DD).`);
     days[parameter] = day;
   }
 
@@ -85,7 +87,7 @@ export async function companiesUsage(deps: CompaniesUsageDeps, principal: Princi
     const company = await getCompany(deps.store.db, input.companyUid.toLowerCase());
     // A company the caller may not see answers as a missing one.
     if (!company || !companyVisibleTo(principal, company)) {
-      return { ok: false, error: { kind: 'notFound', message: `Company with UID ${input.companyUid} does not exist.` } };
+      throw new NotFound(`Company with UID ${input.companyUid} does not exist.`);
     }
     companies = [company];
   } else {
@@ -96,10 +98,8 @@ export async function companiesUsage(deps: CompaniesUsageDeps, principal: Princi
   const today = DateTime.fromMillis(now, { zone }).startOf('day');
   const to = days.toDate ?? today;
   const from = days.fromDate ?? (days.toDate ?? today);
-  if (from > to) return { ok: false, error: { kind: 'invalid', parameter: 'fromDate', message: 'The value of fromDate must not be after toDate.' } };
-  if (to.diff(from, 'days').days >= MAX_DAYS + 1) {
-    return { ok: false, error: { kind: 'invalid', parameter: 'toDate', message: 'The time range must be less than 31 days.' } };
-  }
+  if (from > to) throw invalid('fromDate', 'The value of fromDate must not be after toDate.');
+  if (to.diff(from, 'days').days >= MAX_DAYS + 1) throw invalid('toDate', 'The time range must be less than 31 days.');
 
   const usage: CompanyUsage[] = [];
   const perDay: { date: string; counts: Map<string, Record<AgentMode, number>> }[] = [];
@@ -120,5 +120,5 @@ export async function companiesUsage(deps: CompaniesUsageDeps, principal: Princi
       usage.push({ companyUid: company.uid, date, counters: COUNTERS.map(([type, mode]) => ({ value: count[mode], type })) });
     }
   }
-  return { ok: true, usage };
+  return usage;
 }

@@ -10,6 +10,7 @@ import type { Store } from '../../store/database.js';
 import { listAccounts } from '../../store/accounts.js';
 import { getReseller, listResellers, type Reseller } from '../../store/entities.js';
 import { hasAnyRole, type Principal, type Role } from '../auth.js';
+import { NotFound } from '../errors.js';
 
 const RESELLER_ROLES: readonly Role[] = [
   'ServiceProviderGlobalAdministrator', 'ServiceProviderAdministrator', 'ServiceProviderOperator', 'ServiceProviderUser', 'ServiceProviderInvoiceAuditor',
@@ -21,8 +22,6 @@ export interface ResellerView {
   /** The owner account's user name; null when the reseller has none in Tally. */
   owner: string | null;
 }
-
-export type ResellerResult = { ok: true; reseller: ResellerView } | { ok: false; error: { kind: 'notFound'; message: string } };
 
 export function resellerVisibleTo(principal: Principal, reseller: Pick<Reseller, 'uid'>): boolean {
   if (hasAnyRole(principal, ['PortalAdministrator']) || principal.scopeUid === null) return true;
@@ -43,10 +42,11 @@ export async function resellersVisibleTo(deps: { store: Store }, principal: Prin
   return resellers.filter((r) => resellerVisibleTo(principal, r)).map((r) => ({ uid: r.uid, name: r.name, owner: owner.get(r.uid) ?? null }));
 }
 
-export async function resellerFor(deps: { store: Store }, principal: Principal, uid: string): Promise<ResellerResult> {
+/** One reseller; NotFound when it does not exist or lies outside the caller's scope. */
+export async function resellerFor(deps: { store: Store }, principal: Principal, uid: string): Promise<ResellerView> {
   const reseller = await getReseller(deps.store.db, uid.toLowerCase());
   if (!reseller || !resellerVisibleTo(principal, reseller)) {
-    return { ok: false, error: { kind: 'notFound', message: `Reseller with UID ${uid} does not exist.` } };
+    throw new NotFound(`Reseller with UID ${uid} does not exist.`);
   }
-  return { ok: true, reseller: { uid: reseller.uid, name: reseller.name, owner: (await owners(deps.store)).get(reseller.uid) ?? null } };
+  return { uid: reseller.uid, name: reseller.name, owner: (await owners(deps.store)).get(reseller.uid) ?? null };
 }

@@ -6,17 +6,18 @@
  * The literal `usage` is its own route, so the `{companyUid}` template never takes it for a uid.
  * Roles (VSPC help page): Portal Administrator, Service Provider Global Administrator, Service
  * Provider Administrator, Company Owner, Company Administrator; scoped accounts see their own.
- * What is counted: src/services/vspc/companiesUsage.ts.
+ * What is counted: src/services/vspc/companiesUsage.ts; its domain errors are answered by the
+ * face's error handler (errors.ts).
  */
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Type, { type Static } from 'typebox';
+import Type from 'typebox';
 import type { Role } from '../../../services/auth.js';
-import { companiesUsage, type CompaniesUsageResult } from '../../../services/vspc/companiesUsage.js';
+import { companiesUsage } from '../../../services/vspc/companiesUsage.js';
 import { requireRoles } from '../../auth/guard.js';
 import type { AppContext } from '../../context.js';
 import { collectionPage } from '../collection.js';
-import { sendErrors, vspcRefusals } from '../errors.js';
+import { vspcRefusals } from '../errors.js';
 import { CollectionQuery, CompanyParams, Envelope } from '../schemas.js';
 
 export const COMPANY_USAGE_ROLES: readonly Role[] = [
@@ -36,16 +37,6 @@ export const CompanyUsage = Type.Object({
 const FullDate = Type.String({ maxLength: 32 });
 export const CompaniesUsageQuery = Type.Object({ ...CollectionQuery.properties, fromDate: Type.Optional(FullDate), toDate: Type.Optional(FullDate) });
 
-function render(result: CompaniesUsageResult, query: Static<typeof CompaniesUsageQuery>, reply: FastifyReply) {
-  if (!result.ok) {
-    const { error } = result;
-    return error.kind === 'notFound'
-      ? sendErrors(reply, 404, { message: error.message, type: 'logical' })
-      : sendErrors(reply, 400, { message: error.message, type: 'logical', parameterName: error.parameter });
-  }
-  return collectionPage(result.usage, query, reply);
-}
-
 export function companiesUsageRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
@@ -54,7 +45,7 @@ export function companiesUsageRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get('/organizations/companies/usage', { preHandler: readers, schema: { querystring: CompaniesUsageQuery, response } }, async (request, reply) => {
       const { fromDate, toDate } = request.query;
-      return render(await companiesUsage(ctx, request.principal!, { fromDate, toDate }), request.query, reply);
+      return collectionPage(await companiesUsage(ctx, request.principal!, { fromDate, toDate }), request.query, reply);
     });
 
     app.get(
@@ -62,7 +53,7 @@ export function companiesUsageRoutes(ctx: AppContext): FastifyPluginAsync {
       { preHandler: readers, schema: { params: CompanyParams, querystring: CompaniesUsageQuery, response } },
       async (request, reply) => {
         const { fromDate, toDate } = request.query;
-        return render(await companiesUsage(ctx, request.principal!, { companyUid: request.params.companyUid, fromDate, toDate }), request.query, reply);
+        return collectionPage(await companiesUsage(ctx, request.principal!, { companyUid: request.params.companyUid, fromDate, toDate }), request.query, reply);
       },
     );
   };

@@ -69,9 +69,7 @@ export function resellerRoutes(ctx: AppContext): FastifyPluginAsync {
       '/organizations/resellers/:resellerUid',
       { preHandler: readers, schema: { params: ResellerParams, querystring: SingleResourceQuery, response: { 200: Envelope(Reseller) } } },
       async (request, reply) => {
-        const result = await resellerFor(ctx, request.principal!, request.params.resellerUid);
-        if (!result.ok) return sendErrors(reply, 404, { message: result.error.message, type: 'logical' });
-        const resource = resellerResource(result.reseller, false);
+        const resource = resellerResource(await resellerFor(ctx, request.principal!, request.params.resellerUid), false);
         if (request.query.select === undefined) return { data: resource };
         try {
           const paths = parseSelect(request.query.select);
