@@ -16,7 +16,7 @@ import { requireRoles } from '../../auth/guard.js';
 import type { AppContext } from '../../context.js';
 import { collectionPage } from '../collection.js';
 import { sendErrors, vspcRefusals } from '../errors.js';
-import { parseExpand } from '../organizations.js';
+import { parseExpand } from './companies.js';
 import { parseSelect, QueryError, selectFields } from '../query.js';
 import { CompaniesQuery, Envelope, Organization, OwnerCredentials, SingleResourceQuery } from '../schemas.js';
 
