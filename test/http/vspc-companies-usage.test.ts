@@ -91,3 +91,16 @@ describe('GET /organizations/companies/{companyUid}/usage', () => {
     assert.equal((await get('/organizations/companies/nope/usage')).statusCode, 400);
   });
 });
+
+test('no literal path the VSPC face serves is taken by a sibling template for a parameter value', async () => {
+  const document = (await app.vspc.inject({ url: '/api/swagger/json' })).json() as { paths: Record<string, Record<string, unknown>> };
+  const literals = Object.entries(document.paths).filter(([path, item]) => !path.includes('{') && 'get' in item).map(([path]) => path);
+  assert.ok(literals.includes('/api/v3/organizations/companies/usage'));
+  for (const path of literals) {
+    for (const version of ['3.2', '3.6.1']) {
+      const res = await app.vspc.inject({ url: path, headers: { authorization: `Bearer ${app.adminToken}`, 'x-client-version': version } });
+      // A template that swallowed the literal would refuse it as a malformed value of its parameter.
+      assert.ok(!res.body.includes(`The value '${path.split('/').pop()}' is not valid for`), `${path} (${version}): ${res.body}`);
+    }
+  }
+});
