@@ -2,7 +2,7 @@
  * Instants are epoch milliseconds (UTC) everywhere inside Tally; this module converts at the edges
  * and answers calendar questions (month boundaries) in a configured IANA time zone.
  */
-import { DateTime, IANAZone } from 'luxon';
+import { DateTime, IANAZone, type Zone } from 'luxon';
 
 export type Instant = number;
 
@@ -68,6 +68,19 @@ export function canonicalInstant(text: string): Instant | null {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
   return day <= days ? Date.UTC(year, month - 1, day, hour, minute, second, ms) : null;
+}
+
+// The same date-time without an offset.
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/;
+
+/**
+ * A date-time without an offset (as .NET clients send UTC dates) read as a wall-clock time in
+ * `zone`; null for any other text or a time that does not exist there.
+ */
+export function parseLocalDateTime(text: string, zone: string | Zone): Instant | null {
+  if (!LOCAL_DATE_TIME.test(text)) return null;
+  const local = DateTime.fromISO(text, { zone });
+  return local.isValid ? local.toMillis() : null;
 }
 
 /** For tests: the general parser alone, without the canonical form's shortcut. */
