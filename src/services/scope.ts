@@ -41,6 +41,16 @@ export function companyVisibleTo(principal: Principal, company: Company): boolea
   return company.uid === principal.scopeUid || company.resellerUid === principal.scopeUid;
 }
 
+/**
+ * A reseller is visible to unconfined accounts and to accounts confined to it (reseller roles, or
+ * the optional-scope roles confined to the reseller); never to an account confined to a company.
+ */
+export function resellerVisibleTo(principal: Principal, resellerUid: string): boolean {
+  if (unconfined(principal)) return true;
+  if (hasAnyRole(principal, COMPANY_ROLES)) return false;
+  return resellerUid === principal.scopeUid;
+}
+
 /** `company`: the company the organization is mapped to (undefined when none or missing). */
 export function organizationVisibleTo(principal: Principal, _organization: Organization, company: Company | undefined): boolean {
   if (unconfined(principal)) return true;

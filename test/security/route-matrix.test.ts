@@ -112,6 +112,8 @@ interface Row {
   ok: number;
   /** The request names company A: an allowed account confined to another reseller gets 404, as for a missing company. */
   tenant?: true;
+  /** The request names reseller A itself: an account confined to a company (even company A) gets 404. */
+  reseller?: true;
   /** Restores what an allowed cell removed or spent, before every cell. */
   prepare?: () => Promise<void>;
   /** Each cell logs in afresh (the route ends the calling session). */
@@ -203,7 +205,7 @@ function rows(): Row[] {
     { route: 'GET /api/v3/alarms/templates', allow: ROLES, ok: 200 },
     { route: 'GET /api/v3/alarms/active', allow: ROLES, ok: 200 },
     { route: 'GET /api/v3/organizations/resellers', allow: RESELLER_READERS, ok: 200 },
-    { route: 'GET /api/v3/organizations/resellers/:resellerUid', request: { url: `/api/v3/organizations/resellers/${RESELLER_A}` }, allow: RESELLER_READERS, ok: 200, tenant: true },
+    { route: 'GET /api/v3/organizations/resellers/:resellerUid', request: { url: `/api/v3/organizations/resellers/${RESELLER_A}` }, allow: RESELLER_READERS, ok: 200, tenant: true, reseller: true },
     { route: 'GET /api/v3/organizations/companies/usage', allow: COMPANY_USAGE, ok: 200 },
     { route: 'GET /api/v3/organizations/companies/:companyUid/usage', request: { url: `/api/v3/organizations/companies/${COMPANY_A}/usage` }, allow: COMPANY_USAGE, ok: 200, tenant: true },
     { route: 'GET /api/v3/organizations/companies/:companyUid/siteResources', request: { url: `/api/v3/organizations/companies/${COMPANY_A}/siteResources` }, allow: COMPANY_READERS, ok: 200, tenant: true },
@@ -398,6 +400,7 @@ function expected(row: Row, identity: Identity, method: string): number {
   if (isScoped(identity)) {
     const [kind, role] = identity.split(':') as ['foreign' | 'scoped', Role];
     if (!allow.includes(role)) return 403;
+    if (kind === 'scoped' && row.reseller) return 404;
     return kind === 'foreign' && row.tenant ? 404 : row.ok;
   }
   if (identity === 'otherTenant') {

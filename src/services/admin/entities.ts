@@ -32,7 +32,7 @@ import type { Caller } from '../caller.js';
 import type { ServiceContext } from '../context.js';
 import { companyFromBody, organizationFromBody } from '../entities.js';
 import { Conflict, Forbidden, NotFound } from '../errors.js';
-import { companyVisibleTo, organizationVisibleTo, unconfined } from '../scope.js';
+import { companyVisibleTo, organizationVisibleTo, resellerVisibleTo as resellerOfScopeVisibleTo, unconfined } from '../scope.js';
 import { agentsOf, usersOf, type AgentWorkload, type UserWorkload } from './workloads.js';
 
 export type { Company, Organization, Reseller };
@@ -47,7 +47,7 @@ const missingCompany = (uid: string) => new NotFound(`Company ${uid} does not ex
 const missingOrganization = (id: string) => new NotFound(`Organization ${id} does not exist.`);
 
 function resellerVisibleTo(caller: Caller, reseller: Reseller): boolean {
-  return unconfined(caller.principal) || reseller.uid === caller.principal.scopeUid;
+  return resellerOfScopeVisibleTo(caller.principal, reseller.uid);
 }
 
 export class EntityOperations {

@@ -1,20 +1,17 @@
 /**
  * VSPC resellers from the ledger's resellers (`/tally/v1/resellers`): the list and one reseller,
- * as the caller may see them. Portal administrators and accounts without a scope see every
- * reseller; an account confined to a reseller (a Service Provider role with `scopeUid`) sees that
- * reseller only; an account confined to a company sees none. A reseller outside the caller's
+ * as the caller may see them (services/scope.ts): Portal administrators and accounts without a
+ * scope see every reseller; an account confined to a reseller sees that reseller only; an account
+ * confined to a company sees none. A reseller outside the caller's
  * scope is answered like a missing one. The owner is the reseller's Service Provider Global
  * Administrator account in Tally (the first by user name), as VSPC's reseller owner.
  */
 import type { Store } from '../../store/database.js';
 import { listAccounts } from '../../store/accounts.js';
 import { getReseller, listResellers, type Reseller } from '../../store/entities.js';
-import { hasAnyRole, type Principal, type Role } from '../auth.js';
+import type { Principal } from '../auth.js';
 import { NotFound } from '../errors.js';
-
-const RESELLER_ROLES: readonly Role[] = [
-  'ServiceProviderGlobalAdministrator', 'ServiceProviderAdministrator', 'ServiceProviderOperator', 'ServiceProviderUser', 'ServiceProviderInvoiceAuditor',
-];
+import { resellerVisibleTo as resellerOfScopeVisibleTo } from '../scope.js';
 
 export interface ResellerView {
   uid: string;
@@ -23,9 +20,9 @@ export interface ResellerView {
   owner: string | null;
 }
 
+/** The shared rule (services/scope.ts): the reseller an account is confined to, or every one for an unconfined account. */
 export function resellerVisibleTo(principal: Principal, reseller: Pick<Reseller, 'uid'>): boolean {
-  if (hasAnyRole(principal, ['PortalAdministrator']) || principal.scopeUid === null) return true;
-  return hasAnyRole(principal, RESELLER_ROLES) && reseller.uid === principal.scopeUid;
+  return resellerOfScopeVisibleTo(principal, reseller.uid);
 }
 
 async function owners(store: Store): Promise<Map<string, string>> {
