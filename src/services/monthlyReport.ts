@@ -11,7 +11,7 @@ import type { VspcLicense } from '../domain/licenses.js';
 import {
   companyMonthCounters, managedMonthCounters, managementEndsAt, peakConsumingUnits, segmentsByCompany, type ReportCounter,
 } from '../domain/monthlyReport.js';
-import { monthSegments, monthStretches } from '../store/agentSegments.js';
+import { monthStretches, segmentsBefore } from '../store/agentSegments.js';
 import { listCompanies } from '../store/entities.js';
 import type { Database } from '../store/schema.js';
 import { formatInstant } from '../time.js';
@@ -108,7 +108,7 @@ async function computeCompanies(
     floor.workstation += counts.workstation;
   }
   const overLicense = !everyAgent && license !== null && peakConsumingUnits(floor, stretches.partial, license.weights, start, end) > license.units;
-  const managed = overLicense ? managedMonthCounters(await monthSegments(db, start, end), license, start, end, zone) : null;
+  const managed = overLicense ? managedMonthCounters(await segmentsBefore(db, end), license, start, end, zone) : null;
   const partial = segmentsByCompany([stretches.partial], start, end);
   const companies = await listCompanies(db);
   return companies
