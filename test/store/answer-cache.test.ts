@@ -27,6 +27,9 @@ const instant = fc.oneof(
 const step = fc.oneof(
   fc.record({ kind: fc.constant('backup' as const), org: fc.integer({ min: 0, max: 1 }), user: fc.integer({ min: 0, max: 6 }), at: instant }),
   fc.record({ kind: fc.constant('agent' as const), company: fc.integer({ min: 0, max: 1 }), agent: fc.integer({ min: 0, max: 6 }), at: instant, mode: fc.constantFrom('server', 'workstation'), off: fc.boolean() }),
+  // Mode switches move demand over the license and back under it with no agent arriving or leaving:
+  // the Rental allowance's clock (one per license) starts, ends and restarts.
+  fc.record({ kind: fc.constant('mode' as const), agent: fc.integer({ min: 0, max: 6 }), at: instant, mode: fc.constantFrom('server', 'workstation') }),
   // Clock moves mostly hop over a month start or a 31-day release with nothing else happening in between.
   fc.record({
     kind: fc.constant('clock' as const),
@@ -36,6 +39,8 @@ const step = fc.oneof(
     kind: fc.constant('license' as const),
     type: fc.constantFrom('Rental', 'Subscription'),
     total: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(100)),
+    // Points of a Rental license not a multiple of the server weight, so that mode switches cross it.
+    extra: fc.constantFrom(0, 0, 4, 9),
     expires: instant,
     sent: fc.option(instant, { nil: undefined }),
   }),
@@ -60,12 +65,14 @@ test('cached answers = uncached answers after any sequence of batches, clock mov
             const events: unknown[] = [{ id: `e${n++}`, type: 'vspc.agentActivated', at: new Date(s.at).toISOString(), companyUid: COMPANIES[s.company], agent: { uid, name: 'a', mode: s.mode } }];
             if (s.off) events.push({ id: `e${n++}`, type: 'vspc.agentDeactivated', at: new Date(s.at + 5 * DAY).toISOString(), agentUid: uid });
             await app.ingest(events);
+          } else if (s.kind === 'mode') {
+            await app.ingest([{ id: `e${n++}`, type: 'vspc.agentModeChanged', at: new Date(s.at).toISOString(), agentUid: agentUid(run * 10 + s.agent), mode: s.mode }]);
           } else if (s.kind === 'clock') {
             await app.ctx.clock.set(s.at);
           } else {
             const sent = s.sent === undefined ? {} : { lastReportSentAt: new Date(s.sent).toISOString(), autoUpdate: true };
             await adminPut(app, '/tally/v1/licenses/vb365', { type: s.type, totalNumber: s.total, expirationDate: new Date(s.expires).toISOString(), ...sent });
-            await adminPut(app, '/tally/v1/licenses/vspc', { type: s.type, units: s.total * 11, expirationDate: new Date(s.expires).toISOString(), ...sent });
+            await adminPut(app, '/tally/v1/licenses/vspc', { type: s.type, units: s.total * 11 + s.extra, expirationDate: new Date(s.expires).toISOString(), ...sent });
           }
           // Ask the cached service at every step so that it holds answers from earlier states.
           const fresh = new LicensingService(app.ctx.store.db, app.ctx.clock, app.ctx.timeZone, app.ctx.store.dialect);
