@@ -117,3 +117,62 @@ test('a cached answer ends at the month start, at a 31-day release and with a ne
     await app.close();
   }
 });
+
+test('the Rental allowance runs from when the license first went over: the cached pool ends 60 days later, when demand fits, and when it goes over again', async () => {
+  // The held-out case: 20 points, a workstation and a server agent activated in July (15 points
+  // from 1 August); the workstation switches to server on 28 October (22 points).
+  const app = await startTestApp({ clock: '2026-10-20T00:00:00Z' });
+  try {
+    const [laptopCompany, serverCompany] = COMPANIES as [string, string];
+    for (const company of COMPANIES) await adminPut(app, `/tally/v1/companies/${company}`, { name: company });
+    await adminPut(app, '/tally/v1/licenses/vspc', { type: 'Rental', units: 20, expirationDate: '2028-01-01T00:00:00Z' });
+    const laptop = agentUid(900);
+    const server = agentUid(901);
+    const over = Date.parse('2026-10-28T00:00:00Z');
+    const fits = Date.parse('2027-01-10T09:00:00Z');
+    const again = Date.parse('2027-02-05T00:00:00Z');
+    const res = await app.ingest([
+      { id: 'h1', type: 'vspc.agentActivated', at: '2026-07-10T08:00:00Z', companyUid: laptopCompany, agent: { uid: laptop, name: 'laptop', mode: 'workstation' } },
+      { id: 'h2', type: 'vspc.agentActivated', at: '2026-07-20T08:00:00Z', companyUid: serverCompany, agent: { uid: server, name: 'db', mode: 'server' } },
+      { id: 'h3', type: 'vspc.agentModeChanged', at: new Date(over).toISOString(), agentUid: laptop, mode: 'server' },
+      { id: 'h4', type: 'vspc.agentModeChanged', at: new Date(fits).toISOString(), agentUid: laptop, mode: 'workstation' },
+      { id: 'h5', type: 'vspc.agentModeChanged', at: new Date(again).toISOString(), agentUid: laptop, mode: 'server' },
+    ]);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    /** The server agent's company: server agents counted as used (Licensed or Licensed by exceed) at `at`. */
+    const serverUsed = async (at: number) => {
+      await app.ctx.clock.set(at);
+      return (await app.ctx.licensing.companyCounters(serverCompany, at)).find((c) => c.type === 'VAC_Server_Agent')!.usedCount;
+    };
+    const expectations: [number, number, string][] = [
+      [over - 1, 1, 'Licensed, within the license'],
+      [over, 1, 'Licensed by exceed from the instant demand exceeds'],
+      [over + 3.5 * DAY, 1, 'Licensed by exceed 3.5 days later'],
+      [over + 60 * DAY - 1, 1, 'Licensed by exceed until the 60th day ends'],
+      [over + 60 * DAY, 0, 'Unlicensed 60 days after the license first went over'],
+      [Date.parse('2027-01-01T00:00:00Z'), 0, 'a month start does not restart the clock'],
+      [fits - 1, 0, 'Unlicensed until demand fits'],
+      [fits, 1, 'Licensed the instant demand fits'],
+      [again, 1, 'Licensed by exceed: the clock restarts from zero'],
+      [again + 60 * DAY - 1, 1, 'Licensed by exceed until the new 60 days end'],
+      [again + 60 * DAY, 0, 'Unlicensed 60 days after the second excess'],
+    ];
+    // Asked in order and once more in order: cached answers held from earlier instants never leak.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [at, used, why] of expectations) assert.equal(await serverUsed(at), used, `${new Date(at).toISOString()}: ${why}`);
+    }
+    // The month-end report sweeps the same clock: December counts it (by exceed until the 27th).
+    await app.ctx.clock.set(Date.parse('2027-04-10T00:00:00Z'));
+    const headers = { authorization: `Bearer ${app.adminToken}` };
+    const reported = async (month: string) => {
+      const answer = await app.vspc.inject({ url: `/tally/v1/reports/vspc/${month}`, headers });
+      assert.equal(answer.statusCode, 200, answer.body);
+      const company = (answer.json().companies as { companyUid: string; counters: { type: string; reportedCount: number }[] }[]).find((c) => c.companyUid === serverCompany);
+      return company?.counters.find((c) => c.type === 'VAC_Server_Agent')?.reportedCount ?? 0;
+    };
+    assert.equal(await reported('2026-12'), 1);
+    assert.equal(await reported('2027-01'), 1);
+  } finally {
+    await app.close();
+  }
+});
