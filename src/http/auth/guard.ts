@@ -14,8 +14,8 @@
  * expects the face's 401.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { Generations } from '../../store/generation.js';
 import { hasAnyRole, type AuthService, type Authentication, type Principal, type Role } from '../../services/auth.js';
+import type { Caller, Generations } from '../../services/caller.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -48,7 +48,6 @@ export function requireRoles(auth: AuthService, roles: readonly Role[], refusals
     request.generations = generations;
     const result = await auth.authenticate(request.headers.authorization, generations.auth);
     if (!result.ok) return refusals.unauthenticated(reply, result.reason);
-    request.credentialExpiresAt = result.expiresAt;
     if (!hasAnyRole(result.principal, roles)) return refusals.forbidden(reply);
     // A read-only API key may read, never change: every other method is refused whatever its roles.
     if (result.principal.readOnly && !READ_METHODS.has(request.method)) return refusals.forbidden(reply);
@@ -67,4 +66,11 @@ export function authenticateBeforeParsing(app: FastifyInstance): void {
     const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
     route.onRequest = [...own, ...guards] as RouteOptions['onRequest'];
   });
+}
+
+/** Who asks, for an operation of the services: the principal the guard left, the address and the log. */
+export function callerOf(request: FastifyRequest): Caller {
+  const principal = request.principal;
+  if (!principal) throw new Error(`${request.method} ${request.url}: no principal; the route lacks its guard`);
+  return { principal, ip: request.ip, log: request.log };
 }

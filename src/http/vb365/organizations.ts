@@ -7,7 +7,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
 import { requireRoles } from '../auth/guard.js';
-import { answerValidity } from '../replay.js';
 import { getOrganization, listOrganizations, organizationLicensingInformation, type OrganizationView } from '../../services/vb365/organizations.js';
 import { formatInstant } from '../../time.js';
 import { callerOf } from './caller.js';
@@ -52,8 +51,8 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/Organizations/:organizationId/LicensingInformation',
-      { preHandler: guard, config: { replayable: true }, schema: { params: OrganizationParams, response: { 200: LicensingInformation } } },
-      async (request) => organizationLicensingInformation(ctx, callerOf(request), { organizationId: request.params.organizationId }, answerValidity(request)),
+      { preHandler: guard, schema: { params: OrganizationParams, response: { 200: LicensingInformation } } },
+      async (request) => organizationLicensingInformation(ctx, callerOf(request), { organizationId: request.params.organizationId }),
     );
   };
 }
