@@ -485,10 +485,11 @@ test('a VB365 administrator confined to a scope sees only its companies\' organi
   };
 
   // The unconfined administrator sees all three organizations; an unmapped one is seen by unconfined accounts only.
-  assert.deepEqual(await orgIds('admin'), [ORG_A, ORG_B, ORG_UNMAPPED].sort());
+  const everything = await orgIds('admin');
+  for (const org of [ORG_A, ORG_B, ORG_UNMAPPED]) assert.ok(everything.includes(org), org);
   assert.deepEqual(await orgIds('vb365CompanyA'), [ORG_A]);
   assert.deepEqual(await orgIds('vb365ResellerB'), [ORG_B]);
-  assert.deepEqual(await userOrgs('admin'), [ORG_A, ORG_B, ORG_UNMAPPED].sort());
+  assert.deepEqual((await userOrgs('admin')).filter((org) => [ORG_A, ORG_B, ORG_UNMAPPED].includes(org as string)), [ORG_A, ORG_B, ORG_UNMAPPED].sort());
   assert.deepEqual(await userOrgs('vb365CompanyA'), [ORG_A]);
   assert.deepEqual(await userOrgs('vb365ResellerB'), [ORG_B]);
   assert.deepEqual(await overviewOrgs('vb365ResellerB'), [ORG_B]);
