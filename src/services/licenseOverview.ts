@@ -12,6 +12,7 @@
  *   reads offset-less times and renders the dates of the file;
  * - an interval reaching past the clock is computed up to now (events after now have not happened).
  */
+import { csvRows } from './csv.js';
 import type { Kysely } from 'kysely';
 import { DateTime, FixedOffsetZone, IANAZone, type Zone } from 'luxon';
 import { COMMUNITY_LICENSE, type Vb365License } from '../domain/licenses.js';
@@ -140,13 +141,9 @@ export function overviewFileName(overview: LicenseOverview, extension: 'csv' | '
 
 /** One row per organization: periodStart, periodEnd, organizationId, organizationName, usersInUse, newUsers. */
 export function overviewCsv(overview: LicenseOverview): string {
-  const cell = (value: string | number) => {
-    const text = String(value);
-    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
   const header = ['periodStart', 'periodEnd', 'organizationId', 'organizationName', 'usersInUse', 'newUsers'];
   const start = inZone(overview.periodStart, overview.zone);
   const end = inZone(overview.periodEnd, overview.zone);
   const rows = overview.organizations.map((o) => [start, end, o.organizationId, o.organizationName, o.usersInUse, o.newUsers]);
-  return [header, ...rows].map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
+  return csvRows([header, ...rows]);
 }

@@ -8,6 +8,8 @@
  * A route without a row fails the test: whoever adds a route says who may call it. A row without a
  * route is only reported (routes that colleagues add and remove while this suite is written).
  * HEAD routes are Fastify's automatic twins of GET routes (same hooks, same handler) and are left out.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -264,6 +266,7 @@ function rows(): Row[] {
       },
     },
     { route: 'DELETE /tally/v1/users/:username/tokens', request: { url: '/tally/v1/users/matrix-victim/tokens' }, allow: PORTAL, ok: 204 },
+    { route: 'POST /tally/v1/users/:username/unlock', request: { url: '/tally/v1/users/matrix-victim/unlock' }, allow: PORTAL, ok: 200 },
     // The logout: every account may end its own session.
     { route: 'DELETE /tally/v1/session', allow: ROLES, ok: 204, freshSession: true },
     { route: 'GET /tally/v1/audit', allow: PORTAL, ok: 200 },

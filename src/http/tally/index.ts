@@ -13,6 +13,7 @@ import { reportRoutes } from './reports.js';
 import { resellerRoutes } from './resellers.js';
 import { sessionRoutes } from './sessions.js';
 import { userRoutes } from './users.js';
+import { unlockRoutes } from './unlock.js';
 
 export function tallyApi(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
@@ -28,5 +29,6 @@ export function tallyApi(ctx: AppContext): FastifyPluginAsync {
     await app.register(apiKeyRoutes(ctx));
     await app.register(sessionRoutes(ctx));
     await app.register(auditRoutes(ctx));
+    await app.register(unlockRoutes(ctx));
   };
 }
