@@ -71,6 +71,14 @@ const COMPANY_READERS: readonly Role[] = [
   'ServiceProviderUser', 'CompanyOwner', 'CompanyAdministrator', 'ReadOnlyUser',
 ];
 
+/** "Get Services Usage" (VSPC help page): the three provider administrators and the company's owner and administrators, scoped. */
+const COMPANY_USAGE: readonly Role[] = ['PortalAdministrator', 'ServiceProviderGlobalAdministrator', 'ServiceProviderAdministrator', 'CompanyOwner', 'CompanyAdministrator'];
+
+/** VSPC resellers: the provider-wide roles and the Service Provider roles (their own reseller). */
+const RESELLER_READERS: readonly Role[] = [
+  'PortalAdministrator', 'ServiceProviderGlobalAdministrator', 'ServiceProviderAdministrator', 'ServiceProviderOperator', 'ServiceProviderUser', 'ReadOnlyUser',
+];
+
 interface Row {
   /** The method and URL exactly as the route is registered. */
   route: string;
@@ -125,6 +133,7 @@ function rows(): Row[] {
     { route: 'POST /api/v3/token', request: form({ grant_type: 'password', username: 'matrix-login', password: PASSWORD }), anonymous: true, ok: 200 },
 
     // VB365 v6: Vb365Administrator.
+    { route: 'GET /v6/ServiceInstance', allow: ROLES, ok: 200 },
     { route: 'GET /v6/Organizations', allow: VB365, ok: 200 },
     { route: 'GET /v6/Organizations/:organizationId', request: { url: `/v6/Organizations/${ORG_A}` }, allow: VB365, ok: 200, vb365Scope: 'organizationA' },
     { route: 'GET /v6/Organizations/:organizationId/LicensingInformation', request: { url: `/v6/Organizations/${ORG_A}/LicensingInformation` }, allow: VB365, ok: 200, vb365Scope: 'organizationA' },
@@ -177,6 +186,15 @@ function rows(): Row[] {
     { route: 'GET /api/v3/licensing/usage/organizations', request: { headers: { 'x-client-version': '3.6' } }, allow: CONSOLE_USAGE, ok: 200 },
     { route: 'GET /api/v3/organizations/companies', allow: COMPANY_READERS, ok: 200 },
     { route: 'GET /api/v3/organizations/companies/:companyUid', request: { url: `/api/v3/organizations/companies/${COMPANY_A}` }, allow: COMPANY_READERS, ok: 200, tenant: true },
+    // Discovery and session: any authenticated account.
+    { route: 'GET /api/v3/about', allow: ROLES, ok: 200 },
+    { route: 'GET /api/v3/users/me', allow: ROLES, ok: 200 },
+    { route: 'GET /api/v3/alarms/templates', allow: ROLES, ok: 200 },
+    { route: 'GET /api/v3/alarms/active', allow: ROLES, ok: 200 },
+    { route: 'GET /api/v3/organizations/resellers', allow: RESELLER_READERS, ok: 200 },
+    { route: 'GET /api/v3/organizations/resellers/:resellerUid', request: { url: `/api/v3/organizations/resellers/${RESELLER_A}` }, allow: RESELLER_READERS, ok: 200, tenant: true },
+    { route: 'GET /api/v3/organizations/companies/usage', allow: COMPANY_USAGE, ok: 200 },
+    { route: 'GET /api/v3/organizations/companies/:companyUid/usage', request: { url: `/api/v3/organizations/companies/${COMPANY_A}/usage` }, allow: COMPANY_USAGE, ok: 200, tenant: true },
     { route: 'GET /api/v3/organizations/companies/:companyUid/siteResources', request: { url: `/api/v3/organizations/companies/${COMPANY_A}/siteResources` }, allow: COMPANY_READERS, ok: 200, tenant: true },
 
     // Admin API: Portal Administrators, except where said.
