@@ -7,18 +7,14 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { sharedFixedClock, systemClock, type Clock } from '../clock.js';
+import { createAppContext } from '../app/context.js';
 import type { ServeConfig } from '../config.js';
 import { loadDemo } from '../demo/load.js';
 import { buildFaceApp, type Face, type ShutdownState, type TlsMaterial } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { InflightRequests } from '../http/inflight.js';
 import { loadOrCreateCertificate, readCheckedPair, reloadCertificate, selfSignedFiles, type ReloadOutcome } from '../http/tls.js';
-import { AuthService, DEFAULT_AUTH_OPTIONS } from '../services/auth.js';
-import { LoginThrottle } from '../services/throttle.js';
 import { ensureAdminAccount } from '../services/bootstrap.js';
-import { IngestionService } from '../services/ingestion.js';
-import { LicensingService } from '../services/licensing.js';
 import { openStoreAt, type Store } from '../store/database.js';
 
 /**
@@ -82,24 +78,16 @@ export async function startServer(
 ): Promise<RunningServer> {
   const store = await openStore(config);
   const apps: FastifyInstance[] = [];
-  let ingestion: IngestionService | undefined;
+  let context: AppContext | undefined;
   try {
-    const clock: Clock = config.clock !== undefined ? await sharedFixedClock(store.db, config.clock) : systemClock();
-    ingestion = new IngestionService(store.db);
-    // Batches are decoded, validated and written in a worker thread with its own connections, so
-    // that reads keep their latency while batches arrive (services/ingestion.ts). An in-memory
-    // database cannot be opened twice: it is written in process.
-    if (store.location !== ':memory:') await ingestion.startWorker(store.source);
-    const context: AppContext = {
-      store,
-      clock,
+    context = await createAppContext(store, {
+      clock: config.clock,
       timeZone: config.timeZone,
-      auth: new AuthService(store.db, { ...DEFAULT_AUTH_OPTIONS, accessTokenSeconds: config.accessTokenSeconds }),
-      throttle: new LoginThrottle(store.db),
-      licensing: new LicensingService(store.db, clock, config.timeZone, store.dialect),
-      ingestion,
+      accessTokenSeconds: config.accessTokenSeconds,
+      ingestionWorker: true,
       vspcEnumStyle: config.vspcEnumStyle,
-    };
+    });
+    const { clock, ingestion } = context;
 
     const admin = await ensureAdminAccount(store.db, config.adminPassword);
     if (admin.generatedPassword) {
@@ -172,26 +160,15 @@ export async function startServer(
           .then(() => Promise.all(apps.map((app) => app.close())))
           .then(() => inflight.drained(10_000))
           // The worker finishes every batch it received before the database closes.
-          .then(() => context.ingestion.close())
+          .then(() => ingestion.close())
           .then(() => store.close());
         return closing;
       },
     };
-    // Request validators are compiled on first use so that a start answers sooner; the rest are
-    // compiled now, between requests (http/validation.ts). A schema AJV refuses is a broken build:
-    // the server stops, as it did when every schema was compiled before listening.
-    Promise.all(apps.map((app) => app.compilePendingValidators())).then(
-      (counts) => logger.debug({ count: counts.reduce((a, b) => a + b, 0) }, 'request validators compiled'),
-      (error: Error) => {
-        logger.fatal({ err: error }, 'a request schema does not compile; stopping');
-        process.exitCode = 1;
-        void running.close();
-      },
-    );
     return running;
   } catch (error) {
     await Promise.allSettled(apps.map((app) => app.close()));
-    await ingestion?.close().catch(() => {});
+    await context?.ingestion.close().catch(() => {});
     await store.close();
     throw error;
   }
