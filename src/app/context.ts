@@ -23,9 +23,9 @@ export interface AppContextOptions {
   accessTokenSeconds?: number | undefined;
   vspcEnumStyle?: VspcEnumStyle | undefined;
   /**
-   * Decode, validate and write batches in a worker thread with its own connections (`tally
-   * serve`), so that reads keep their latency while batches arrive (services/ingestion.ts). An
-   * in-memory database cannot be opened twice: it is always written in process.
+   * Write batches in a worker thread with its own connections (`tally serve`), so that reads keep
+   * their latency while batches arrive. An in-memory database cannot be opened twice: it is always
+   * written in process.
    */
   ingestionWorker?: boolean | undefined;
 }

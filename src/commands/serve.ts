@@ -80,21 +80,24 @@ export async function startServer(
   const apps: FastifyInstance[] = [];
   let context: AppContext | undefined;
   try {
-    context = await createAppContext(store, {
+    const ctx = await createAppContext(store, {
       clock: config.clock,
       timeZone: config.timeZone,
       accessTokenSeconds: config.accessTokenSeconds,
+      // Batches are decoded, validated and written in a worker thread with its own connections, so
+      // that reads keep their latency while batches arrive (services/ingestion.ts).
       ingestionWorker: true,
       vspcEnumStyle: config.vspcEnumStyle,
     });
-    const { clock, ingestion } = context;
+    context = ctx;
+    const { clock } = ctx;
 
     const admin = await ensureAdminAccount(store.db, config.adminPassword);
     if (admin.generatedPassword) {
       out(`tally created the account admin with password ${admin.generatedPassword} (shown once; set it with --admin-password on a new database)`);
     }
     if (config.demo) {
-      const loaded = await loadDemo(context, await clock.now());
+      const loaded = await loadDemo(ctx, await clock.now());
       if (loaded) out(`tally loaded the demo scenario: ${loaded.events} events`);
     }
 
@@ -118,7 +121,7 @@ export async function startServer(
     const urls = {} as Record<Face, string>;
     const scheme = config.http ? 'http' : 'https';
     for (const [face, port] of [['vb365', config.vb365Port], ['vspc', config.vspcPort]] as const) {
-      const app = await buildFaceApp(face, context, {
+      const app = await buildFaceApp(face, ctx, {
         tls,
         inflight,
         shutdown,
@@ -136,7 +139,7 @@ export async function startServer(
     const running: RunningServer = {
       urls,
       ports,
-      context,
+      context: ctx,
       reloadTls() {
         if (!tls) {
           logger.info('TLS reload requested, but the listeners serve plain HTTP (--http)');
@@ -160,7 +163,7 @@ export async function startServer(
           .then(() => Promise.all(apps.map((app) => app.close())))
           .then(() => inflight.drained(10_000))
           // The worker finishes every batch it received before the database closes.
-          .then(() => ingestion.close())
+          .then(() => ctx.ingestion.close())
           .then(() => store.close());
         return closing;
       },
