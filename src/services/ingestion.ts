@@ -20,8 +20,10 @@ import { appendEvents, EventConflictError, type AppendResult, type IngestAudit }
 import type { Database } from '../store/schema.js';
 import type { StoreSource } from '../store/database.js';
 import { prepareBody, prepareEvents, type BodyFormat, type BodyProblem, type PreparedBody } from './batchBody.js';
+import { eventsOutOfScope, ingestScopeOf, type IngestScope } from './batchScope.js';
 
-export type { BodyFormat };
+export type { BodyFormat, IngestScope };
+export { ingestScopeOf };
 export { EventConflictError };
 
 /** One or more events are invalid; nothing was stored. */
@@ -40,6 +42,13 @@ export class BatchTooLargeError extends Error {
 /** The body is not UTF-8, not JSON, or would pollute a prototype (answered as malformed JSON, 400). */
 export class BatchSyntaxError extends SyntaxError {
   readonly statusCode = 400;
+}
+
+/** Events name objects outside the account's scope (or missing: the answer does not tell); nothing was stored. */
+export class BatchScopeError extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super(`${errors.length} event(s) outside this account's scope; nothing was stored`);
+  }
 }
 
 /** An empty application/json body. */
@@ -71,6 +80,8 @@ function problemError(problem: BodyProblem): Error {
       return new BatchTooLargeError(problem.size);
     case 'invalid':
       return new BatchValidationError(problem.errors);
+    case 'out-of-scope':
+      return new BatchScopeError(problem.errors);
   }
 }
 
@@ -87,6 +98,8 @@ export interface WorkerRequest {
   format: BodyFormat;
   ingestedAt: number;
   audit: IngestWho | undefined;
+  /** The sender's scope when it is confined (services/batchScope.ts). */
+  scope: IngestScope | undefined;
 }
 
 export interface WorkerData {
@@ -141,22 +154,26 @@ export class IngestionService {
   }
 
   /** Parsed events, in process (commands, the demo, tests). */
-  async ingest(rawEvents: readonly unknown[], who?: IngestWho): Promise<AppendResult> {
-    return this.append(prepareEvents(rawEvents), who);
+  async ingest(rawEvents: readonly unknown[], who?: IngestWho, scope?: IngestScope): Promise<AppendResult> {
+    return this.append(prepareEvents(rawEvents), who, scope);
   }
 
-  /** A request body's bytes: in the worker when there is one, else in process. */
-  async ingestBody(body: Buffer, format: BodyFormat, who: IngestWho | undefined, arrival?: Arrival): Promise<AppendResult> {
+  /** A request body's bytes: in the worker when there is one, else in process. `scope`: the sender's, when confined. */
+  async ingestBody(body: Buffer, format: BodyFormat, who: IngestWho | undefined, scope: IngestScope | undefined, arrival?: Arrival): Promise<AppendResult> {
     if (this.writer) {
       const handedOver = arrival?.handOver() ?? false;
-      return this.writer.ingest(body, format, this.wallClock(), who, handedOver);
+      return this.writer.ingest(body, format, this.wallClock(), who, scope, handedOver);
     }
     arrival?.settle();
-    return this.append(prepareBody(body, format), who);
+    return this.append(prepareBody(body, format), who, scope);
   }
 
-  private async append(prepared: PreparedBody, who: IngestWho | undefined): Promise<AppendResult> {
+  private async append(prepared: PreparedBody, who: IngestWho | undefined, scope: IngestScope | undefined): Promise<AppendResult> {
     if (!prepared.ok) throw problemError(prepared.problem);
+    if (scope) {
+      const foreign = await eventsOutOfScope(this.db, scope, prepared.events);
+      if (foreign.length > 0) throw new BatchScopeError(foreign);
+    }
     return appendEvents(this.db, prepared.events, this.wallClock(), {
       incoming: this.countIncoming,
       ...(who ? { audit: { ...who, count: prepared.count } } : {}),
@@ -202,7 +219,12 @@ class IngestionWriter {
   }
 
   static async start(source: StoreSource, incoming: SharedArrayBuffer, db: Kysely<Database>): Promise<IngestionWriter> {
-    const worker = new Worker(workerUrl(), { workerData: { source, incoming } satisfies WorkerData });
+    const url = workerUrl();
+    const workerData: WorkerData = { source, incoming };
+    // Under tsx (tests, development) the worker registers tsx's loader before loading its code.
+    const worker = url.pathname.endsWith('.ts')
+      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData })
+      : new Worker(url, { workerData });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (message: unknown) => {
         if ((message as { ready?: boolean }).ready) {
@@ -218,7 +240,7 @@ class IngestionWriter {
     return new IngestionWriter(worker, db);
   }
 
-  ingest(body: Buffer, format: BodyFormat, ingestedAt: number, audit: IngestWho | undefined, counted: boolean): Promise<AppendResult> {
+  ingest(body: Buffer, format: BodyFormat, ingestedAt: number, audit: IngestWho | undefined, scope: IngestScope | undefined, counted: boolean): Promise<AppendResult> {
     if (this.closing) return Promise.reject(new Error('ingestion is shutting down'));
     const id = ++this.nextId;
     // A body that owns its whole memory is handed over; a small one cut from Node's shared pool
@@ -227,7 +249,7 @@ class IngestionWriter {
     const bytes = own ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      const request: WorkerRequest & { counted: boolean } = { id, body: bytes, format, ingestedAt, audit, counted };
+      const request: WorkerRequest & { counted: boolean } = { id, body: bytes, format, ingestedAt, audit, scope, counted };
       this.worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
     });
   }

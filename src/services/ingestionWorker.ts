@@ -11,6 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openStoreFrom } from '../store/database.js';
 import { appendEvents, EventConflictError } from '../store/ledger.js';
 import { prepareBody } from './batchBody.js';
+import { eventsOutOfScope } from './batchScope.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './ingestion.js';
 
 /** PostgreSQL: connections of the worker's pool (batches written side by side). */
@@ -36,8 +37,11 @@ async function handle(request: WorkerRequest & { counted: boolean }): Promise<vo
   let reply: WorkerReply;
   try {
     const prepared = prepareBody(request.body, request.format);
+    const foreign = prepared.ok && request.scope ? await eventsOutOfScope(store.db, request.scope, prepared.events) : [];
     if (!prepared.ok) {
       reply = { id: request.id, ok: false, problem: prepared.problem };
+    } else if (foreign.length > 0) {
+      reply = { id: request.id, ok: false, problem: { kind: 'out-of-scope', errors: foreign } };
     } else {
       const appended = appendEvents(store.db, prepared.events, request.ingestedAt, {
         incoming: () => Atomics.load(incoming, 0),
