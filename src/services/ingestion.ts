@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
 import { MAX_EVENTS_PER_BATCH, type FieldError } from '../ingest/events.js';
 import { noteLocalChange } from '../store/generation.js';
-import { appendEvents, EventConflictError, type AppendResult, type IngestAudit } from '../store/ledger.js';
+import { appendEvents, EventConflictError, type AppendResult, type IngestAudit, type LedgerChange } from '../store/ledger.js';
 import type { Database } from '../store/schema.js';
 import type { StoreSource } from '../store/database.js';
 import { prepareBody, prepareEvents, type BodyFormat, type BodyProblem, type PreparedBody } from './batchBody.js';
@@ -87,7 +87,7 @@ function problemError(problem: BodyProblem): Error {
 
 /** What the worker answers for one batch (plain data across the thread boundary). */
 export type WorkerReply =
-  | { id: number; ok: true; result: AppendResult }
+  | { id: number; ok: true; result: AppendResult; change: LedgerChange | undefined }
   | { id: number; ok: false; problem: BodyProblem }
   | { id: number; ok: false; conflict: { eventId: string; index: number } }
   | { id: number; ok: false; failure: string };
@@ -113,6 +113,8 @@ export class IngestionService {
   private readonly incoming = new Int32Array(new SharedArrayBuffer(4));
   private readonly countIncoming = () => Atomics.load(this.incoming, 0);
   private writer: IngestionWriter | undefined;
+  /** Told of every commit of this process's batches (the answer cache keeps what it cannot change). */
+  onLedgerChange: ((change: LedgerChange) => void) | undefined;
 
   get incomingBatches(): number {
     return this.countIncoming();
@@ -128,7 +130,7 @@ export class IngestionService {
    * reads). Resolves once the worker has opened the database.
    */
   async startWorker(source: StoreSource): Promise<void> {
-    this.writer = await IngestionWriter.start(source, this.incoming.buffer as SharedArrayBuffer, this.db);
+    this.writer = await IngestionWriter.start(source, this.incoming.buffer as SharedArrayBuffer, this.db, (change) => this.onLedgerChange?.(change));
   }
 
   /**
@@ -176,6 +178,7 @@ export class IngestionService {
     }
     return appendEvents(this.db, prepared.events, this.wallClock(), {
       incoming: this.countIncoming,
+      committed: (change) => this.onLedgerChange?.(change),
       ...(who ? { audit: { ...who, count: prepared.count } } : {}),
     });
   }
@@ -202,7 +205,11 @@ class IngestionWriter {
   private exited: Promise<void>;
   private closing = false;
 
-  private constructor(private readonly worker: Worker, private readonly db: Kysely<Database>) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly db: Kysely<Database>,
+    private readonly changed: (change: LedgerChange) => void,
+  ) {
     this.exited = new Promise((resolve) => {
       worker.once('exit', (code) => {
         const error = new Error(`the ingestion worker stopped (exit code ${code})`);
@@ -218,7 +225,7 @@ class IngestionWriter {
     });
   }
 
-  static async start(source: StoreSource, incoming: SharedArrayBuffer, db: Kysely<Database>): Promise<IngestionWriter> {
+  static async start(source: StoreSource, incoming: SharedArrayBuffer, db: Kysely<Database>, changed: (change: LedgerChange) => void): Promise<IngestionWriter> {
     const url = workerUrl();
     const workerData: WorkerData = { source, incoming };
     // Under tsx (tests, development) the worker registers tsx's loader before loading its code.
@@ -237,7 +244,7 @@ class IngestionWriter {
       worker.on('message', onMessage);
       worker.once('error', onError);
     });
-    return new IngestionWriter(worker, db);
+    return new IngestionWriter(worker, db, changed);
   }
 
   ingest(body: Buffer, format: BodyFormat, ingestedAt: number, audit: IngestWho | undefined, scope: IngestScope | undefined, counted: boolean): Promise<AppendResult> {
@@ -261,6 +268,7 @@ class IngestionWriter {
     if (reply.ok) {
       // Before the answer is sent: this process's next reading of the counters goes to the table.
       noteLocalChange(this.db);
+      if (reply.change) this.changed(reply.change);
       waiter.resolve(reply.result);
     } else if ('problem' in reply) {
       waiter.reject(problemError(reply.problem));
