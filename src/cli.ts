@@ -6,7 +6,7 @@ import { isValidTimeZone } from './time.js';
 import { openStoreAt, sqliteFileFromUrl, StoreError } from './store/database.js';
 import { isPostgresUrl } from './store/dialect.js';
 import { backupDatabase, restoreDatabase } from './commands/backup.js';
-import { addUser, parseRoles, readPassword } from './commands/user.js';
+import { addUser, parseRoles, readPassword, unlockUser } from './commands/user.js';
 import type { VspcLicenseBody } from './schemas/admin.js';
 import { toVspcLicense } from './services/licenses.js';
 import { ReportMonthError, reportCsv, vspcMonthlyReport } from './services/monthlyReport.js';
@@ -188,6 +188,21 @@ storeOptions(
   try {
     const { created } = await addUser(store, name, roles, flags.scope, password);
     process.stdout.write(`tally: ${created ? 'created' : 'updated'} the account ${name} (${roles.join(', ')})\n`);
+  } finally {
+    await store.close();
+  }
+});
+
+storeOptions(
+  user
+    .command('unlock')
+    .argument('<name>', 'the user name')
+    .description('lift the login locks of an account (after failed logins); needs no login, so it always works for the last administrator'),
+).action(async (name: string, flags: { data?: string; database?: string }) => {
+  const store = await (await serveModule()).openStore(storeConfig(flags));
+  try {
+    const { username, cleared } = await unlockUser(store, name);
+    process.stdout.write(`tally: unlocked the account ${username} (${cleared} failure counter${cleared === 1 ? '' : 's'} cleared)\n`);
   } finally {
     await store.close();
   }

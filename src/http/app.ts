@@ -12,6 +12,7 @@ import { BODY_LIMIT_BYTES, DEFAULT_LIMITS, listenerTimers, type ConnectionLimits
 import { registerOpenApi } from './openapi.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
+import { applySecurityHeaders, installSecurityHeaders } from './securityHeaders.js';
 import { TLS_POLICY } from './tls.js';
 import { validatorCompiler } from './validation.js';
 import { sendMessage } from './vb365/errors.js';
@@ -73,6 +74,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
     frameworkErrors: (error, request, reply) => {
       const status = error.statusCode ?? 400;
       const message = `The request URI is not valid: ${error.message}`;
+      applySecurityHeaders(request, reply, options.tls !== undefined);
       return sendInDialect(dialectOf(face, request.url), reply, status, message);
     },
     bodyLimit: BODY_LIMIT_BYTES,
@@ -96,6 +98,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   }
   // Past the cap Node closes new connections at once, before they cost a file descriptor for long.
   app.server.maxConnections = limits.maxConnections;
+  installSecurityHeaders(app, { https: options.tls !== undefined });
   // text/plain is not a body any route accepts: answer 415 rather than hand handlers a string.
   options.inflight?.install(app);
   app.removeContentTypeParser('text/plain');

@@ -3,6 +3,8 @@
  * widest report interval a client may ask for are each answered within a generous bound, while a
  * request on the VSPC face sent meanwhile is answered in under a second; an interval beyond the
  * cap is refused with a 400 in the VB365 dialect. Exact figures belong in bench/, not here.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
