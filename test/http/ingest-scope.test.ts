@@ -4,6 +4,8 @@
  * batch naming anything else, foreign or missing alike, is refused whole (400 out_of_scope,
  * nothing stored); unconfined accounts write as before. Run in the ingestion worker, as `tally
  * serve` does, and in process.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
