@@ -87,6 +87,15 @@ export class AnswerCache {
     return { value: entry.value as T, from: entry.from, until: entry.until };
   }
 
+  /**
+   * A commit moved the ledger's counter from `before` to `after` (and nothing else moved it): the
+   * answers computed at `before` that the commit cannot change (`unchanged` says so of a key) hold
+   * at `after` too, and are kept instead of recomputed.
+   */
+  advance(before: number, after: number, unchanged: (key: string) => boolean): void {
+    for (const [key, entry] of this.entries) if (entry.generation === before && unchanged(key)) entry.generation = after;
+  }
+
   /** Drops the answers whose key `touched` names (see `answerKeys`): for invalidating only what a batch changed. */
   forget(touched: (key: string) => boolean): void {
     for (const key of [...this.entries.keys()]) if (touched(key)) this.entries.delete(key);
