@@ -7,7 +7,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { sharedFixedClock, systemClock, type Clock } from '../clock.js';
+import { recordInstallation, sharedFixedClock, systemClock, type Clock } from '../clock.js';
 import type { ServeConfig } from '../config.js';
 import { loadDemo } from '../demo/load.js';
 import { buildFaceApp, type Face, type TlsMaterial } from '../http/app.js';
@@ -80,6 +80,8 @@ export async function startServer(
       logger.info('the tally-shm-view addon is not built: each polled request reads the database\'s WAL-index header with a system call (a little slower; docs/architecture.md, "Change counters")');
     }
     const clock: Clock = config.clock !== undefined ? await sharedFixedClock(store.db, config.clock) : systemClock();
+    // The other commands (report, status, migrate) read the clock and zone back from the database.
+    await recordInstallation(store.db, clock.fixed, config.timeZone);
     const context: AppContext = {
       store,
       clock,
