@@ -16,7 +16,7 @@ import type { VspcLicenseBody } from './schemas/admin.js';
 import { toVspcLicense } from './services/licenses.js';
 import { ReportMonthError, reportCsv, vspcMonthlyReport } from './services/monthlyReport.js';
 import { reportPdf } from './services/reportPdf.js';
-import { getLicenseTerms } from './store/entities.js';
+import { getLicenseTerms, listCompanies } from './store/entities.js';
 
 /**
  * The command modules are loaded by the commands that run them: the server's (Fastify, both faces,
@@ -244,8 +244,9 @@ storeOptions(
     const terms = await getLicenseTerms(store.db, 'vspc');
     const license = terms ? toVspcLicense(terms as VspcLicenseBody) : null;
     const report = await vspcMonthlyReport(store.db, flags.month, askedAt ?? serverNow, zone, license);
-    if (flags.format === 'pdf') process.stdout.write(await reportPdf(report));
-    else process.stdout.write(flags.format === 'csv' ? reportCsv(report) : `${JSON.stringify(report, null, 2)}\n`);
+    const names = new Map((await listCompanies(store.db)).map((c) => [c.uid, c.name]));
+    if (flags.format === 'pdf') process.stdout.write(await reportPdf(report, names));
+    else process.stdout.write(flags.format === 'csv' ? reportCsv(report, names) : `${JSON.stringify(report, null, 2)}\n`);
   } catch (error) {
     if (error instanceof ReportMonthError) throw new ConfigError(error.message);
     throw error;

@@ -9,6 +9,7 @@ import type { VspcLicense } from '../domain/licenses.js';
 import { companyMonthCounters, segmentsByCompany, type ReportCounter } from '../domain/monthlyReport.js';
 import { monthStretches } from '../store/agentSegments.js';
 import { listCompanies } from '../store/entities.js';
+import { correctionRows, COUNTER_FIELDS } from './reportCorrections.js';
 import type { Database } from '../store/schema.js';
 import { formatInstant } from '../time.js';
 
@@ -138,15 +139,22 @@ export async function vspcMonthlyReport(
   return (await frozen(db, month))!;
 }
 
-/** One row per company and agent type. */
-export function reportCsv(report: MonthlyReport): string {
+/**
+ * One row per company and agent type; then one row per correction of the previous month (status
+ * `Correction`, that month, the numbers as they are now), whose `was…` columns hold what the frozen
+ * report said (empty on the month's own rows). `names`: company names for the corrections.
+ */
+export function reportCsv(report: MonthlyReport, names?: ReadonlyMap<string, string>): string {
   const cell = (value: string | number | null) => {
     const text = value === null ? '' : String(value);
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
-  const header = ['month', 'status', 'companyUid', 'companyName', 'tenantUid', 'type', 'unitType', 'reportedCount', 'reportedUnits', 'newCount', 'newUnits'];
-  const rows = report.companies.flatMap((c) =>
-    c.counters.map((k) => [report.month, report.status, c.companyUid, c.companyName, c.tenantUid, k.type, k.unitType, k.reportedCount, k.reportedUnits, k.newCount, k.newUnits]),
+  const header = ['month', 'status', 'companyUid', 'companyName', 'tenantUid', 'type', 'unitType', 'reportedCount', 'reportedUnits', 'newCount', 'newUnits', 'wasReportedCount', 'wasReportedUnits', 'wasNewCount', 'wasNewUnits'];
+  const rows: (string | number | null)[][] = report.companies.flatMap((c) =>
+    c.counters.map((k) => [report.month, report.status, c.companyUid, c.companyName, c.tenantUid, k.type, k.unitType, k.reportedCount, k.reportedUnits, k.newCount, k.newUnits, null, null, null, null]),
   );
+  for (const r of correctionRows(report, names)) {
+    rows.push([r.month, 'Correction', r.companyUid, r.companyName, r.tenantUid, r.type, r.unitType, ...COUNTER_FIELDS.map((f) => r.is[f]), ...COUNTER_FIELDS.map((f) => r.was[f])]);
+  }
   return [header, ...rows].map((row) => row.map(cell).join(',')).join('\r\n') + '\r\n';
 }

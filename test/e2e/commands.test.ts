@@ -193,7 +193,7 @@ test('report: the VSPC month-end report as JSON or CSV, frozen once the month is
     const csv = tally(['report', '--month', '2026-10', '--format', 'csv', ...where]);
     assert.equal(csv.status, 0, csv.stderr);
     const lines = csv.stdout.trimEnd().split('\r\n');
-    assert.equal(lines[0], 'month,status,companyUid,companyName,tenantUid,type,unitType,reportedCount,reportedUnits,newCount,newUnits');
+    assert.equal(lines[0], 'month,status,companyUid,companyName,tenantUid,type,unitType,reportedCount,reportedUnits,newCount,newUnits,wasReportedCount,wasReportedUnits,wasNewCount,wasNewUnits');
     assert.equal(lines.length, 1 + 2 * report.companies.length, 'two rows (agent types) per company, from the frozen report');
     const draft = JSON.parse(tally(['report', '--month', '2026-11', '--clock', '2026-11-23T12:00:00Z', ...where]).stdout);
     assert.equal(draft.status, 'Draft');

@@ -67,9 +67,9 @@ test('CSV: one row per company and agent type, quoted where needed', async () =>
   assert.match(csv.headers['content-type'] as string, /^text\/csv/);
   assert.equal(
     csv.body,
-    'month,status,companyUid,companyName,tenantUid,type,unitType,reportedCount,reportedUnits,newCount,newUnits\r\n' +
-      `2026-10,Final,${COMPANY},"Alpine, ""Dental""",${TENANT},VAC_Server_Agent,Points,1,11,0,0\r\n` +
-      `2026-10,Final,${COMPANY},"Alpine, ""Dental""",${TENANT},VAC_Workstation_Agent,Points,0,0,1,4\r\n`,
+    'month,status,companyUid,companyName,tenantUid,type,unitType,reportedCount,reportedUnits,newCount,newUnits,wasReportedCount,wasReportedUnits,wasNewCount,wasNewUnits\r\n' +
+      `2026-10,Final,${COMPANY},"Alpine, ""Dental""",${TENANT},VAC_Server_Agent,Points,1,11,0,0,,,,\r\n` +
+      `2026-10,Final,${COMPANY},"Alpine, ""Dental""",${TENANT},VAC_Workstation_Agent,Points,0,0,1,4,,,,\r\n`,
   );
 });
 
