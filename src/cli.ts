@@ -1,7 +1,5 @@
 #!/usr/bin/env node
 /** The `tally` command line (contract §2). */
-// First: before anything queues a tick or collects garbage (see the module for why).
-import './runtime/tickObjectShape.js';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { readInstallation } from './clock.js';

@@ -7,18 +7,15 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { recordInstallation, sharedFixedClock, systemClock, type Clock } from '../clock.js';
+import { createAppContext } from '../app/context.js';
+import { recordInstallation } from '../clock.js';
 import type { ServeConfig } from '../config.js';
 import { loadDemo } from '../demo/load.js';
 import { buildFaceApp, type Face, type TlsMaterial } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { InflightRequests } from '../http/inflight.js';
 import { loadOrCreateCertificate, readCheckedPair, reloadCertificate, selfSignedFiles, type ReloadOutcome } from '../http/tls.js';
-import { AuthService, DEFAULT_AUTH_OPTIONS } from '../services/auth.js';
-import { LoginThrottle } from '../services/throttle.js';
 import { ensureAdminAccount } from '../services/bootstrap.js';
-import { IngestionService } from '../services/ingestion.js';
-import { LicensingService } from '../services/licensing.js';
 import { openStoreAt, type Store } from '../store/database.js';
 import { walIndexWatch } from '../store/generation.js';
 
@@ -79,19 +76,15 @@ export async function startServer(
     if (walIndexWatch(store.db) === 'pread') {
       logger.info('the tally-shm-view addon is not built: each polled request reads the database\'s WAL-index header with a system call (a little slower; docs/architecture.md, "Change counters")');
     }
-    const clock: Clock = config.clock !== undefined ? await sharedFixedClock(store.db, config.clock) : systemClock();
+    const context = await createAppContext(store, {
+      clock: config.clock,
+      timeZone: config.timeZone,
+      accessTokenSeconds: config.accessTokenSeconds,
+      vspcEnumStyle: config.vspcEnumStyle,
+    });
+    const { clock } = context;
     // The other commands (report, status, migrate) read the clock and zone back from the database.
     await recordInstallation(store.db, clock.fixed, config.timeZone);
-    const context: AppContext = {
-      store,
-      clock,
-      timeZone: config.timeZone,
-      auth: new AuthService(store.db, { ...DEFAULT_AUTH_OPTIONS, accessTokenSeconds: config.accessTokenSeconds }),
-      throttle: new LoginThrottle(store.db),
-      licensing: new LicensingService(store.db, clock, config.timeZone, store.dialect),
-      ingestion: new IngestionService(store.db),
-      vspcEnumStyle: config.vspcEnumStyle,
-    };
 
     const admin = await ensureAdminAccount(store.db, config.adminPassword);
     if (admin.generatedPassword) {
@@ -160,17 +153,6 @@ export async function startServer(
         return closing;
       },
     };
-    // Request validators are compiled on first use so that a start answers sooner; the rest are
-    // compiled now, between requests (http/validation.ts). A schema AJV refuses is a broken build:
-    // the server stops, as it did when every schema was compiled before listening.
-    Promise.all(apps.map((app) => app.compilePendingValidators())).then(
-      (counts) => logger.debug({ count: counts.reduce((a, b) => a + b, 0) }, 'request validators compiled'),
-      (error: Error) => {
-        logger.fatal({ err: error }, 'a request schema does not compile; stopping');
-        process.exitCode = 1;
-        void running.close();
-      },
-    );
     return running;
   } catch (error) {
     await Promise.allSettled(apps.map((app) => app.close()));

@@ -102,3 +102,15 @@ export function vspcLicenseLapsed(license: VspcLicense | null, now: Instant): bo
 export function vspcLicenseExpired(license: VspcLicense | null, now: Instant): boolean {
   return license !== null && license.type !== 'Perpetual' && license.expirationDate !== null && now > license.expirationDate;
 }
+
+/**
+ * The next instant after `now` at which the license's own state changes with no new event: just
+ * past its expiration date (it becomes Expired) and just past the end of its expiry grace (it
+ * lapses); null when neither lies ahead.
+ */
+export function vspcLicenseChangesAt(license: VspcLicense, now: Instant): Instant | null {
+  const candidates = [license.expirationDate, vspcLicensingEndsAt(license)]
+    .filter((at): at is Instant => at !== null && at + 1 > now)
+    .map((at) => at + 1);
+  return candidates.length === 0 ? null : Math.min(...candidates);
+}

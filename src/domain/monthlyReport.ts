@@ -9,14 +9,23 @@
  * - "At the same time": the maximum over the month of the number of agents managed at one
  *   instant, counted per agent type at that instant (an agent that changes mode counts where it
  *   is at each instant).
- * - New agents: distinct agents whose current activation started in the month and that the
- *   company managed at some instant of the month (rule 25: activated and removed within the month
- *   still counts).
+ * - Only managed agents (reference §2.3, §2.4, §2.9): at each instant the agents count with the
+ *   statuses `classifyAgents` gives them then, the same function as the live counters: Licensed
+ *   and Licensed by exceed are reported, New listed as new, Unlicensed agents nowhere, and nothing
+ *   from the end of the expiry grace on (`managedMonthCounters`). `companyMonthCounters` counts
+ *   every agent: it is the report whenever the consuming agents fit in the license all month and
+ *   the grace does not end in it (`peakConsumingUnits`), which is what the store's fast path uses.
+ * - New agents: distinct agents whose current activation started in the month and that were New
+ *   (managed) at some instant of the month (rule 25: activated and removed within the month still
+ *   counts), not a peak.
  */
 import type { Instant } from '../time.js';
-import type { AgentMode, VspcLicense } from './licenses.js';
-import { DEFAULT_VSPC_LICENSE } from './licenses.js';
-import { agentStateAt, COUNTER_TYPES, type AgentEvent, type AgentState, type CounterType, type UnitType } from './vspc.js';
+import type { AgentMode, AgentWeights, VspcLicense } from './licenses.js';
+import { DEFAULT_VSPC_LICENSE, vspcLicensingEndsAt } from './licenses.js';
+import {
+  agentStateAt, classifyAgents, consumesFrom, COUNTER_TYPES, newAgentsSince, RENTAL_EXCEED_GRACE_MS, REPORT_WINDOW_MS, unitsOf,
+  type AgentEvent, type AgentState, type CounterType, type UnitType,
+} from './vspc.js';
 
 /** One stretch of time during which an agent's state did not change. */
 export interface AgentSegment {
@@ -122,4 +131,177 @@ export function companyMonthCounters(
       newUnits: newCount * weight,
     };
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Only managed agents (reference §2.3, §2.4, §2.9): the pool applied at every instant of the month
+
+/** The first instant at which the console manages no agent any more (past the expiry grace); null when never. */
+export function managementEndsAt(license: VspcLicense | null): Instant | null {
+  const end = license ? vspcLicensingEndsAt(license) : null;
+  return end === null ? null : end + 1;
+}
+
+/**
+ * The instants of [start, end) other than agent events at which `classifyAgents` may answer
+ * differently: the usage report entering and leaving its 30-day window (the doubled allowance)
+ * and, under Rental, the end of every exceed episode that could have begun (60 days after an
+ * agent began to consume). The month start and the end of the expiry grace are the caller's
+ * bounds. A superset is harmless: between two instants where nothing changes the answer is the same.
+ */
+export function poolChangeInstants(license: VspcLicense | null, activations: Iterable<Instant>, start: Instant, end: Instant, zone: string): Instant[] {
+  if (!license) return [];
+  const instants = new Set<Instant>();
+  const sent = license.lastReportSentAt ?? null;
+  if (license.autoUpdate === true && sent !== null) instants.add(sent).add(sent + REPORT_WINDOW_MS);
+  if (license.type === 'Rental') for (const at of activations) instants.add(consumesFrom(at, license, zone) + RENTAL_EXCEED_GRACE_MS);
+  return [...instants].filter((t) => t > start && t < end);
+}
+
+/**
+ * The highest number of units the consuming agents of the installation used at one instant of
+ * [start, end): `floor` agents consumed all along, `partial` are the other consuming stretches.
+ * When it stays within the license every consuming agent was Licensed at every instant (the FIFO
+ * walk of `classifyAgents` never passes `units`), so the report may count them without the pool.
+ */
+export function peakConsumingUnits(floor: Record<AgentMode, number>, partial: Iterable<AgentSegment>, weights: AgentWeights, start: Instant, end: Instant): number {
+  const changes: { at: Instant; delta: number }[] = [];
+  for (const { from, to, state } of partial) {
+    if (to <= start || from >= end) continue;
+    const units = weights[state.mode];
+    changes.push({ at: Math.max(from, start), delta: units }, { at: Math.min(to, end), delta: -units });
+  }
+  // Ends before starts at the same instant, as in the report's own sweep.
+  changes.sort((a, b) => a.at - b.at || a.delta - b.delta);
+  let current = unitsOf(floor, weights);
+  let peak = current;
+  for (const change of changes) {
+    current += change.delta;
+    peak = Math.max(peak, current);
+  }
+  return peak;
+}
+
+/**
+ * Every company's report counters for [start, end), counting at each instant only the agents the
+ * console managed then: the statuses are those of `classifyAgents` (the live counters' function)
+ * at that instant, Licensed and Licensed by exceed reported, New listed as new, Unlicensed
+ * nowhere, and nothing from the end of the expiry grace on. `segments` are every stretch of every
+ * agent of the installation that overlaps the month (the pool is shared by all companies).
+ *
+ * A sweep over the instants where something may change (agent events, the month start, the pool
+ * change instants; the grace end cuts the month): between two of them the statuses are constant.
+ * While the consuming agents fit in the license every one of them is Licensed, and the counts are
+ * kept by the sweep; only at instants over the license is the installation classified
+ * (O(managed agents) each).
+ *
+ * New agents are distinct: an agent counts once per company and mode in which it was New at some
+ * instant of the month (docs/licensing.md).
+ */
+export function managedMonthCounters(
+  segments: Iterable<AgentSegment>,
+  license: VspcLicense | null,
+  start: Instant,
+  end: Instant,
+  zone: string,
+): Map<string, ReportCounter[]> {
+  const terms = license ?? DEFAULT_VSPC_LICENSE;
+  const stop = Math.min(end, managementEndsAt(license) ?? Infinity);
+  const relevant = [...segments].filter((s) => s.to > start && s.from < stop && start < stop);
+  const since = newAgentsSince(license, start, zone);
+  const consuming = (s: AgentSegment) => since === null || s.state.activatedAt < since;
+
+  const startsAt = new Map<Instant, AgentSegment[]>();
+  const endsAt = new Map<Instant, AgentSegment[]>();
+  const push = (map: Map<Instant, AgentSegment[]>, at: Instant, s: AgentSegment) => {
+    const list = map.get(at);
+    if (list) list.push(s);
+    else map.set(at, [s]);
+  };
+  const instants = new Set<Instant>(relevant.length > 0 ? [start] : []);
+  for (const s of relevant) {
+    const from = Math.max(s.from, start);
+    push(startsAt, from, s);
+    instants.add(from);
+    if (s.to < stop) {
+      push(endsAt, s.to, s);
+      instants.add(s.to);
+    }
+  }
+  for (const t of poolChangeInstants(license, relevant.map((s) => s.state.activatedAt), start, stop, zone)) instants.add(t);
+
+  const zero = () => ({ server: 0, workstation: 0 });
+  const running = new Map<string, Record<AgentMode, number>>();
+  const peak = new Map<string, Record<AgentMode, number>>();
+  const fresh = new Map<string, Record<AgentMode, Set<string>>>();
+  const total = zero();
+  const active = new Set<AgentSegment>();
+  const record = (company: string, counts: Record<AgentMode, number>) => {
+    const best = peak.get(company) ?? zero();
+    best.server = Math.max(best.server, counts.server);
+    best.workstation = Math.max(best.workstation, counts.workstation);
+    peak.set(company, best);
+  };
+  let wasOver = false;
+  for (const t of [...instants].sort((a, b) => a - b)) {
+    const touched = new Set<string>();
+    // A stretch is [from, to): those ending at t are gone before those beginning at t count.
+    for (const s of endsAt.get(t) ?? []) {
+      active.delete(s);
+      if (!consuming(s)) continue;
+      running.get(s.state.companyUid)![s.state.mode]--;
+      total[s.state.mode]--;
+      touched.add(s.state.companyUid);
+    }
+    for (const s of startsAt.get(t) ?? []) {
+      active.add(s);
+      const { companyUid, mode, agentUid } = s.state;
+      if (consuming(s)) {
+        const counts = running.get(companyUid) ?? zero();
+        counts[mode]++;
+        running.set(companyUid, counts);
+        total[mode]++;
+        touched.add(companyUid);
+      } else {
+        // New whatever the pool holds until the grace ends (rule 18), and t < stop here.
+        const sets = fresh.get(companyUid) ?? { server: new Set<string>(), workstation: new Set<string>() };
+        sets[mode].add(agentUid);
+        fresh.set(companyUid, sets);
+      }
+    }
+    if (license !== null && unitsOf(total, license.weights) > license.units) {
+      const managed = new Map<string, Record<AgentMode, number>>();
+      for (const agent of classifyAgents([...active].map((s) => s.state), license, t, zone)) {
+        if (agent.status !== 'Licensed' && agent.status !== 'LicensedByExceed') continue;
+        const counts = managed.get(agent.companyUid) ?? zero();
+        counts[agent.mode]++;
+        managed.set(agent.companyUid, counts);
+      }
+      for (const [company, counts] of managed) record(company, counts);
+      wasOver = true;
+    } else {
+      // Within the license every consuming agent is Licensed: a company's count changes only
+      // when its own agents do, unless the previous instant was over the license.
+      for (const company of wasOver ? running.keys() : touched) record(company, running.get(company)!);
+      wasOver = false;
+    }
+  }
+
+  const unitType: UnitType = terms.type === 'Rental' ? 'Points' : 'Instances';
+  const result = new Map<string, ReportCounter[]>();
+  for (const company of new Set([...peak.keys(), ...fresh.keys()])) {
+    const reported = peak.get(company) ?? zero();
+    const sets = fresh.get(company);
+    if (reported.server + reported.workstation + (sets?.server.size ?? 0) + (sets?.workstation.size ?? 0) === 0) continue;
+    result.set(
+      company,
+      COUNTER_TYPES.map((type) => {
+        const mode = MODE_OF[type];
+        const weight = terms.weights[mode];
+        const newCount = sets?.[mode].size ?? 0;
+        return { type, unitType, reportedCount: reported[mode], reportedUnits: reported[mode] * weight, newCount, newUnits: newCount * weight };
+      }),
+    );
+  }
+  return result;
 }

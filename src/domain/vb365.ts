@@ -13,7 +13,7 @@
  * - past the grace period after expiry (Subscription 1 month, Rental 2, others none) nothing is
  *   processed: every consuming user is Exceeded.
  */
-import { DAY_MS, oneMonthBefore, plusMonths, startOfMonth, startOfNextMonth, type Instant } from '../time.js';
+import { DAY_MS, firstInstantWhen, oneMonthBefore, plusMonths, startOfMonth, startOfNextMonth, type Instant } from '../time.js';
 import { COMMUNITY_LICENSE, type Vb365License } from './licenses.js';
 
 export const RETENTION_WINDOW_MS = 31 * DAY_MS;
@@ -261,4 +261,65 @@ export function organizationLicensingInformation(
     else if (user.state === 'New') newUsers++;
   }
   return { licensedUsers, newUsers };
+}
+
+// ---------------------------------------------------------------------------------------------
+// When an answer can change with no new event. Each rule above says, beside it, the next instant
+// at which its outcome can differ; the answer cache keeps an answer until the earliest of them
+// (src/services/answerCache.ts), so the cache holds no copy of the rules. Earlier is always safe.
+
+/** Rule 3: a unit held by a user last backed up at `lastBackupAt` is released 31 days later. */
+export function unitReleasedAt(lastBackupAt: Instant): Instant {
+  return lastBackupAt + RETENTION_WINDOW_MS;
+}
+
+/** Rule 5: New users (Rental) start to consume at the next month start. */
+export function newUsersConsumeAt(now: Instant, zone: string): Instant {
+  return startOfNextMonth(now, zone);
+}
+
+/** Rule 10: the first instant at which the product stops processing (just past the grace); null if it never does or already did. */
+export function processingStopsAt(license: Vb365License, now: Instant, zone: string): Instant | null {
+  const end = graceEndsAt(license, zone);
+  return end !== null && end + 1 > now ? end + 1 : null;
+}
+
+/**
+ * Rule 9: the next instant at which a usage report sent at `sentAt` becomes recent (it is dated
+ * in the future) or stops being recent (one month after it), which doubles or halves the allowance.
+ */
+export function reportRecencyChangesAt(sentAt: Instant | null, now: Instant, zone: string): Instant | null {
+  if (sentAt === null) return null;
+  if (sentAt > now) return sentAt;
+  if (sentAt <= oneMonthBefore(now, zone)) return null;
+  // A report is recent while it is later than one month before now: find the first instant it is not.
+  return firstInstantWhen((t) => sentAt <= oneMonthBefore(t, zone), now, sentAt + 32 * DAY_MS);
+}
+
+/**
+ * Until when (exclusive) the VB365 usage at `now` holds if no event arrives: the earliest of the
+ * next 31-day release (`nextRelease`, the oldest backup still counted + 31 days), the next month
+ * start, the end of the grace period, the instants at which a usage report becomes or stops being
+ * recent (the license's own, and `nextSending`, the next stored report sending). A Rental
+ * installation over its license answers for this instant only: its allowance may run out at any
+ * user's hold anniversary (rule 9), which the counts do not tell.
+ */
+export function vb365UsageChangesAt(input: {
+  license: Vb365License;
+  consuming: number;
+  now: Instant;
+  zone: string;
+  nextRelease: Instant | null;
+  nextSending: Instant | null;
+}): Instant {
+  const { license, consuming, now, zone } = input;
+  if (license.type === 'Rental' && consuming > licensedUnits(license)) return now + 1;
+  const candidates = [
+    newUsersConsumeAt(now, zone),
+    input.nextRelease,
+    processingStopsAt(license, now, zone),
+    license.autoUpdate ? input.nextSending : null,
+    license.autoUpdate ? reportRecencyChangesAt(license.lastReportSentAt, now, zone) : null,
+  ];
+  return Math.min(...candidates.filter((at): at is Instant => at !== null && at > now));
 }

@@ -17,9 +17,9 @@
  * a set of agents without that limit.
  */
 import { DateTime } from 'luxon';
-import { DAY_MS, startOfMonth, type Instant } from '../time.js';
+import { DAY_MS, startOfMonth, startOfNextMonth, type Instant } from '../time.js';
 import {
-  DEFAULT_VSPC_LICENSE, vspcLicenseLapsed, type AgentMode, type AgentWeights, type VspcLicense,
+  DEFAULT_VSPC_LICENSE, vspcLicenseChangesAt, vspcLicenseLapsed, type AgentMode, type AgentWeights, type VspcLicense,
 } from './licenses.js';
 
 export type AgentEvent =
@@ -254,4 +254,51 @@ export function countersOfClassified(agents: Iterable<ClassifiedAgent>, license:
     else if (agent.status !== 'Unlicensed') buckets[agent.mode].used++;
   }
   return countersFromBuckets(buckets, license);
+}
+
+// ---------------------------------------------------------------------------------------------
+// When the pool can change with no new event. Each rule says, beside it, the next instant at
+// which its outcome can differ; the answer cache keeps the pool until the earliest of them
+// (src/services/answerCache.ts), so the cache holds no copy of the rules. Earlier is always safe.
+
+/** Rule 13: agents activated this month (Rental) stop being new and join the ranking at the next month start. */
+export function newAgentsConsumeAt(now: Instant, zone: string): Instant {
+  return startOfNextMonth(now, zone);
+}
+
+/** Rule 17: the next instant at which a usage report sent at `sentAt` becomes recent or stops being recent (30 days later). */
+export function reportWindowChangesAt(sentAt: Instant | null, now: Instant): Instant | null {
+  if (sentAt === null) return null;
+  if (sentAt > now) return sentAt;
+  return sentAt + REPORT_WINDOW_MS > now ? sentAt + REPORT_WINDOW_MS : null;
+}
+
+/** Rule 18, Rental: the allowance of an installation over its license since `overSince` ends 60 days later. */
+export function rentalExceedEndsAt(license: VspcLicense, overSince: Instant | null): Instant | null {
+  return license.type === 'Rental' && overSince !== null ? overSince + RENTAL_EXCEED_GRACE_MS : null;
+}
+
+/**
+ * Until when (exclusive) the pool at `now` holds if no event arrives: the next month start, the
+ * license's expiry and the end of its grace, the instants at which the usage report becomes or
+ * stops being recent, and the end of the rental exceed allowance (`exceedEndsAt`, from
+ * `rentalExceedEndsAt`). With agents replayed from events dated after `now`, this instant only.
+ */
+export function vspcPoolChangesAt(input: {
+  license: VspcLicense | null;
+  now: Instant;
+  zone: string;
+  exceedEndsAt: Instant | null;
+  replayed: boolean;
+}): Instant {
+  const { license, now, zone } = input;
+  if (input.replayed) return now + 1;
+  const candidates = [newAgentsConsumeAt(now, zone)];
+  if (license) {
+    candidates.push(
+      ...[vspcLicenseChangesAt(license, now), reportWindowChangesAt(license.lastReportSentAt ?? null, now), input.exceedEndsAt]
+        .filter((at): at is Instant => at !== null && at > now),
+    );
+  }
+  return Math.min(...candidates);
 }

@@ -4,6 +4,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
+import { authenticateBeforeParsing } from './auth/guard.js';
 import type { AppContext } from './context.js';
 import type { InflightRequests } from './inflight.js';
 import { installStrictJsonParser } from './jsonBody.js';
@@ -12,7 +13,8 @@ import { registerOpenApi } from './openapi.js';
 import { ResponseReplay } from './replay.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
-import { lazyValidators } from './validation.js';
+import { TLS_POLICY } from './tls.js';
+import { validatorCompiler } from './validation.js';
 import { sendMessage } from './vb365/errors.js';
 import { sendErrors } from './vspc/errors.js';
 import { vb365Face } from './vb365/index.js';
@@ -53,7 +55,7 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
             ...serverOptions,
             cert: options.tls.cert,
             key: options.tls.key,
-            minVersion: 'TLSv1.2' as const,
+            ...TLS_POLICY,
             handshakeTimeout: timers.handshakeTimeout,
           },
         }
@@ -85,14 +87,11 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   options.inflight?.install(app);
   app.removeContentTypeParser('text/plain');
   installStrictJsonParser(app);
-  // Validators compile on first use; `compilePendingValidators` compiles the rest (serve calls it
-  // once listening).
-  const validators = lazyValidators();
-  app.setValidatorCompiler(validators.compiler);
-  app.decorate('compilePendingValidators', () => validators.compilePending());
-  app.addHook('onClose', async () => validators.clear());
+  app.setValidatorCompiler(validatorCompiler);
   await app.register(formbody);
   await registerOpenApi(app, face);
+  // Before the faces: every guard runs before the body is read (see http/auth/guard.ts).
+  authenticateBeforeParsing(app);
   if (face === 'vb365') await app.register(vb365Face(ctx), { prefix: '/v6' });
   else await app.register(vspcFace(ctx), { prefix: '/api/v3' });
   await app.register(tallyApi(ctx), { prefix: '/tally/v1' });

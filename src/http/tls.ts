@@ -12,6 +12,30 @@ import { createSecureContext, type Server as TlsServer } from 'node:tls';
 import type { TlsMaterial } from './app.js';
 
 /** Where the self-signed pair lives in the data dir. */
+/**
+ * The protocol floor and suites of every TLS context the listeners use (at start and on reload).
+ * TLS 1.2 is limited to ECDHE key exchange (forward secrecy) with AEAD ciphers (AES-GCM,
+ * ChaCha20-Poly1305): no static-RSA key exchange, no CBC (the SHA-1 and SHA-2 HMAC suites with
+ * their padding-oracle history), no CCM/CCM8. TLS 1.3's suites are all AEAD with forward secrecy
+ * and are named as Node's default (OpenSSL puts TLS_* names in the TLS 1.3 list). The server
+ * picks by its own order, so a client offering a weaker suite first still gets the best shared one.
+ */
+export const TLS_POLICY = {
+  minVersion: 'TLSv1.2' as const,
+  ciphers: [
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'TLS_AES_128_GCM_SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+  ].join(':'),
+  honorCipherOrder: true,
+};
+
 export function selfSignedFiles(dataDir: string): { certFile: string; keyFile: string } {
   const dir = path.join(dataDir, 'tls');
   return { certFile: path.join(dir, 'tally-cert.pem'), keyFile: path.join(dir, 'tally-key.pem') };
@@ -96,7 +120,7 @@ export function readCheckedPair(certFile: string, keyFile: string, now = Date.no
     throw new Error(`${certFile} is not a PEM certificate (${(error as Error).message})`);
   }
   try {
-    createSecureContext({ ...material, minVersion: 'TLSv1.2' });
+    createSecureContext({ ...material, ...TLS_POLICY });
   } catch (error) {
     throw new Error(`the key ${keyFile} cannot be used with the certificate ${certFile} (${(error as Error).message})`);
   }
@@ -127,6 +151,6 @@ export function reloadCertificate(files: { certFile: string; keyFile: string }, 
     return { reloaded: false, reason: (error as Error).message };
   }
   if (pair.info.expired) return { reloaded: false, reason: `the certificate ${files.certFile} expired on ${pair.info.validTo}` };
-  for (const server of servers) server.setSecureContext({ ...pair.tls, minVersion: 'TLSv1.2' });
+  for (const server of servers) server.setSecureContext({ ...pair.tls, ...TLS_POLICY });
   return { reloaded: true, info: pair.info };
 }

@@ -1,17 +1,32 @@
 /**
+ * The answer cache, and the decorators that put it around the licensing services (VB365 usage,
+ * the VSPC pool) without changing their questions.
+ *
  * Answers computed from the read models, kept until something they depend on changes:
  * - the ledger (its generation, raised by every committed batch on any node),
  * - the inputs the caller names in the key's `terms` (the license, for instance),
  * - time: every answer says from which instant (`now` when computed) until which instant
  *   (exclusive) it holds; an answer is reused only for a `now` in that range. The end is the next
  *   instant at which the rules could change it even if no event arrived: a month start, the
- *   31-day release of the oldest backup still counted, the end of a grace period, … computed
- *   conservatively (earlier is always safe).
+ *   31-day release of the oldest backup still counted, the end of a grace period, … The service
+ *   reports it, computed by the domain beside each rule (`vb365UsageChangesAt`,
+ *   `vspcPoolChangesAt`): the cache holds no copy of the rules. Earlier is always safe.
  * Time travel backwards falls outside the range and recomputes.
  */
+import type { OrganizationLicensingInformation } from '../domain/vb365.js';
+import type { Generations } from '../store/generation.js';
+import type { Vb365LicenseUsage, Vb365Moment, Vb365UsageAnswers } from './vb365Usage.js';
+import type { AgentPool, VspcMoment, VspcPoolAnswers } from './vspcPool.js';
+
 export interface Validity {
   /** Exclusive end of the answer's validity; `now + 1` for an answer good for this instant only. */
   until: number;
+}
+
+/** An answer and until when (exclusive) it holds if no event arrives; `from` is set by the cache (the instant it was computed at). */
+export interface Timed<T> extends Validity {
+  value: T;
+  from?: number;
 }
 
 /**
@@ -46,6 +61,17 @@ export class AnswerCache {
     compute: () => Promise<{ value: T } & Validity>,
     range?: ValidityRange,
   ): Promise<T> {
+    const { value } = await this.timed(key, at, compute, range);
+    return value;
+  }
+
+  /** As `get`, with the range the kept answer holds for. */
+  async timed<T>(
+    key: string,
+    at: { generation: number; terms: string; now: number },
+    compute: () => Promise<{ value: T } & Validity>,
+    range?: ValidityRange,
+  ): Promise<Timed<T>> {
     let entry = this.entries.get(key);
     if (!(entry && entry.generation === at.generation && entry.terms === at.terms && entry.from <= at.now && at.now < entry.until)) {
       const { value, until } = await compute();
@@ -58,10 +84,77 @@ export class AnswerCache {
       range.from = Math.max(range.from, entry.from);
       range.until = Math.min(range.until, entry.until);
     }
-    return entry.value as T;
+    return { value: entry.value as T, from: entry.from, until: entry.until };
+  }
+
+  /** Drops the answers whose key `touched` names (see `answerKeys`): for invalidating only what a batch changed. */
+  forget(touched: (key: string) => boolean): void {
+    for (const key of [...this.entries.keys()]) if (touched(key)) this.entries.delete(key);
   }
 
   clear(): void {
     this.entries.clear();
   }
+}
+
+/**
+ * The keys answers are kept under, one family per prefix, so that an invalidation can name what
+ * a batch touched. Beware: an organization's VB365 answer also depends on the installation-wide
+ * FIFO ranking when the installation is over its license, and a company's counters on the whole
+ * pool (the pool is one answer for that reason).
+ */
+export const answerKeys = {
+  vb365Organization: (organizationId: string) => `vb365:organization:${organizationId}`,
+  vb365Installation: () => 'vb365:installation',
+  vspcPool: () => 'vspc:pool',
+} as const;
+
+/** The JSON text of license objects (licenses are kept per config counter, so the text is made once per license object). */
+const licenseTexts = new WeakMap<object, string>();
+
+/** What an answer is checked against besides the ledger: the configuration counter and the license applied. */
+function termsOf(generations: Generations, license: object | null): string {
+  if (license === null) return `${generations.config}|null`;
+  let text = licenseTexts.get(license);
+  if (text === undefined) licenseTexts.set(license, (text = JSON.stringify(license)));
+  return `${generations.config}|${text}`;
+}
+
+function stamp(at: { now: number; license: object | null; generations: Generations }) {
+  return { generation: at.generations.ledger, terms: termsOf(at.generations, at.license), now: at.now };
+}
+
+/**
+ * The cache around the VB365 usage service: same questions, answers kept per organization and
+ * for the installation until the ledger, the configuration, the license or the instant the
+ * domain named (`vb365UsageChangesAt`) moves them.
+ */
+export class CachedVb365Usage implements Vb365UsageAnswers {
+  constructor(private readonly inner: Vb365UsageAnswers, private readonly cache: AnswerCache) {}
+
+  organizationUsage(organizationId: string, at: Vb365Moment): Promise<Timed<OrganizationLicensingInformation>> {
+    return this.cache.timed(answerKeys.vb365Organization(organizationId), stamp(at), () => this.inner.organizationUsage(organizationId, at));
+  }
+
+  installationUsage(at: Vb365Moment): Promise<Timed<Vb365LicenseUsage>> {
+    return this.cache.timed(answerKeys.vb365Installation(), stamp(at), () => this.inner.installationUsage(at));
+  }
+}
+
+/** The cache around the VSPC pool service: the pool kept until the domain's `vspcPoolChangesAt`, a batch, or a license change. */
+export class CachedVspcPool implements VspcPoolAnswers {
+  constructor(private readonly inner: VspcPoolAnswers, private readonly cache: AnswerCache) {}
+
+  pool(at: VspcMoment): Promise<Timed<AgentPool>> {
+    return this.cache.timed(answerKeys.vspcPool(), stamp(at), () => this.inner.pool(at));
+  }
+}
+
+/** Narrows `range` to the instants `answer` holds for (the response replay keeps what it built from several answers). */
+export function within<T>(answer: Timed<T>, range?: ValidityRange): T {
+  if (range) {
+    range.from = Math.max(range.from, answer.from ?? -Infinity);
+    range.until = Math.min(range.until, answer.until);
+  }
+  return answer.value;
 }

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import type pg from 'pg';
 import { isPostgresUrl, type Dialect } from './dialect.js';
 import { watchWalIndex } from './generation.js';
@@ -126,7 +126,7 @@ export async function openSqliteStore(file: string, options: OpenOptions = {}): 
   } catch (error) {
     throw new StoreError(`cannot open database ${file}: ${(error as Error).message}`);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statementCache(sqlite) }) });
   registerSqliteHandle(db, sqlite);
   await migrateToLatest(db, 'sqlite');
   const unwatch = file === ':memory:' ? () => {} : watchWalIndex(db, sqlite, file);
@@ -151,27 +151,34 @@ export async function openSqliteStore(file: string, options: OpenOptions = {}): 
 }
 
 /**
- * Kysely asks better-sqlite3 to prepare every query it runs, and preparing costs as much as
- * running a small query. The same few hundred SQL texts recur (Kysely emits placeholders, never
- * values), so prepared statements are kept and reused, most recently used first. Statements are
- * only ever run one at a time on this single connection (Tally streams no results), and SQLite
- * re-prepares a kept statement by itself after a schema change.
+ * What Kysely's SqliteDialect is given instead of the better-sqlite3 connection itself: an object of
+ * Tally's own implementing Kysely's documented `SqliteDatabase` interface (`prepare`, `close`) that
+ * keeps prepared statements. Kysely prepares every query it runs, and preparing costs about as much
+ * as running a small query; the same few hundred SQL texts recur (Kysely emits placeholders, never
+ * values), so they are kept, most recently used last, and reused. The connection itself is not
+ * changed: code that runs statements on it directly (store/sqliteHandle.ts) sees better-sqlite3 as
+ * documented. Statements run one at a time on this one connection (Tally streams no results), and
+ * SQLite re-prepares a kept statement by itself after a schema change.
  */
-function withStatementCache(database: SQLite.Database, size = 1000): SQLite.Database {
+export function statementCache(sqlite: SQLite.Database, size = 1000): SqliteDatabase {
   const kept = new Map<string, SQLite.Statement>();
-  const prepare = database.prepare.bind(database);
-  database.prepare = ((source: string) => {
-    let statement = kept.get(source);
-    if (statement) {
-      kept.delete(source);
-    } else {
-      statement = prepare(source);
-      if (kept.size >= size) kept.delete(kept.keys().next().value!);
-    }
-    kept.set(source, statement);
-    return statement;
-  }) as typeof database.prepare;
-  return database;
+  return {
+    prepare(source: string) {
+      let statement = kept.get(source);
+      if (statement) {
+        kept.delete(source);
+      } else {
+        statement = sqlite.prepare(source);
+        if (kept.size >= size) kept.delete(kept.keys().next().value!);
+      }
+      kept.set(source, statement);
+      return statement;
+    },
+    close() {
+      kept.clear();
+      sqlite.close();
+    },
+  };
 }
 
 // int8 (bigint) columns hold epoch milliseconds, far below 2^53: read them as numbers, not strings.

@@ -80,14 +80,14 @@ const Organization = object(
   ['name'],
 );
 const CompanyServices = object({
-  hostedServices: nullable(object({ isVbPublicCloudManagementEnabled: bool })),
-  remoteServices: nullable(object({
+  hostedServices: object({ isVbPublicCloudManagementEnabled: bool }),
+  remoteServices: object({
     isBackupResourcesEnabled: bool,
     backupAgentsManagement: nullable(object({ workstationAgentsQuota: nullable(int32), serverAgentsQuota: nullable(int32) })),
     backupServersManagement: nullable(object({ backupServerQuota: nullable(int32) })),
     vb365ServersManagement: nullable(object({ backupServerQuota: nullable(int32) })),
     isVbPublicCloudManagementEnabled: bool,
-  })),
+  }),
 });
 const Company = object(
   {
@@ -259,7 +259,8 @@ describe('console license and the legacy usage family (v3.0–3.2)', () => {
     const valid = {
       data: {
         instanceUid: ALPINE, name: 'A', status: 'Active', resellerUid: null, subscriptionPlanUid: null, isRestAccessEnabled: true, isAlarmDetectEnabled: false,
-        companyServices: { hostedServices: null, remoteServices: null }, loginUrl: null, ownerCredentials: { userName: null, password: null }, _embedded: { organization: null },
+        companyServices: { hostedServices: { isVbPublicCloudManagementEnabled: false }, remoteServices: { isBackupResourcesEnabled: false } }, loginUrl: null,
+        ownerCredentials: { userName: '', password: null }, _embedded: {},
       },
     };
     assert.ok(validate(valid));

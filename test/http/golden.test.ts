@@ -248,9 +248,9 @@ describe('VSPC console license and usage family', () => {
   test('GET /licensing/console and /settings: Portal Administrator only', async () => {
     assert.equal(
       (await get('/licensing/console')).body,
-      '{"data":{"licenseId":null,"edition":null,"package":"None","licenseeCompany":null,"licenseeEmail":null,"licenseeAdministratorEmail":null,' +
-        '"contactPerson":null,"expirationDate":"2026-11-30T00:00:00.000Z","supportExpirationDate":null,"supportId":null,"status":"Valid",' +
-        '"statusMessage":null,"cloudConnect":"No","instances":1000.0,"type":"Rental","lastUpdateDate":null,"lastUpdateMessage":null,"lastUpdateStatus":"Unknown"}}',
+      '{"data":{"licenseId":"","edition":"","package":"None","licenseeCompany":"","licenseeEmail":"","licenseeAdministratorEmail":"",' +
+        '"contactPerson":"","expirationDate":"2026-11-30T00:00:00.000Z","supportExpirationDate":null,"supportId":"","status":"Valid",' +
+        '"statusMessage":"","cloudConnect":"No","instances":1000.0,"type":"Rental","lastUpdateDate":null,"lastUpdateMessage":"","lastUpdateStatus":"Unknown"}}',
     );
     assert.equal((await get('/licensing/console/settings')).body, '{"data":{"isAutoUpdateEnabled":false}}');
     const provider = await app.tokenFor('sp-admin', ['ServiceProviderAdministrator']);

@@ -50,19 +50,20 @@ after(() => app.close());
 const get = (url: string, token = app.adminToken, headers: Record<string, string> = {}) =>
   app.vspc.inject({ url: `/api/v3${url}`, headers: { authorization: `Bearer ${token}`, ...headers } });
 
-function company(uid: string, name: string, resellerUid: string | null, owner: string | null, organization = false): string {
+function company(uid: string, name: string, resellerUid: string | null, owner: string | null, tenant: boolean, organization = false): string {
   return (
     `{"instanceUid":"${uid}","name":"${name}","status":"Active","resellerUid":${resellerUid ? `"${resellerUid}"` : 'null'},` +
     '"subscriptionPlanUid":null,"isRestAccessEnabled":true,"isAlarmDetectEnabled":false,' +
-    '"companyServices":{"hostedServices":null,"remoteServices":null},"loginUrl":null,' +
-    `"ownerCredentials":{"userName":${owner ? `"${owner}"` : 'null'},"password":null},` +
-    `"_embedded":{"organization":${organization ? `{"instanceUid":"${uid}","name":"${name}","type":"Company"}` : 'null'}}}`
+    '"companyServices":{"hostedServices":{"isVbPublicCloudManagementEnabled":false},' +
+    `"remoteServices":{"isBackupResourcesEnabled":${tenant},"isVbPublicCloudManagementEnabled":false}},"loginUrl":null,` +
+    `"ownerCredentials":{"userName":"${owner ?? ''}","password":null},` +
+    `"_embedded":{${organization ? `"organization":{"instanceUid":"${uid}","name":"${name}","type":"Company"}` : ''}}}`
   );
 }
 
-const beta = company(BETA, 'Beta Logistics', CONTOSO, null);
-const cedar = company(CEDAR, 'Cedar Clinic', null, null);
-const alpine = company(ALPINE, 'Alpine Dental Group', NORTHWIND, 'alpine-owner');
+const beta = company(BETA, 'Beta Logistics', CONTOSO, null, false);
+const cedar = company(CEDAR, 'Cedar Clinic', null, null, true);
+const alpine = company(ALPINE, 'Alpine Dental Group', NORTHWIND, 'alpine-owner', true);
 const paging = (total: number, count: number, offset = 0) => `"meta":{"pagingInfo":{"total":${total},"count":${count},"offset":${offset}}}`;
 
 describe('GET /organizations/companies', () => {
@@ -75,7 +76,7 @@ describe('GET /organizations/companies', () => {
 
   test('expand=Organization embeds the organization (any case, comma-delimited); an unknown value is a 400', async () => {
     const res = await get('/organizations/companies?expand=organization&limit=1&offset=2');
-    assert.equal(res.body, `{"data":[${company(ALPINE, 'Alpine Dental Group', NORTHWIND, 'alpine-owner', true)}],${paging(3, 1, 2)}}`);
+    assert.equal(res.body, `{"data":[${company(ALPINE, 'Alpine Dental Group', NORTHWIND, 'alpine-owner', true, true)}],${paging(3, 1, 2)}}`);
     assert.equal((await get('/organizations/companies?expand=Organization,Organization&limit=1')).json().data[0]._embedded.organization.type, 'Company');
     const bad = await get('/organizations/companies?expand=Sites');
     assert.equal(bad.statusCode, 400);
@@ -130,7 +131,7 @@ describe('GET /organizations/companies/{companyUid}/siteResources (the Cloud Con
   test('the tenant, assigned to the company; none for a company without one; 404 for a missing company', async () => {
     assert.equal(
       (await get(`/organizations/companies/${ALPINE}/siteResources`)).body,
-      `{"data":[{"instanceUid":"${ALPINE_TENANT}","credentials":{"userName":null,"password":null},"assignedForCompany":"${ALPINE}"}],${paging(1, 1)}}`,
+      `{"data":[{"instanceUid":"${ALPINE_TENANT}","credentials":{"userName":"","password":null},"assignedForCompany":"${ALPINE}"}],${paging(1, 1)}}`,
     );
     assert.equal((await get(`/organizations/companies/${BETA}/siteResources`)).body, `{"data":[],${paging(0, 0)}}`);
     const missing = await get(`/organizations/companies/${MISSING}/siteResources`);

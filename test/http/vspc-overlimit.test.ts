@@ -110,7 +110,7 @@ async function expectUsage(e: Expected, label: string): Promise<void> {
   );
 }
 
-async function expectStatus(status: string, statusMessage: string | null, label: string, instances = 50): Promise<void> {
+async function expectStatus(status: string, statusMessage: string, label: string, instances = 50): Promise<void> {
   const data = (await get('/licensing/console')).json().data;
   assert.deepEqual({ status: data.status, statusMessage: data.statusMessage, instances: data.instances }, { status, statusMessage, instances }, label);
 }
@@ -208,7 +208,7 @@ describe('VSPC console over its license', () => {
       await expectStatus('Warning', 'The license is exceeded: 0 agent(s) licensed by exceed, 4 agent(s) unlicensed.', 'license of 41', 41);
       // 71 points: the whole pool exactly fits; 70: agent 9 (71) rides on the allowance.
       await adminPut(app, '/tally/v1/licenses/vspc', { ...LICENSE, units: 71 });
-      await expectStatus('Valid', null, 'license of 71', 71);
+      await expectStatus('Valid', '', 'license of 71', 71);
       await adminPut(app, '/tally/v1/licenses/vspc', { ...LICENSE, units: 70 });
       await expectStatus('Warning', 'The license is exceeded: 1 agent(s) licensed by exceed, 0 agent(s) unlicensed.', 'license of 70', 70);
     } finally {

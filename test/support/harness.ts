@@ -6,15 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { sharedFixedClock, systemClock } from '../../src/clock.js';
+import { createAppContext } from '../../src/app/context.js';
 import { loadDemo } from '../../src/demo/load.js';
 import { buildFaceApp } from '../../src/http/app.js';
 import type { AppContext, VspcEnumStyle } from '../../src/http/context.js';
-import { AuthService } from '../../src/services/auth.js';
-import { LoginThrottle } from '../../src/services/throttle.js';
 import { ensureAdminAccount } from '../../src/services/bootstrap.js';
-import { IngestionService } from '../../src/services/ingestion.js';
-import { LicensingService } from '../../src/services/licensing.js';
 import { openStoreAt } from '../../src/store/database.js';
 import { createTestDatabase, type TestDatabase } from './stores.js';
 import { parseRfc3339 } from '../../src/time.js';
@@ -52,18 +48,12 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const dir = options.dir ?? mkdtempSync(path.join(tmpdir(), 'tally-test-'));
   const database = options.database ?? (await createTestDatabase());
   const store = await openStoreAt(database.url, dir);
-  const clock = options.clock ? await sharedFixedClock(store.db, parseRfc3339(options.clock)!) : systemClock();
-  const timeZone = options.timeZone ?? 'UTC';
-  const ctx: AppContext = {
-    store,
-    clock,
-    timeZone,
-    auth: new AuthService(store.db),
-    throttle: new LoginThrottle(store.db),
-    licensing: new LicensingService(store.db, clock, timeZone, store.dialect),
-    ingestion: new IngestionService(store.db),
-    vspcEnumStyle: options.vspcEnumStyle ?? 'camel',
-  };
+  const ctx = await createAppContext(store, {
+    clock: options.clock ? parseRfc3339(options.clock)! : undefined,
+    timeZone: options.timeZone,
+    vspcEnumStyle: options.vspcEnumStyle,
+  });
+  const { clock } = ctx;
   await ensureAdminAccount(store.db, ADMIN_PASSWORD);
   if (options.demo) await loadDemo(ctx, await clock.now());
   const vb365 = await buildFaceApp('vb365', ctx);

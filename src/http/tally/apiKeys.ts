@@ -43,7 +43,7 @@ export function apiKeyRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const db = ctx.store.db;
-    app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
     const missing = (reply: Parameters<typeof sendError>[0], username: string) => sendError(reply, 404, `User ${username} does not exist.`);
 
     app.post(

@@ -39,7 +39,7 @@ const AuditPage = Type.Object({
 export function auditRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
 
     app.get('/audit', { schema: { querystring: AuditQuery, response: { 200: AuditPage } } }, async (request) => {
       const { limit = 100, offset = 0, action, actor, since } = request.query;

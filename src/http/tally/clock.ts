@@ -11,7 +11,7 @@ import * as audit from '../../services/audit.js';
 export function clockRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
     const current = async () => ({ now: formatInstant(await ctx.clock.now()), fixed: ctx.clock.fixed });
 
     app.get('/clock', { schema: { response: { 200: ClockReply } } }, async () => current());

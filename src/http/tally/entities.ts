@@ -31,7 +31,7 @@ export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const db = ctx.store.db;
-    app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
 
     app.get('/resellers', async () => listResellers(db));
     app.get('/resellers/:uid', { schema: { params: UidParams } }, async (request, reply) => {

@@ -14,7 +14,7 @@ const Query = Type.Object({ format: Type.Optional(Type.Enum(['json', 'csv', 'pdf
 export function reportRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    app.addHook('preHandler', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
+    app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
 
     app.get('/reports/vspc/:month', { schema: { params: Params, querystring: Query } }, async (request, reply) => {
       try {

@@ -11,18 +11,19 @@
  * `Company` requires `ownerCredentials`; its other properties are `instanceUid`, `name`, `status`
  * (`Unknown|Active|Disabled`, extensible), `resellerUid` and `subscriptionPlanUid` (nullable),
  * `isRestAccessEnabled`, `isAlarmDetectEnabled` (default false), `companyServices`
- * (`hostedServices`, `remoteServices`, each nullable), `loginUrl` (nullable) and `_embedded`
- * (`organization`, null unless `expand=Organization`). Answers carry `ownerCredentials.password`
- * as null. `CloudTenant` requires `credentials`. The admitted roles of the three operations are
+ * (`hostedServices`, `remoteServices`: objects, which generated models build), `loginUrl`
+ * (nullable) and `_embedded` (`organization` only with `expand=Organization`; `{}` otherwise).
+ * Answers carry `ownerCredentials.password` as null. `CloudTenant` requires `credentials`. The admitted roles of the three operations are
  * Portal Administrator, Portal Operator, Service Provider Global Administrator/Administrator/
  * Operator/User, Site Administrator, Company Owner/Administrator/Tenant and Read-only User.
  *
  * What Tally knows of a company is its uid, name, reseller and tenant; every other field is the
  * schema's default or says "none" (docs/compatibility.md lists each): status `Active` (Tally has
  * no disabled companies), no subscription plan, REST access on (any account of the company may use
- * the API), no alarms, no services configured, no portal URL, and as owner the user name of the
- * company's Company Owner account in Tally (null when it has none). The tenant's own account name
- * is unknown to Tally: `credentials.userName` is null.
+ * the API), no alarms, no public-cloud management, cloud backup resources exactly when the company
+ * has a Cloud Connect tenant, no portal URL, and as owner the user name of the company's Company
+ * Owner account in Tally (empty when it has none: the model types it a string). The tenant's own
+ * account name is unknown to Tally: `credentials.userName` is empty.
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -92,16 +93,20 @@ function companyResource(company: Company, owner: string | null, expand: Set<Exp
     subscriptionPlanUid: null,
     isRestAccessEnabled: true,
     isAlarmDetectEnabled: false,
-    companyServices: { hostedServices: null, remoteServices: null },
+    companyServices: {
+      hostedServices: { isVbPublicCloudManagementEnabled: false },
+      // Cloud backup resources are what a Cloud Connect tenant holds: allocated when Tally knows the company's tenant.
+      remoteServices: { isBackupResourcesEnabled: company.tenantUid !== null, isVbPublicCloudManagementEnabled: false },
+    },
     loginUrl: null,
-    ownerCredentials: { userName: owner, password: null },
-    _embedded: { organization: expand.has('Organization') ? { instanceUid: company.uid, name: company.name, type: 'Company' } : null },
+    ownerCredentials: { userName: owner ?? '', password: null },
+    _embedded: expand.has('Organization') ? { organization: { instanceUid: company.uid, name: company.name, type: 'Company' } } : {},
   };
 }
 
 function tenantsOf(company: Company) {
   return company.tenantUid
-    ? [{ instanceUid: company.tenantUid, credentials: { userName: null, password: null }, assignedForCompany: company.uid }]
+    ? [{ instanceUid: company.tenantUid, credentials: { userName: '', password: null }, assignedForCompany: company.uid }]
     : [];
 }
 

@@ -85,25 +85,28 @@ export const ConsoleLicenseUsage = Type.Object({
 
 const NullableText = Type.Union([Type.String(), Type.Null()]);
 
-/** `ConsoleLicense`. */
+/**
+ * `ConsoleLicense` (3.6.1): only the three dates are nullable; every other text is a string, so an
+ * unknown one is empty (as the document's own example writes `"lastUpdateMessage": ""`).
+ */
 export const ConsoleLicense = Type.Object({
-  licenseId: NullableText,
-  edition: NullableText,
+  licenseId: Type.String(),
+  edition: Type.String(),
   package: Type.String(),
-  licenseeCompany: NullableText,
-  licenseeEmail: NullableText,
-  licenseeAdministratorEmail: NullableText,
-  contactPerson: NullableText,
+  licenseeCompany: Type.String(),
+  licenseeEmail: Type.String(),
+  licenseeAdministratorEmail: Type.String(),
+  contactPerson: Type.String(),
   expirationDate: NullableText,
   supportExpirationDate: NullableText,
-  supportId: NullableText,
+  supportId: Type.String(),
   status: Type.String(),
-  statusMessage: NullableText,
+  statusMessage: Type.String(),
   cloudConnect: Type.String(),
   instances: Type.Number(),
   type: Type.String(),
   lastUpdateDate: NullableText,
-  lastUpdateMessage: NullableText,
+  lastUpdateMessage: Type.String(),
   lastUpdateStatus: Type.String(),
 });
 
@@ -115,8 +118,11 @@ export const LicenseSettings = Type.Object({ isAutoUpdateEnabled: Type.Boolean()
 
 const NullableUuid = Type.Union([Type.String({ format: 'uuid' }), Type.Null()]);
 
-/** `OwnerCredentials` as answers carry them: the password is never returned (`null`). */
-export const OwnerCredentials = Type.Object({ userName: NullableText, password: Type.Null() });
+/**
+ * `OwnerCredentials` as answers carry them: `userName` is a string (empty when Tally knows no
+ * account), the password is never returned (`null`, as in the 3.6.1 examples).
+ */
+export const OwnerCredentials = Type.Object({ userName: Type.String(), password: Type.Null() });
 
 /** `Organization`, the root entity of a company (`_embedded.organization` with `expand=Organization`). */
 export const Organization = Type.Object({
@@ -125,10 +131,13 @@ export const Organization = Type.Object({
   type: Type.String(),
 });
 
-/** `CompanyServices`: the hosted and remote services configured for a company (nullable each). */
+/**
+ * `CompanyServices`: objects, never null (the 3.6.1 models build `CompanyHostedServices` and
+ * `CompanyRemoteServices` from them). The quotas of `remoteServices` are left out: Tally has none.
+ */
 export const CompanyServices = Type.Object({
-  hostedServices: Type.Union([Type.Object({ isVbPublicCloudManagementEnabled: Type.Boolean() }), Type.Null()]),
-  remoteServices: Type.Union([Type.Object({ isBackupResourcesEnabled: Type.Boolean() }), Type.Null()]),
+  hostedServices: Type.Object({ isVbPublicCloudManagementEnabled: Type.Boolean() }),
+  remoteServices: Type.Object({ isBackupResourcesEnabled: Type.Boolean(), isVbPublicCloudManagementEnabled: Type.Boolean() }),
 });
 
 /** `Company`. */
@@ -143,7 +152,8 @@ export const Company = Type.Object({
   companyServices: CompanyServices,
   loginUrl: NullableText,
   ownerCredentials: OwnerCredentials,
-  _embedded: Type.Object({ organization: Type.Union([Organization, Type.Null()]) }),
+  /** `organization` only with `expand=Organization`: an empty object otherwise, which every model parses. */
+  _embedded: Type.Object({ organization: Type.Optional(Organization) }),
 });
 
 /** `CloudTenant`, a Veeam Cloud Connect tenant (only what Tally knows of it; see docs/compatibility.md). */
