@@ -74,6 +74,7 @@ program
   .addOption(new Option('--trust-proxy <addresses>', 'reverse proxies (addresses, CIDRs, loopback…) whose X-Forwarded-For gives the client address [env TALLY_TRUST_PROXY] (default: none)'))
   .addOption(new Option('--token-lifetime <seconds>', 'how long an access token is valid, 60 to 86400 [env TALLY_TOKEN_LIFETIME] (default: 3600)'))
   .addOption(new Option('--request-timeout <seconds>', 'time a client has to send a whole request; headers within min(10, this) [env TALLY_REQUEST_TIMEOUT] (default: 30)'))
+  .addOption(new Option('--metrics-open', 'serve GET /metrics without a token (default: a PortalAdministrator\'s token) [env TALLY_METRICS_OPEN=1]'))
   .addOption(new Option('--max-connections <n>', 'open connections per listener; more are refused [env TALLY_MAX_CONNECTIONS] (default: 1000)'))
   .action(async (flags: ServeFlags & { demo?: boolean }) => {
     // commander defaults a --no-X flag to true; only an explicit --no-demo counts as a flag.

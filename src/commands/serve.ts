@@ -119,6 +119,7 @@ export async function startServer(
         inflight,
         loggerInstance: logger.child({ face }),
         trustProxy: config.trustProxy,
+        metricsOpen: config.metricsOpen,
         limits: { requestTimeoutMs: config.requestTimeoutMs, maxConnections: config.maxConnections },
       });
       apps.push(app);

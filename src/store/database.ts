@@ -29,6 +29,8 @@ export interface Store {
   /** Where the data lives, for messages (passwords redacted). */
   location: string;
   close(): Promise<void>;
+  /** PostgreSQL only: the pool's connections (open, idle, requests waiting for one), for /metrics. */
+  poolState?(): { total: number; idle: number; waiting: number };
   /** A consistent online copy into a new SQLite file (SQLite only: PostgreSQL has pg_dump). */
   backupTo?(file: string, progress?: (pagesDone: number, pagesTotal: number) => void): Promise<void>;
 }
@@ -228,7 +230,21 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
     }
   }
   await migrateToLatest(db, 'postgres');
-  return { db, dialect: 'postgres', location, close: () => db.destroy() };
+  return {
+    db,
+    dialect: 'postgres',
+    location,
+    close: () => db.destroy(),
+    poolState: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  };
+}
+
+/** The migrations this build applies that the database has not recorded (for `GET /ready`). */
+export async function pendingMigrations(db: Kysely<Database>, dialect: Dialect): Promise<string[]> {
+  const expected = Object.keys(await migrationsFor(dialect).getMigrations());
+  const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+  const applied = new Set(rows.rows.map((row) => row.name));
+  return expected.filter((name) => !applied.has(name));
 }
 
 export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
