@@ -9,7 +9,7 @@ import { openStoreAt, sqliteFileFromUrl, StoreError, type Store } from './store/
 import { isPostgresUrl } from './store/dialect.js';
 import { backupDatabase, restoreDatabase } from './commands/backup.js';
 import { progressLine } from './commands/progress.js';
-import { addUser, changePassword, listUsers, parseRoles, readPassword, removeUser } from './commands/user.js';
+import { addUser, changePassword, listUsers, parseRoles, readPassword, removeUser, unlockUser } from './commands/user.js';
 import type { VspcLicenseBody } from './schemas/admin.js';
 import { toVspcLicense } from './services/licenses.js';
 import { ReportMonthError, reportCsv, vspcMonthlyReport } from './services/monthlyReport.js';
@@ -270,6 +270,21 @@ storeOptions(
     const password = await readPassword(process.stdin);
     const { created } = await addUser(store, name, roles, flags.scope, password);
     process.stdout.write(`tally: ${created ? 'created' : 'updated'} the account ${name} (${roles.join(', ')})\n`);
+  } finally {
+    await store.close();
+  }
+});
+
+storeOptions(
+  user
+    .command('unlock')
+    .argument('<name>', 'the user name')
+    .description('lift the login locks of an account (after failed logins); needs no login, so it always works for the last administrator'),
+).action(async (name: string, flags: { data?: string; database?: string }) => {
+  const store = await openExisting(flags);
+  try {
+    const { username, cleared } = await unlockUser(store, name);
+    process.stdout.write(`tally: unlocked the account ${username} (${cleared} failure counter${cleared === 1 ? '' : 's'} cleared)\n`);
   } finally {
     await store.close();
   }

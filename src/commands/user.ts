@@ -8,6 +8,9 @@ import { hashPassword } from '../services/passwords.js';
 import { deleteAccount, deleteTokensOf, getAccount, listAccounts, upsertAccount } from '../store/accounts.js';
 import type { Store } from '../store/database.js';
 import { ConfigError } from '../config.js';
+import { SYSTEM } from '../services/audit.js';
+import { LoginThrottle } from '../services/throttle.js';
+import { unlockAccount } from '../services/unlock.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -80,4 +83,14 @@ export async function changePassword(store: Store, username: string, password: s
   if (!account) throw new ConfigError(`no account named ${username} (tally user list shows them)`);
   await upsertAccount(store.db, { ...account, passwordHash: await hashPassword(password) }, Date.now());
   await deleteTokensOf(store.db, username);
+}
+
+/**
+ * `tally user unlock NAME`: lifts the account's login locks from the server's machine, with no
+ * login needed (services/unlock.ts); recorded as `account.unlock` by `system`.
+ */
+export async function unlockUser(store: Store, username: string): Promise<{ username: string; cleared: number }> {
+  const outcome = await unlockAccount(store.db, new LoginThrottle(store.db), SYSTEM, username);
+  if (!outcome.ok) throw new ConfigError(`no account is named ${JSON.stringify(username)}`);
+  return outcome;
 }

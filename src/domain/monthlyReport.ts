@@ -23,7 +23,7 @@ import type { Instant } from '../time.js';
 import type { AgentMode, AgentWeights, VspcLicense } from './licenses.js';
 import { DEFAULT_VSPC_LICENSE, vspcLicensingEndsAt } from './licenses.js';
 import {
-  agentStateAt, classifyAgents, consumesFrom, COUNTER_TYPES, newAgentsSince, RENTAL_EXCEED_GRACE_MS, REPORT_WINDOW_MS, unitsOf,
+  agentStateAt, classifyAgents, consumesFrom, COUNTER_TYPES, newAgentsSince, rentalExceedEndsAt, reportWindowChangesAt, unitsOf,
   type AgentEvent, type AgentState, type CounterType, type UnitType,
 } from './vspc.js';
 
@@ -143,19 +143,24 @@ export function managementEndsAt(license: VspcLicense | null): Instant | null {
 }
 
 /**
- * The instants of [start, end) other than agent events at which `classifyAgents` may answer
- * differently: the usage report entering and leaving its 30-day window (the doubled allowance)
- * and, under Rental, the end of every exceed episode that could have begun (60 days after an
- * agent began to consume). The month start and the end of the expiry grace are the caller's
- * bounds. A superset is harmless: between two instants where nothing changes the answer is the same.
+ * The instants of (start, end) other than agent events at which `classifyAgents` may answer
+ * differently, from the same rule-side functions the live pool's cache uses
+ * (`reportWindowChangesAt`, `rentalExceedEndsAt`): the usage report entering and leaving its
+ * 30-day window (the doubled allowance) and, under Rental, the end of every exceed episode that
+ * could have begun (60 days after an agent began to consume). The month start and the end of the
+ * expiry grace are the caller's bounds. A superset is harmless: between two instants where
+ * nothing changes the answer is the same.
  */
 export function poolChangeInstants(license: VspcLicense | null, activations: Iterable<Instant>, start: Instant, end: Instant, zone: string): Instant[] {
   if (!license) return [];
   const instants = new Set<Instant>();
   const sent = license.lastReportSentAt ?? null;
-  if (license.autoUpdate === true && sent !== null) instants.add(sent).add(sent + REPORT_WINDOW_MS);
-  if (license.type === 'Rental') for (const at of activations) instants.add(consumesFrom(at, license, zone) + RENTAL_EXCEED_GRACE_MS);
-  return [...instants].filter((t) => t > start && t < end);
+  for (let at = reportWindowChangesAt(sent, start); at !== null && at < end; at = reportWindowChangesAt(sent, at)) instants.add(at);
+  for (const activatedAt of activations) {
+    const ends = rentalExceedEndsAt(license, consumesFrom(activatedAt, license, zone));
+    if (ends !== null && ends > start && ends < end) instants.add(ends);
+  }
+  return [...instants];
 }
 
 /**

@@ -11,9 +11,9 @@ import { installStrictJsonParser } from './jsonBody.js';
 import { installOps, requestIdOf } from './ops/health.js';
 import { BODY_LIMIT_BYTES, DEFAULT_LIMITS, listenerTimers, type ConnectionLimits } from './limits.js';
 import { registerOpenApi } from './openapi.js';
-import { ResponseReplay } from './replay.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
+import { applySecurityHeaders, installSecurityHeaders } from './securityHeaders.js';
 import { TLS_POLICY } from './tls.js';
 import { validatorCompiler } from './validation.js';
 import { sendMessage } from './vb365/errors.js';
@@ -38,6 +38,13 @@ export interface BuildOptions {
   limits?: ConnectionLimits | undefined;
   /** `--metrics-open`: GET /metrics without a token (http/ops/metrics.ts). */
   metricsOpen?: boolean | undefined;
+  /** Set when shutdown begins: every answer from then on says `Connection: close`. */
+  shutdown?: ShutdownState | undefined;
+}
+
+/** Shared by the listeners of one server: shutdown has begun. */
+export interface ShutdownState {
+  closing: boolean;
 }
 
 export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -70,24 +77,33 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
     frameworkErrors: (error, request, reply) => {
       const status = error.statusCode ?? 400;
       const message = `The request URI is not valid: ${error.message}`;
+      applySecurityHeaders(request, reply, options.tls !== undefined);
       return sendInDialect(dialectOf(face, request.url), reply, status, message);
     },
     bodyLimit: BODY_LIMIT_BYTES,
-    // Idle keep-alive connections must not hold a graceful shutdown open.
+    // Idle keep-alive connections must not hold a graceful shutdown open (Node's server.close()
+    // also closes them); serve answers what was already sent first (commands/serve.ts).
     forceCloseConnections: 'idle',
     requestTimeout: timers.requestTimeout,
     keepAliveTimeout: timers.keepAliveTimeout,
     connectionTimeout: timers.connectionTimeout,
     // Fastify's two lines per request are off; http/ops/health.ts writes one line per answered request.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
     // Every request's id: logged with each of its lines and answered in X-Correlation-Id (http/ops/health.ts).
     genReqId: requestIdOf,
+    // A request read while the server closes is answered (with `Connection: close`), not refused:
+    // its client sent it before it could know.
+    return503OnClosing: false,
   });
+  const shutdown = options.shutdown;
+  if (shutdown) {
+    app.addHook('onSend', async (_request, reply) => {
+      if (shutdown.closing) reply.header('connection', 'close');
+    });
+  }
   // Past the cap Node closes new connections at once, before they cost a file descriptor for long.
   app.server.maxConnections = limits.maxConnections;
-  // The polled endpoints' answers are replayed before routing while they provably hold.
-  new ResponseReplay(ctx.auth.generations, ctx.clock).install(app);
+  installSecurityHeaders(app, { https: options.tls !== undefined });
   // text/plain is not a body any route accepts: answer 415 rather than hand handlers a string.
   options.inflight?.install(app);
   app.removeContentTypeParser('text/plain');

@@ -2,8 +2,10 @@
  * The part of the OAuth 2.0 token endpoint that both faces share: reading the grant from a form or
  * JSON body and running the password or refresh_token grant.
  */
+import { clientText, type RefusalSink } from '../services/audit.js';
 import type { AuthService, IssuedTokens } from '../services/auth.js';
 import type { LoginThrottle } from '../services/throttle.js';
+import { normaliseUsername } from '../services/usernames.js';
 
 export type GrantOutcome =
   | { ok: true; tokens: IssuedTokens }
@@ -25,7 +27,13 @@ function field(body: Record<string, unknown>, name: string): string | undefined 
 }
 
 /** Runs the grant a token request asks for. Unknown fields are ignored, as real clients send extras. */
-export async function runGrant(auth: AuthService, throttle: LoginThrottle, body: unknown, clientAddress: string | undefined): Promise<GrantOutcome> {
+export async function runGrant(
+  auth: AuthService,
+  throttle: LoginThrottle,
+  body: unknown,
+  clientAddress: string | undefined,
+  refused: RefusalSink = async () => {},
+): Promise<GrantOutcome> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, error: 'invalid_request', description: 'The request body must be a form or a JSON object with grant_type.' };
   }
@@ -38,19 +46,26 @@ export async function runGrant(auth: AuthService, throttle: LoginThrottle, body:
       if (!username || password === undefined) {
         return { ok: false, error: 'invalid_request', description: 'The password grant needs username and password.' };
       }
-      const possible = POSSIBLE_USERNAME.test(username);
-      const accountKey = possible ? username : IMPOSSIBLE_ACCOUNT;
-      const wait = await throttle.retryAfter(accountKey, clientAddress);
-      if (wait > 0) {
-        return { ok: false, error: 'throttled', description: `Too many failed logins; try again in ${wait} seconds.`, retryAfter: wait };
+      // Account names are stored in NFC; a client may send another normal form of the same name.
+      const normal = normaliseUsername(username);
+      const possible = POSSIBLE_USERNAME.test(username) && normal.ok;
+      const accountKey = possible && normal.ok ? normal.name : IMPOSSIBLE_ACCOUNT;
+      // The audit log keeps the name as given (escaped and cut to 200 characters).
+      const given = { username: clientText(username) };
+      const target = `account/${given.username}`;
+      const verdict = await throttle.check(accountKey, clientAddress);
+      if (verdict.wait > 0) {
+        await refused({ action: 'login.throttled', target, details: { ...given, scope: verdict.scope, retryAfter: verdict.wait } });
+        return { ok: false, error: 'throttled', description: `Too many failed logins; try again in ${verdict.wait} seconds.`, retryAfter: verdict.wait };
       }
-      const tokens = possible ? await auth.login(username, password) : null;
-      if (!tokens) {
+      const attempt = possible ? await auth.attemptLogin(accountKey, password) : ({ ok: false, reason: 'impossible-name' } as const);
+      if (!attempt.ok) {
         await throttle.recordFailure(accountKey, clientAddress);
+        await refused({ action: 'login.failed', target, details: { ...given, reason: attempt.reason } });
         return { ok: false, error: 'invalid_grant', description: 'The user name or password is incorrect.' };
       }
-      await throttle.recordSuccess(username);
-      return { ok: true, tokens };
+      await throttle.recordSuccess(accountKey, clientAddress);
+      return { ok: true, tokens: attempt.tokens };
     }
     case 'refresh_token': {
       const refreshToken = field(form, 'refresh_token');

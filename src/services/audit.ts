@@ -102,3 +102,113 @@ export async function recordCommitted(db: Kysely<Database>, who: Who, change: Ch
     throw error;
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Refusals
+
+/**
+ * Refusals are audited too (docs/security.md, "Refusals leave a trace"): failed logins
+ * (`login.failed`, with the user name as given and the reason), throttled logins
+ * (`login.throttled`), 401 and 403 on protected routes (`auth.unauthenticated`,
+ * `auth.forbidden`), API-key use (`apikey.use`) and scope refusals (`scope.refused`). Each
+ * written entry is also one structured log line (`log.warn({ audit }, action)`, through the
+ * request's pino logger).
+ *
+ * Anyone can cause a refusal, so they are **rate-limited per process**: at most
+ * `REFUSALS_PER_MINUTE` entries (and log lines) per action and client address (per action and
+ * key for `apikey.use`) in a minute; the ones past that are counted and the next entry written
+ * for that action and address says how many were left out (`details.suppressed`). A refusal's
+ * entry is never worth failing the request for: a write that fails is logged and the answer
+ * goes out as it would have.
+ */
+export const REFUSALS_PER_MINUTE = 10;
+const REFUSAL_WINDOW_MS = 60_000;
+const MAX_LIMITER_KEYS = 10_000;
+
+export interface RefusalWho {
+  principal?: Principal | undefined;
+  ip?: string | undefined;
+  log?: { warn(details: object, message: string): void; error(details: object, message: string): void } | undefined;
+}
+
+export class RefusalLimiter {
+  private readonly windows = new Map<string, { start: number; written: number; suppressed: number; carried: number }>();
+
+  constructor(
+    private readonly perWindow = REFUSALS_PER_MINUTE,
+    private readonly windowMs = REFUSAL_WINDOW_MS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Whether to write this one, and how many of its kind were left out since the last written one. */
+  admit(key: string): { write: boolean; suppressed: number } {
+    const now = this.now();
+    let window = this.windows.get(key);
+    if (!window || now - window.start >= this.windowMs) {
+      const carried = window ? window.suppressed + window.carried : 0;
+      if (!window && this.windows.size >= MAX_LIMITER_KEYS) this.prune(now);
+      window = { start: now, written: 0, suppressed: 0, carried };
+      this.windows.set(key, window);
+    }
+    if (window.written >= this.perWindow) {
+      window.suppressed++;
+      return { write: false, suppressed: 0 };
+    }
+    window.written++;
+    const suppressed = window.carried;
+    window.carried = 0;
+    return { write: true, suppressed };
+  }
+
+  private prune(now: number): void {
+    for (const [key, window] of this.windows) if (now - window.start >= this.windowMs) this.windows.delete(key);
+    // Still full (a flood from many addresses): forget the oldest half; their counts are lost, not their entries.
+    if (this.windows.size >= MAX_LIMITER_KEYS) {
+      let drop = this.windows.size / 2;
+      for (const key of this.windows.keys()) {
+        if (drop-- <= 0) break;
+        this.windows.delete(key);
+      }
+    }
+  }
+}
+
+/** The limiter shared by every listener of the process. */
+export const refusalLimiter = new RefusalLimiter();
+
+/**
+ * Text a client chose (a user name as given, a path) made safe to store and log: control
+ * characters escaped (PostgreSQL refuses NUL in text), at most `max` characters.
+ */
+export function clientText(value: string, max = 200): string {
+  const escaped = value.replace(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}
+
+/** Records a refusal (rate-limited, never throws). `limitKey` replaces the client address in the limiter's key. */
+export async function recordRefusal(
+  db: Kysely<Database>,
+  who: RefusalWho,
+  change: Change,
+  options: { limitKey?: string; limiter?: RefusalLimiter } = {},
+): Promise<void> {
+  const limiter = options.limiter ?? refusalLimiter;
+  const admitted = limiter.admit(`${change.action}|${options.limitKey ?? who.ip ?? ''}`);
+  if (!admitted.write) return;
+  const details = admitted.suppressed > 0 ? { ...(change.details ?? {}), suppressed: admitted.suppressed } : change.details;
+  const entry = entryFor(who, { ...change, details });
+  who.log?.warn({ audit: { ...entry, details: JSON.parse(entry.details) as unknown } }, change.action);
+  try {
+    await insertAuditEntry(db, entry);
+  } catch (error) {
+    if (who.log) who.log.error({ err: error, audit: entry }, 'audit entry of a refusal not recorded');
+    else process.emitWarning(`audit entry not recorded: ${JSON.stringify(entry)}: ${(error as Error).message}`, 'TallyAuditWarning');
+  }
+}
+
+/** A refusal recorder bound to one request (for code that must not know the database). */
+export type RefusalSink = (change: Change, options?: { limitKey?: string }) => Promise<void>;
+
+export function refusalSink(db: Kysely<Database>, who: RefusalWho): RefusalSink {
+  return (change, options) => recordRefusal(db, who, change, options);
+}

@@ -8,6 +8,7 @@
  * same family; presenting a spent refresh token again (a stolen copy, or the client's own replay)
  * revokes the whole family, access and refresh tokens alike (OAuth 2.0 Security BCP §4.14.2).
  */
+import { recordRefusal, type Change, type RefusalLimiter, type RefusalWho } from './audit.js';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import {
@@ -57,6 +58,10 @@ export interface IssuedTokens {
 }
 
 /** The outcome of a refresh grant; `reused` means a spent token came back and its family was revoked. */
+export type LoginAttempt =
+  | { ok: true; tokens: IssuedTokens }
+  | { ok: false; reason: 'unknown-account' | 'wrong-password' | 'disabled' };
+
 export type RefreshOutcome =
   | { ok: true; tokens: IssuedTokens }
   | { ok: false; reason: 'invalid' }
@@ -109,13 +114,26 @@ export class AuthService {
     void dummyPasswordHash();
   }
 
+  /** Records a refusal (or an API key's use) in the audit log, rate-limited (services/audit.ts, "Refusals"). */
+  refused(who: RefusalWho, change: Change, options?: { limitKey?: string; limiter?: RefusalLimiter }): Promise<void> {
+    return recordRefusal(this.db, who, change, options);
+  }
+
   /** Password grant: tokens of a new family for a valid, enabled account; null otherwise (no reason leaks out). */
   async login(username: string, password: string): Promise<IssuedTokens | null> {
+    const attempt = await this.attemptLogin(username, password);
+    return attempt.ok ? attempt.tokens : null;
+  }
+
+  /** The password grant with the reason of a refusal, for the audit log only (clients are told no more than by `login`). */
+  async attemptLogin(username: string, password: string): Promise<LoginAttempt> {
     const account = await getAccount(this.db, username);
     const valid = await verifyPassword(password, account?.passwordHash ?? (await dummyPasswordHash()));
-    if (!account || !valid || account.disabled) return null;
+    if (!account) return { ok: false, reason: 'unknown-account' };
+    if (!valid) return { ok: false, reason: 'wrong-password' };
+    if (account.disabled) return { ok: false, reason: 'disabled' };
     await this.cleanup();
-    return this.issue(this.db, account.username, randomUUID());
+    return { ok: true, tokens: await this.issue(this.db, account.username, randomUUID()) };
   }
 
   /**

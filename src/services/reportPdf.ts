@@ -3,7 +3,7 @@
  * WinAnsi encoding has no arrow (an arrow came out as `!'`): a change is written `was -> is`.
  */
 import { pdfDocument, tableRows } from './pdf.js';
-import type { MonthlyReport } from './monthlyReport.js';
+import type { CorrectionReason, MonthlyReport } from './monthlyReport.js';
 import { COUNTER_FIELDS, correctionRows } from './reportCorrections.js';
 
 // 510 points: the width of A4 between 40-point margins, with room to spare.
@@ -21,6 +21,11 @@ const COLUMNS = [
 const shortUid = (uid: string | null) => (uid ? `${uid.slice(0, 8)}…` : '');
 
 const LABEL: Record<string, string> = { VAC_Server_Agent: 'Server agents', VAC_Workstation_Agent: 'Workstation agents' };
+
+const REASON: Record<CorrectionReason, string> = {
+  lateEvents: 'events about the month arrived after it was frozen',
+  unmanagedAgents: 'the frozen report counted agents the console did not manage (Unlicensed or past the expiry grace)',
+};
 
 /** Before and after of one number: the value alone when it did not change. */
 const change = (was: number, is: number) => (was === is ? String(is) : `${was} -> ${is}`);
@@ -58,8 +63,14 @@ export async function reportPdf(report: MonthlyReport, names?: ReadonlyMap<strin
     doc.font('Helvetica').fontSize(8).text('Numbers that changed after that month was frozen, written "as reported -> as it is now".', doc.page.margins.left);
     doc.moveDown(0.3);
     row(COLUMNS.map((c) => c.title), true);
-    for (const r of corrections) {
-      row([r.companyName, shortUid(r.tenantUid), LABEL[r.type] ?? r.type, ...COUNTER_FIELDS.map((f) => change(r.was[f], r.is[f]))]);
+    for (const company of report.corrections!.companies) {
+      const rows = corrections.filter((r) => r.companyUid === company.companyUid);
+      if (rows.length === 0) continue;
+      const why = (company.reasons ?? ['lateEvents']).map((reason) => REASON[reason]).join('; ');
+      doc.font('Helvetica-Oblique').fontSize(7).text(`${rows[0]!.companyName} (${company.companyUid}): ${why}`, doc.page.margins.left);
+      for (const r of rows) {
+        row([r.companyName, shortUid(r.tenantUid), LABEL[r.type] ?? r.type, ...COUNTER_FIELDS.map((f) => change(r.was[f], r.is[f]))]);
+      }
     }
   }
   doc.end();

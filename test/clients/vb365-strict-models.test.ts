@@ -6,6 +6,8 @@
  * (test/conformance/vb365-openapi.test.ts) validates with AJV and checks undeclared properties;
  * this suite adds the nullability a generated client enforces. An operation of the served
  * document without a case here fails the suite.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

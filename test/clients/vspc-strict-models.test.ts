@@ -3,6 +3,8 @@
  * the 3.6.1 models (test/clients/vspcModels.ts) the way a client generated from Veeam's document
  * does (test/clients/strictModel.ts). An operation of the served OpenAPI document without a case
  * here fails the suite, so a new route is parsed from its first day.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -4,6 +4,8 @@
  * successes, the `default` (RESTExceptionInfo) for errors. Beyond the schema, which is permissive,
  * every property Tally emits must be one the document declares (catches misspellings such as
  * `isBackedUp` where v6 says `isBackedup`).
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

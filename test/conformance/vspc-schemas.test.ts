@@ -24,6 +24,8 @@
  * `"lastUpdateMessage": null`), so `text` below accepts null; enums, uuids, numbers and booleans
  * are strict. `OwnerCredentials` is transcribed from the examples (`userName`, `password: null` in
  * answers); Tally's null `userName` (no owner account) is a documented difference.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

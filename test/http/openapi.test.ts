@@ -1,4 +1,8 @@
-/** OpenAPI documents and Swagger UI, generated from the routes' own schemas. */
+/**
+ * OpenAPI documents and Swagger UI, generated from the routes' own schemas.
+ *
+ * @stores sqlite postgres
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/harness.js';

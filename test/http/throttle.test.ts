@@ -1,4 +1,8 @@
-/** Login throttling per account and per client address, in each face's dialect. */
+/**
+ * Login throttling per account and per client address, in each face's dialect.
+ *
+ * @stores sqlite postgres
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/harness.js';

@@ -1,6 +1,8 @@
 /**
  * The audit log: an entry for each kind of change (who, when, from where, what), never a secret,
  * queryable by Portal Administrators only, dated on the wall clock rather than the time-travel clock.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

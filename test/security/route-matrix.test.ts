@@ -8,6 +8,8 @@
  * A route without a row fails the test: whoever adds a route says who may call it. A row without a
  * route is only reported (routes that colleagues add and remove while this suite is written).
  * HEAD routes are Fastify's automatic twins of GET routes (same hooks, same handler) and are left out.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -16,7 +18,7 @@ import { buildFaceApp, type Face } from '../../src/http/app.js';
 import { InflightRequests } from '../../src/http/inflight.js';
 import { AuthService, DEFAULT_AUTH_OPTIONS, ROLES, hashToken, newToken, type Role } from '../../src/services/auth.js';
 import { getAccount, insertApiKey, upsertAccount } from '../../src/store/accounts.js';
-import { putLicenseTerms } from '../../src/store/entities.js';
+import { getCompany, getOrganization, getReseller, putLicenseTerms, upsertCompany, upsertOrganization, upsertReseller } from '../../src/store/entities.js';
 import { adminPut, startTestApp, type TestApp } from '../support/harness.js';
 import { bearer } from './helpers.js';
 
@@ -30,6 +32,10 @@ const TENANT_B = '0d000000-0000-4000-8000-0000000000b1';
 const ORG_A = '0a000000-0000-4000-8000-0000000000a1';
 const ZERO = '00000000-0000-0000-0000-000000000000';
 const KEY_ID = '0f000000-0000-4000-8000-000000000001';
+/** Objects that allowed cells delete (recreated before every cell). */
+const DOOMED_RESELLER = '0b000000-0000-4000-8000-0000000000d1';
+const DOOMED_COMPANY = '0c000000-0000-4000-8000-0000000000d1';
+const DOOMED_ORG = '0a000000-0000-4000-8000-0000000000d1';
 const PASSWORD = 'matrix-password';
 
 // ---------------------------------------------------------------------------------------------
@@ -170,12 +176,43 @@ function rows(): Row[] {
     { route: 'GET /tally/v1/resellers', allow: PORTAL, ok: 200 },
     { route: 'GET /tally/v1/resellers/:uid', request: { url: `/tally/v1/resellers/${RESELLER_A}` }, allow: PORTAL, ok: 200 },
     { route: 'PUT /tally/v1/resellers/:uid', request: { url: `/tally/v1/resellers/${RESELLER_A}`, ...json({ name: 'Reseller A' }) }, allow: PORTAL, ok: 200 },
+    {
+      route: 'DELETE /tally/v1/resellers/:uid',
+      request: { url: `/tally/v1/resellers/${DOOMED_RESELLER}` },
+      allow: PORTAL,
+      ok: 204,
+      prepare: async () => {
+        if (!(await getReseller(db(), DOOMED_RESELLER))) await upsertReseller(db(), { uid: DOOMED_RESELLER, name: 'Doomed' });
+      },
+    },
     { route: 'GET /tally/v1/companies', allow: PORTAL, ok: 200 },
     { route: 'GET /tally/v1/companies/:uid', request: { url: `/tally/v1/companies/${COMPANY_A}` }, allow: PORTAL, ok: 200 },
     { route: 'PUT /tally/v1/companies/:uid', request: { url: `/tally/v1/companies/${COMPANY_A}`, ...json({ name: 'Company A', resellerUid: RESELLER_A, tenantUid: TENANT_A }) }, allow: PORTAL, ok: 200 },
+    {
+      route: 'DELETE /tally/v1/companies/:uid',
+      request: { url: `/tally/v1/companies/${DOOMED_COMPANY}` },
+      allow: PORTAL,
+      ok: 204,
+      prepare: async () => {
+        if (!(await getCompany(db(), DOOMED_COMPANY))) await upsertCompany(db(), { uid: DOOMED_COMPANY, name: 'Doomed', resellerUid: null, tenantUid: null });
+      },
+    },
+    { route: 'GET /tally/v1/companies/:uid/workloads', request: { url: `/tally/v1/companies/${COMPANY_A}/workloads` }, allow: PORTAL, ok: 200 },
     { route: 'GET /tally/v1/organizations', allow: PORTAL, ok: 200 },
     { route: 'GET /tally/v1/organizations/:id', request: { url: `/tally/v1/organizations/${ORG_A}` }, allow: PORTAL, ok: 200 },
     { route: 'PUT /tally/v1/organizations/:id', request: { url: `/tally/v1/organizations/${ORG_A}`, ...json({ name: 'a.onmicrosoft.com', companyUid: COMPANY_A }) }, allow: PORTAL, ok: 200 },
+    {
+      route: 'DELETE /tally/v1/organizations/:id',
+      request: { url: `/tally/v1/organizations/${DOOMED_ORG}` },
+      allow: PORTAL,
+      ok: 204,
+      prepare: async () => {
+        if (!(await getOrganization(db(), DOOMED_ORG))) {
+          await upsertOrganization(db(), { id: DOOMED_ORG, name: 'doomed.onmicrosoft.com', officeName: null, type: 'Office365', region: 'Worldwide', companyUid: null });
+        }
+      },
+    },
+    { route: 'GET /tally/v1/organizations/:id/workloads', request: { url: `/tally/v1/organizations/${ORG_A}/workloads` }, allow: PORTAL, ok: 200 },
     ...(['vb365', 'vspc'] as const).flatMap((product): Row[] => {
       const terms = product === 'vb365'
         ? { type: 'Rental', totalNumber: 100, expirationDate: '2027-12-31T00:00:00Z' }
@@ -222,6 +259,7 @@ function rows(): Row[] {
       },
     },
     { route: 'DELETE /tally/v1/users/:username/tokens', request: { url: '/tally/v1/users/matrix-victim/tokens' }, allow: PORTAL, ok: 204 },
+    { route: 'POST /tally/v1/users/:username/unlock', request: { url: '/tally/v1/users/matrix-victim/unlock' }, allow: PORTAL, ok: 200 },
     // The logout: every account may end its own session.
     { route: 'DELETE /tally/v1/session', allow: ROLES, ok: 204, freshSession: true },
     { route: 'GET /tally/v1/audit', allow: PORTAL, ok: 200 },

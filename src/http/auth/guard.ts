@@ -12,10 +12,15 @@
  * with `addHook('onRequest', …)` directly. `test/security/auth-first.test.ts` sends every
  * protected route of the three OpenAPI documents an anonymous request with a broken body and
  * expects the face's 401.
+ *
+ * Every refusal is audited (rate-limited, services/audit.ts "Refusals"): `auth.unauthenticated`
+ * with the reason (missing, malformed, invalid, expired, disabled), `auth.forbidden` with the
+ * reason (role, read-only-key); and the use of an API key (`apikey.use`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { Generations } from '../../store/generation.js';
+import { clientText, RefusalLimiter } from '../../services/audit.js';
 import { hasAnyRole, type AuthService, type Authentication, type Principal, type Role } from '../../services/auth.js';
+import type { Caller, Generations } from '../../services/caller.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -31,6 +36,8 @@ export interface Refusals {
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
+/** `apikey.use` entries: one per key and process in 10 minutes, the next one counting the uses between. */
+const apiKeyUseLimiter = new RefusalLimiter(1, 10 * 60_000);
 
 /** Marks the functions `requireRoles` makes, so that `authenticateBeforeParsing` can find them. */
 const GUARD = Symbol('tally.guard');
@@ -47,11 +54,27 @@ export function requireRoles(auth: AuthService, roles: readonly Role[], refusals
     const generations = await auth.generations.read();
     request.generations = generations;
     const result = await auth.authenticate(request.headers.authorization, generations.auth);
-    if (!result.ok) return refusals.unauthenticated(reply, result.reason);
-    request.credentialExpiresAt = result.expiresAt;
-    if (!hasAnyRole(result.principal, roles)) return refusals.forbidden(reply);
+    const route = `route/${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
+    const path = clientText(request.url.split('?')[0]!, 300);
+    if (!result.ok) {
+      await auth.refused(request, { action: 'auth.unauthenticated', target: route, details: { reason: result.reason, path } });
+      return refusals.unauthenticated(reply, result.reason);
+    }
+    const who = { principal: result.principal, ip: request.ip, log: request.log };
+    const credential = result.principal.credential;
+    if (credential.kind === 'apiKey') {
+      // Every use would flood the log: the first use of a key in 10 minutes is recorded, with how many came since.
+      await auth.refused(who, { action: 'apikey.use', target: `apikey/${credential.id}`, details: { method: request.method, path, readOnly: result.principal.readOnly } }, { limitKey: credential.id, limiter: apiKeyUseLimiter });
+    }
+    if (!hasAnyRole(result.principal, roles)) {
+      await auth.refused(who, { action: 'auth.forbidden', target: route, details: { reason: 'role', path, needs: roles, has: result.principal.roles } });
+      return refusals.forbidden(reply);
+    }
     // A read-only API key may read, never change: every other method is refused whatever its roles.
-    if (result.principal.readOnly && !READ_METHODS.has(request.method)) return refusals.forbidden(reply);
+    if (result.principal.readOnly && !READ_METHODS.has(request.method)) {
+      await auth.refused(who, { action: 'auth.forbidden', target: route, details: { reason: 'read-only-key', path } });
+      return refusals.forbidden(reply);
+    }
     request.principal = result.principal;
   };
   return Object.assign(guard, { [GUARD]: true as const });
@@ -67,4 +90,11 @@ export function authenticateBeforeParsing(app: FastifyInstance): void {
     const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
     route.onRequest = [...own, ...guards] as RouteOptions['onRequest'];
   });
+}
+
+/** Who asks, for an operation of the services: the principal the guard left, the address and the log. */
+export function callerOf(request: FastifyRequest): Caller {
+  const principal = request.principal;
+  if (!principal) throw new Error(`${request.method} ${request.url}: no principal; the route lacks its guard`);
+  return { principal, ip: request.ip, log: request.log };
 }

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppContext } from '../context.js';
 import { runGrant } from '../oauth.js';
+import { refusalSink } from '../../services/audit.js';
 import { sendMessage } from './errors.js';
 import { TokenError, TokenReply } from './schemas.js';
 import { formatInstant } from '../../time.js';
@@ -9,7 +10,7 @@ import { formatInstant } from '../../time.js';
 export function tokenRoute(ctx: AppContext): FastifyPluginAsync {
   return async (app) => {
     app.post('/token', { schema: { response: { 200: TokenReply, 400: TokenError } } }, async (request, reply) => {
-      const outcome = await runGrant(ctx.auth, ctx.throttle, request.body, request.ip);
+      const outcome = await runGrant(ctx.auth, ctx.throttle, request.body, request.ip, refusalSink(ctx.store.db, request));
       // RFC 6749 §5.1: token answers carry credentials and must not be cached.
       reply.header('Cache-Control', 'no-store').header('Pragma', 'no-cache');
       if (!outcome.ok && outcome.error === 'throttled') {
