@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { canonicalInstant, formatInstant, parseRfc3339, parseRfc3339Generally } from '../src/time.js';
+import { canonicalInstant, formatInstant, parseLocalDateTime, parseRfc3339, parseRfc3339Generally } from '../src/time.js';
 
 test('the canonical form is read as the general parser reads it, and written back unchanged', () => {
   fc.assert(
@@ -32,4 +32,20 @@ test('texts near the canonical form are left to the general parser, which decide
   }
   assert.equal(parseRfc3339('2026-02-29T00:00:00.000Z'), null);
   assert.equal(parseRfc3339('2026-11-01T11:30:00+01:30'), Date.UTC(2026, 10, 1, 10, 0));
+});
+
+test('a date-time without an offset is a wall-clock time in the zone asked for', () => {
+  assert.equal(parseLocalDateTime('2026-11-01T00:00:00', 'Europe/Berlin'), Date.UTC(2026, 9, 31, 23));
+  assert.equal(parseLocalDateTime('2026-07-01T00:00:00.5', 'UTC'), Date.UTC(2026, 6, 1, 0, 0, 0, 500));
+  assert.equal(parseLocalDateTime('2026-11-01T00:00:00Z', 'UTC'), null, 'an offset makes it an instant: parseRfc3339 reads it');
+  assert.equal(parseLocalDateTime('2026-02-30T00:00:00', 'UTC'), null);
+  assert.equal(parseLocalDateTime('yesterday', 'UTC'), null);
+});
+
+test('a year below 100 is read as written, not as 19xx', () => {
+  assert.equal(parseRfc3339('0050-01-01T00:00:00Z'), Date.parse('0050-01-01T00:00:00Z'));
+  assert.equal(new Date(parseRfc3339('0050-03-01T12:30:00+01:00')!).toISOString(), '0050-03-01T11:30:00.000Z');
+  // 29 February exists in year 48 (a leap year) and not in year 50.
+  assert.notEqual(parseRfc3339('0048-02-29T00:00:00Z'), null);
+  assert.equal(parseRfc3339('0050-02-29T00:00:00Z'), null);
 });

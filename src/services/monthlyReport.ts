@@ -1,7 +1,8 @@
 /**
  * The VSPC month-end report: computed by the engine from the ledger, frozen once the month is
  * over (a stored report never changes), with corrections for the previous month when late events
- * changed what its frozen report says.
+ * changed what its frozen report says, or when it was frozen before the report counted only the
+ * agents the console managed (each correction says which: `reasons`).
  */
 import { csvRows } from './csv.js';
 import type { Kysely } from 'kysely';

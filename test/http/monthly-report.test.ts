@@ -193,6 +193,55 @@ describe('only managed agents are reported (reference §2.3, §2.4, §2.9), and 
     }
   });
 
+  test('the instant the grace ends: an agent activated then is reported, one a millisecond later is not', async () => {
+    // Subscription expiring 20 January: its 30-day grace ends on 19 February 00:00:00.000.
+    const agentN = (i: number) => `0e000000-0000-4000-8000-0000000001${String(i).padStart(2, '0')}`;
+    const app = await scenario(
+      { type: 'Subscription', units: 10, expirationDate: '2027-01-20T00:00:00Z' },
+      [
+        { id: 'A', type: 'vspc.agentActivated', at: '2027-01-05T00:00:00Z', companyUid: C, agent: { uid: agentN(1), name: 'A', mode: 'server' } },
+        { id: 'W1', type: 'vspc.agentActivated', at: '2027-02-19T00:00:00.000Z', companyUid: C, agent: { uid: agentN(2), name: 'W1', mode: 'workstation' } },
+        { id: 'W2', type: 'vspc.agentActivated', at: '2027-02-19T00:00:00.001Z', companyUid: C, agent: { uid: agentN(3), name: 'W2', mode: 'workstation' } },
+        { id: 'S2', type: 'vspc.agentActivated', at: '2027-02-19T00:00:00.001Z', companyUid: C, agent: { uid: agentN(4), name: 'S2', mode: 'server' } },
+      ],
+      '2027-03-01T00:00:00Z',
+    );
+    try {
+      const february = await fetchAll(app, '2027-02');
+      assert.deepEqual(february.json.companies.map((c: { counters: unknown }) => c.counters), [[sv([1, 1, 0, 0]), ws([1, 1, 0, 0])]]);
+      assertAgree(february);
+      assert.deepEqual((await fetchAll(app, '2027-03')).json.companies, [], 'March: nothing is managed');
+    } finally {
+      await app.close();
+    }
+  });
+
+  test('the instant an agent falls outside the allowance: the live count drops then, the month keeps its maximum, the next month starts without it', async () => {
+    // 10 instances, allowance 1, doubled to 2 while the usage report of 20 January is recent (until 19 February 00:00).
+    const agentN = (i: number) => `0e000000-0000-4000-8000-0000000002${String(i).padStart(2, '0')}`;
+    const app = await scenario(
+      { type: 'Subscription', units: 10, expirationDate: '2030-01-01T00:00:00Z', autoUpdate: true, lastReportSentAt: '2027-01-20T00:00:00Z' },
+      Array.from({ length: 13 }, (_, i) => ({
+        id: `x${i}`, type: 'vspc.agentActivated', at: new Date(Date.UTC(2027, 0, 2) + i * 60_000).toISOString(), companyUid: C, agent: { uid: agentN(i), name: `x${i}`, mode: 'server' },
+      })),
+      '2027-02-18T23:59:59.999Z',
+    );
+    try {
+      const live = async () => (await app.vspc.inject({ url: `/api/v3/licensing/console/usage/companies/${C}`, headers: { authorization: `Bearer ${app.adminToken}` } })).json().data.counters[0].usedCount;
+      assert.equal(await live(), 12, 'the last millisecond of the doubled allowance');
+      assert.deepEqual((await fetchAll(app, '2027-02')).json.companies[0].counters, [sv([12, 12, 0, 0]), ws([0, 0, 0, 0])]);
+      await app.ctx.clock.set(Date.parse('2027-02-19T00:00:00.000Z'));
+      assert.equal(await live(), 11, 'from the instant the report is 30 days old');
+      assert.deepEqual((await fetchAll(app, '2027-02')).json.companies[0].counters, [sv([12, 12, 0, 0]), ws([0, 0, 0, 0])], 'the month keeps its maximum');
+      await app.ctx.clock.set(Date.parse('2027-03-01T00:00:00.000Z'));
+      const march = await fetchAll(app, '2027-03');
+      assert.deepEqual(march.json.companies[0].counters, [sv([11, 11, 0, 0]), ws([0, 0, 0, 0])], 'the first millisecond of March');
+      assertAgree(march);
+    } finally {
+      await app.close();
+    }
+  });
+
   test('a month frozen with unmanaged agents in it stays as it is; the next month says it counted agents the console did not manage', async () => {
     const app = await scenario(
       { type: 'Evaluation', units: 1, expirationDate: '2030-01-01T00:00:00Z' },
