@@ -3,6 +3,8 @@
  * clock and time zone from the database, refuse a `--data`/`--database` that holds no Tally
  * database, fail with one `tally: …` line, draw progress only on a terminal; and the operator
  * commands `--version`, `user list|remove|passwd`, `status`.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

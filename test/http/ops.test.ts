@@ -1,6 +1,8 @@
 /**
  * Health, readiness and metrics on both listeners, request ids and the request log line (issue 18,
  * item 2). The metrics test makes a known load and finds exactly that many requests counted.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
