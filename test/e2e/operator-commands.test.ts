@@ -335,3 +335,26 @@ describe('npm start', { skip: TEST_STORE === 'postgres' && 'the start script is 
     assert.ok(refused, `port ${port} is closed: the server exited with npm`);
   });
 });
+
+describe('tally migrate draws its progress on a terminal', { skip: TEST_STORE !== 'postgres' && 'PostgreSQL runs only with TALLY_TEST_STORE=postgres' }, () => {
+  test('rows copied with rate and time left, then its result lines', async () => {
+    const { openStoreAt } = await import('../../src/store/database.js');
+    const source = path.join(mkdtempSync(path.join(scratch, 'migrate-')), 'tally.db');
+    await (await openStoreAt(source, path.dirname(source))).close();
+    const events = path.join(path.dirname(source), 'events.ndjson');
+    writeFileSync(events, Array.from({ length: 3000 }, (_, i) => JSON.stringify({
+      id: `migrate-${i}`, type: 'vspc.agentActivated', at: '2026-10-02T08:00:00Z', companyUid: 'f886afdf-af2b-4e31-9f1e-7c0e96a0ee5e',
+      agent: { uid: `0e000000-0000-4000-8000-${i.toString(16).padStart(12, '0')}`, name: `agent-${i}`, mode: 'server' },
+    })).join('\n'));
+    assert.equal(tally(['import', events, '--database', source]).status, 0);
+    const target = await createTestDatabase('postgres');
+    try {
+      const run = onTerminal(['migrate', '--from', source, '--to', target.url!]);
+      assert.equal(run.status, 0, run.stdout);
+      assert.match(run.stdout, /\rtally: migrate +\[[#.]{20}\] \d+% +[\d,]+ rows +[\d,]+ rows\/s/);
+      assert.match(run.stdout, /tally: migrated 3000 events; verified 0 organizations and 0 tenants: identical answers/);
+    } finally {
+      await target.drop();
+    }
+  });
+});
