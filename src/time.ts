@@ -25,7 +25,7 @@ function parseAnyRfc3339(text: string): Instant | null {
   const [, y, mo, d, h, mi, s, frac, offset] = m as unknown as string[];
   const month = Number(mo), day = Number(d), hour = Number(h), minute = Number(mi), second = Number(s);
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 60) return null;
-  const daysInMonth = new Date(Date.UTC(Number(y), month, 0)).getUTCDate();
+  const daysInMonth = new Date(utcDate(Number(y), month, 0)).getUTCDate();
   if (day > daysInMonth) return null;
   const ms = frac ? Number(frac.slice(1, 4).padEnd(3, '0')) : 0;
   let offsetMin = 0;
@@ -36,7 +36,7 @@ function parseAnyRfc3339(text: string): Instant | null {
     offsetMin = sign * (oh * 60 + om);
   }
   // A leap second (:60) is folded onto the next second, as most systems do.
-  const utc = Date.UTC(Number(y), month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
+  const utc = utcDate(Number(y), month - 1, day, hour, minute, second, ms) - offsetMin * 60_000;
   return Number.isFinite(utc) ? utc : null;
 }
 
@@ -68,6 +68,16 @@ export function canonicalInstant(text: string): Instant | null {
   const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   const days = month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
   return day <= days ? Date.UTC(year, month - 1, day, hour, minute, second, ms) : null;
+}
+
+/**
+ * `Date.UTC` with the year taken as written: `Date.UTC` reads years 0–99 as 1900–1999, so an
+ * event dated `0050-01-01` would silently land in 1950.
+ */
+function utcDate(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
+  const date = new Date(Date.UTC(2000, month, day, hour, minute, second, ms));
+  date.setUTCFullYear(year, month, day);
+  return date.getTime();
 }
 
 // The same date-time without an offset.

@@ -41,3 +41,11 @@ test('a date-time without an offset is a wall-clock time in the zone asked for',
   assert.equal(parseLocalDateTime('2026-02-30T00:00:00', 'UTC'), null);
   assert.equal(parseLocalDateTime('yesterday', 'UTC'), null);
 });
+
+test('a year below 100 is read as written, not as 19xx', () => {
+  assert.equal(parseRfc3339('0050-01-01T00:00:00Z'), Date.parse('0050-01-01T00:00:00Z'));
+  assert.equal(new Date(parseRfc3339('0050-03-01T12:30:00+01:00')!).toISOString(), '0050-03-01T11:30:00.000Z');
+  // 29 February exists in year 48 (a leap year) and not in year 50.
+  assert.notEqual(parseRfc3339('0048-02-29T00:00:00Z'), null);
+  assert.equal(parseRfc3339('0050-02-29T00:00:00Z'), null);
+});

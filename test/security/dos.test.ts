@@ -20,6 +20,10 @@ let app: TestApp;
 
 before(async () => {
   app = await startTestApp({ clock: NOW, demo: true });
+  // Warm both faces (first compilation of each route, the pool and user caches): the bound is
+  // about one request holding up another, not about a cold start.
+  await app.vspc.inject({ url: '/api/v3/licensing/console', headers: bearer(app.adminToken) });
+  await app.vb365.inject({ url: '/v6/LicensedUsers?name=warm', headers: bearer(app.adminToken) });
 });
 
 after(async () => {

@@ -7,7 +7,8 @@
  * reseller or company (`foreign:<role>`: a request naming company A answers as for a missing one)
  * and, for the roles whose scope is optional, confined to company A itself (`scoped:<role>`).
  * Scoped identities are tried on the VSPC face and the admin API (VB365 and ingestion scoping are
- * tested by their own suites). Each cell has one expected status, and refusals must be in the face's dialect.
+ * tested by their own suites), where VB365 administrators confined to company A and to reseller B
+ * are tried. Each cell has one expected status, and refusals must be in the face's dialect.
  *
  * A route without a row fails the test: whoever adds a route says who may call it. A row without a
  * route is only reported (routes that colleagues add and remove while this suite is written).
@@ -52,12 +53,15 @@ const OPTIONAL_SCOPE: readonly Role[] = ['ReadOnlyUser', 'Vb365Administrator', '
 /** Every role but PortalAdministrator takes a scope (that one refuses any). */
 const SCOPABLE: readonly Role[] = ROLES.filter((r) => r !== 'PortalAdministrator');
 type Scoped = `foreign:${Role}` | `scoped:${Role}`;
-type Identity = Broken | Role | 'readOnlyKey' | 'otherTenant' | Scoped;
 const SCOPED: readonly Scoped[] = [
   ...SCOPABLE.map((r): Scoped => `foreign:${r}`),
   ...OPTIONAL_SCOPE.map((r): Scoped => `scoped:${r}`),
 ];
-const IDENTITIES: readonly Identity[] = [...BROKEN, ...ROLES, 'readOnlyKey', 'otherTenant', ...SCOPED];
+/** Vb365Administrator accounts confined to a scope: company A's own (sees organization A), reseller B's (does not). */
+const SCOPED_VB365 = ['vb365CompanyA', 'vb365ResellerB'] as const;
+type ScopedVb365 = (typeof SCOPED_VB365)[number];
+type Identity = Broken | Role | 'readOnlyKey' | 'otherTenant' | Scoped | ScopedVb365;
+const IDENTITIES: readonly Identity[] = [...BROKEN, ...ROLES, 'readOnlyKey', 'otherTenant', ...SCOPED, ...SCOPED_VB365];
 const isScoped = (identity: Identity): identity is Scoped => identity.includes(':');
 
 const RESELLER_ROLES: readonly Role[] = [
@@ -114,6 +118,12 @@ interface Row {
   tenant?: true;
   /** The request names reseller A itself: an account confined to a company (even company A) gets 404. */
   reseller?: true;
+  /**
+   * VB365 scope: `organizationA` — the request names organization A (company A's): an allowed
+   * account confined elsewhere gets 404, as for a missing one; `unconfined` — only unconfined
+   * accounts may (scoped ones 403). Other VB365 rows answer scoped accounts `ok`, filtered.
+   */
+  vb365Scope?: 'organizationA' | 'unconfined';
   /** Restores what an allowed cell removed or spent, before every cell. */
   prepare?: () => Promise<void>;
   /** Each cell logs in afresh (the route ends the calling session). */
@@ -145,6 +155,12 @@ function rows(): Row[] {
     { route: 'GET /swagger/ui/index/static/*', request: { url: '/swagger/ui/index/static/index.css' }, anonymous: true, ok: 200 },
     { route: 'GET /api/swagger/static/*', request: { url: '/api/swagger/static/index.css' }, anonymous: true, ok: 200 },
 
+    // Operations (http/ops): liveness and readiness for probes without a token; metrics for a
+    // PortalAdministrator (or anyone with --metrics-open, not set here).
+    { route: 'GET /health', anonymous: true, ok: 200 },
+    { route: 'GET /ready', anonymous: true, ok: 200 },
+    { route: 'GET /metrics', allow: PORTAL, ok: 200 },
+
     // Token endpoints: anonymous; a valid password grant succeeds whatever the Authorization header says.
     { route: 'POST /v6/token', request: form({ grant_type: 'password', username: 'matrix-login', password: PASSWORD }), anonymous: true, ok: 200 },
     { route: 'POST /api/v3/token', request: form({ grant_type: 'password', username: 'matrix-login', password: PASSWORD }), anonymous: true, ok: 200 },
@@ -152,29 +168,33 @@ function rows(): Row[] {
     // VB365 v6: Vb365Administrator.
     { route: 'GET /v6/ServiceInstance', allow: ROLES, ok: 200 },
     { route: 'GET /v6/Organizations', allow: VB365, ok: 200 },
-    { route: 'GET /v6/Organizations/:organizationId', request: { url: `/v6/Organizations/${ORG_A}` }, allow: VB365, ok: 200 },
-    { route: 'GET /v6/Organizations/:organizationId/LicensingInformation', request: { url: `/v6/Organizations/${ORG_A}/LicensingInformation` }, allow: VB365, ok: 200 },
+    { route: 'GET /v6/Organizations/:organizationId', request: { url: `/v6/Organizations/${ORG_A}` }, allow: VB365, ok: 200, vb365Scope: 'organizationA' },
+    { route: 'GET /v6/Organizations/:organizationId/LicensingInformation', request: { url: `/v6/Organizations/${ORG_A}/LicensingInformation` }, allow: VB365, ok: 200, vb365Scope: 'organizationA' },
     { route: 'GET /v6/License', allow: VB365, ok: 200 },
     { route: 'GET /v6/LicensedUsers', allow: VB365, ok: 200 },
     {
       route: 'DELETE /v6/LicensedUsers/:licensedUserId',
-      request: { url: `/v6/LicensedUsers/matrix-revocable:${ZERO}` },
+      // A fresh user for every cell: a revocation stands until a backup later than it, and the clock stands still.
+      get request() {
+        return { url: `/v6/LicensedUsers/matrix-revocable-${revocations}:${ZERO}` };
+      },
       allow: VB365,
       ok: 204,
+      vb365Scope: 'organizationA',
       prepare: async () => {
         // A user whose data is gone may be revoked; a new backup makes it licensed (and revocable) again.
-        const at = Date.parse(CLOCK) - 3 * 86_400_000 + revocations * 60_000;
         revocations++;
+        const at = Date.parse(CLOCK) - 3 * 86_400_000 + revocations * 60_000;
         await app.ingest([
-          { id: `matrix-backup-${revocations}`, type: 'vb365.backup', at: new Date(at).toISOString(), organizationId: ORG_A, user: { id: 'matrix-revocable', name: 'revocable@a.example' } },
-          { id: `matrix-removed-${revocations}`, type: 'vb365.dataRemoved', at: new Date(at + 1000).toISOString(), organizationId: ORG_A, userId: 'matrix-revocable' },
+          { id: `matrix-backup-${revocations}`, type: 'vb365.backup', at: new Date(at).toISOString(), organizationId: ORG_A, user: { id: `matrix-revocable-${revocations}`, name: 'revocable@a.example' } },
+          { id: `matrix-removed-${revocations}`, type: 'vb365.dataRemoved', at: new Date(at + 1000).toISOString(), organizationId: ORG_A, userId: `matrix-revocable-${revocations}` },
         ]);
       },
     },
     // Monthly reports exist for Rental licenses (the fixture's).
     { route: 'GET /v6/licensing/reports/latest', allow: VB365, ok: 200 },
     // A missing report: the allowed cell reaches the handler (404), every other one is refused before it.
-    { route: 'POST /v6/licensing/reports/:reportId/approve', request: { url: '/v6/licensing/reports/987654/approve', ...json({}) }, allow: VB365, ok: 404 },
+    { route: 'POST /v6/licensing/reports/:reportId/approve', request: { url: '/v6/licensing/reports/987654/approve', ...json({}) }, allow: VB365, ok: 404, vb365Scope: 'unconfined' },
     {
       route: 'POST /v6/Reports/GenerateLicenseOverview',
       request: json({ startTime: '2026-10-01T00:00:00Z', endTime: '2026-11-01T00:00:00Z', format: 'CSV' }),
@@ -353,6 +373,9 @@ before(async () => {
     await createAccount(accountOf(identity), [identity.split(':')[1] as Role], scopeOfScoped(identity));
     tokens.set(identity, await loginToken(accountOf(identity)));
   }
+  await createAccount(accountOf('vb365CompanyA'), ['Vb365Administrator'], COMPANY_A);
+  await createAccount(accountOf('vb365ResellerB'), ['Vb365Administrator'], RESELLER_B);
+  for (const identity of SCOPED_VB365) tokens.set(identity, await loginToken(accountOf(identity)));
   // The broken tokens belong to an account that could call everything, so only the token is at fault.
   const everything: Role[] = ['PortalAdministrator', 'Vb365Administrator', 'Ingest'];
   for (const name of ['expired', 'revoked', 'keyholder', 'victim', 'login']) await createAccount(`matrix-${name}`, everything);
@@ -407,11 +430,17 @@ function expected(row: Row, identity: Identity, method: string): number {
     if (!allow.includes('ServiceProviderAdministrator')) return 403;
     return row.tenant ? 404 : row.ok;
   }
+  if ((SCOPED_VB365 as readonly string[]).includes(identity)) {
+    if (!allow.includes('Vb365Administrator')) return 403;
+    if (row.vb365Scope === 'unconfined') return 403;
+    if (row.vb365Scope === 'organizationA' && identity === 'vb365ResellerB') return 404;
+    return row.ok;
+  }
   return allow.includes(identity as Role) ? row.ok : 403;
 }
 
 type Dialect = 'vb365' | 'vspc' | 'tally';
-const dialectOf = (url: string): Dialect => (url.startsWith('/tally/') ? 'tally' : url.startsWith('/v6/') ? 'vb365' : 'vspc');
+const dialectOf = (url: string): Dialect => (url.startsWith('/tally/') || url === '/metrics' ? 'tally' : url.startsWith('/v6/') ? 'vb365' : 'vspc');
 const faceOf = (url: string): Face => (url.startsWith('/v6/') || url.startsWith('/swagger') ? 'vb365' : 'vspc');
 
 /** A refusal must look like the face's own: what its clients parse. */
@@ -433,8 +462,8 @@ function dialectProblem(dialect: Dialect, identity: Identity, res: LightMyReques
 // ---------------------------------------------------------------------------------------------
 // Tests
 
-test('every identity the matrix tries: the broken tokens, each role, a read-only key and another tenant', () => {
-  assert.deepEqual([...IDENTITIES].sort(), [...BROKEN, ...ROLES, 'readOnlyKey', 'otherTenant', ...SCOPED].sort());
+test('every identity the matrix tries: the broken tokens, each role, a read-only key, another tenant, scoped accounts of every role and scoped VB365 administrators', () => {
+  assert.deepEqual([...IDENTITIES].sort(), [...BROKEN, ...ROLES, 'readOnlyKey', 'otherTenant', ...SCOPED, ...SCOPED_VB365].sort());
   // Every role that takes a scope is tried confined elsewhere; PortalAdministrator refuses a scope.
   for (const role of ROLES) assert.equal(IDENTITIES.includes(`foreign:${role}`), role !== 'PortalAdministrator', role);
   for (const role of ['PortalAdministrator', 'ServiceProviderGlobalAdministrator', 'ServiceProviderAdministrator', 'ServiceProviderOperator',
@@ -464,15 +493,17 @@ test('every cell answers its expected status, refusals in the face\'s dialect', 
   for (const row of rows()) {
     if (!all.has(row.route)) continue;
     const [method, pattern] = row.route.split(' ') as [InjectOptions['method'] & string, string];
-    const url = (row.request?.url as string | undefined) ?? pattern;
-    assert.ok(!url.includes(':') || url.startsWith('/v6/LicensedUsers/'), `${row.route}: give the row a concrete url`);
+    const rowUrl = (row.request?.url as string | undefined) ?? pattern;
+    assert.ok(!rowUrl.includes(':') || rowUrl.startsWith('/v6/LicensedUsers/'), `${row.route}: give the row a concrete url`);
     for (const identity of IDENTITIES) {
       // Scope on the VB365 face and on ingestion is proven by those areas' suites.
-      if (isScoped(identity) && (url.startsWith('/v6/') || row.route === 'POST /tally/v1/events')) continue;
+      if (isScoped(identity) && (rowUrl.startsWith('/v6/') || row.route === 'POST /tally/v1/events')) continue;
       await row.prepare?.();
+      // After `prepare`: a row may name a fresh object for every cell.
+      const url = (row.request?.url as string | undefined) ?? pattern;
       let token = tokens.get(identity) ?? '';
       if (row.freshSession && (ROLES as readonly string[]).includes(identity)) token = await loginToken(accountOf(identity));
-      if (row.freshSession && (identity === 'otherTenant' || isScoped(identity))) token = await loginToken(accountOf(identity));
+      if (row.freshSession && (identity === 'otherTenant' || isScoped(identity) || (SCOPED_VB365 as readonly string[]).includes(identity))) token = await loginToken(accountOf(identity));
       const headers: Record<string, string> = { ...((row.request?.headers as Record<string, string> | undefined) ?? {}) };
       if (identity === 'malformed') headers.authorization = token;
       else if (identity !== 'none') headers.authorization = `Bearer ${token}`;
@@ -499,4 +530,64 @@ test('another tenant\'s collections leave out the companies of other resellers',
   assert.deepEqual(usage.json().data.map((c: { companyUid: string }) => c.companyUid), [COMPANY_B]);
   const own = await apps.vspc.inject({ url: `/api/v3/licensing/console/usage/companies/vcc/${TENANT_B}`, headers: bearer(token) });
   assert.equal(own.statusCode, 200);
+});
+
+test('a VB365 administrator confined to a scope sees only its companies\' organizations, users and report lines', async () => {
+  const ORG_B = '0a000000-0000-4000-8000-0000000000b1';
+  const ORG_UNMAPPED = '0a000000-0000-4000-8000-0000000000c1';
+  await adminPut(app, `/tally/v1/organizations/${ORG_B}`, { name: 'b.onmicrosoft.com', companyUid: COMPANY_B });
+  await adminPut(app, `/tally/v1/organizations/${ORG_UNMAPPED}`, { name: 'unmapped.onmicrosoft.com' });
+  await app.ingest([
+    { id: 'scope-b1', type: 'vb365.backup', at: '2026-11-21T00:00:00Z', organizationId: ORG_B, user: { id: 'ub', name: 'ub@b.example' } },
+    { id: 'scope-c1', type: 'vb365.backup', at: '2026-11-21T00:00:00Z', organizationId: ORG_UNMAPPED, user: { id: 'uc', name: 'uc@c.example' } },
+  ]);
+  const get = (identity: Identity | 'admin', url: string) => apps.vb365.inject({ url, headers: bearer(identity === 'admin' ? app.adminToken : tokens.get(identity)!) });
+  const orgIds = async (identity: Identity | 'admin') => (await get(identity, '/v6/Organizations')).json().map((o: { id: string }) => o.id).sort();
+  const userOrgs = async (identity: Identity | 'admin') =>
+    [...new Set((await get(identity, '/v6/LicensedUsers?limit=1000')).json().results.map((u: { organizationId: string }) => u.organizationId))].sort();
+  const overviewOrgs = async (identity: Identity | 'admin') => {
+    const res = await apps.vb365.inject({
+      method: 'POST', url: '/v6/Reports/GenerateLicenseOverview', headers: bearer(identity === 'admin' ? app.adminToken : tokens.get(identity)!),
+      payload: { startTime: '2026-11-01T00:00:00Z', endTime: CLOCK, format: 'CSV' },
+    });
+    return res.body.trim().split('\r\n').slice(1).map((line) => line.split(',')[2]).sort();
+  };
+
+  // The unconfined administrator sees all three organizations; an unmapped one is seen by unconfined accounts only.
+  const everything = await orgIds('admin');
+  for (const org of [ORG_A, ORG_B, ORG_UNMAPPED]) assert.ok(everything.includes(org), org);
+  assert.deepEqual(await orgIds('vb365CompanyA'), [ORG_A]);
+  assert.deepEqual(await orgIds('vb365ResellerB'), [ORG_B]);
+  assert.deepEqual((await userOrgs('admin')).filter((org) => [ORG_A, ORG_B, ORG_UNMAPPED].includes(org as string)), [ORG_A, ORG_B, ORG_UNMAPPED].sort());
+  assert.deepEqual(await userOrgs('vb365CompanyA'), [ORG_A]);
+  assert.deepEqual(await userOrgs('vb365ResellerB'), [ORG_B]);
+  assert.deepEqual(await overviewOrgs('vb365ResellerB'), [ORG_B]);
+  assert.ok((await overviewOrgs('admin')).length >= 3);
+  // The license counts the users of the caller's organizations only.
+  const used = async (identity: Identity | 'admin') => {
+    const license = (await get(identity, '/v6/License')).json();
+    return license.usedNumber + license.newNumber;
+  };
+  assert.equal(await used('vb365ResellerB'), 1);
+  assert.ok((await used('admin')) >= 3);
+  // A foreign organization answers exactly like a missing one (the id in the message is the one asked for).
+  const MISSING = '0a000000-0000-4000-8000-0000000000ff';
+  for (const suffix of ['', '/LicensingInformation']) {
+    const foreign = await get('vb365ResellerB', `/v6/Organizations/${ORG_A}${suffix}`);
+    const missing = await get('vb365ResellerB', `/v6/Organizations/${MISSING}${suffix}`);
+    assert.equal(foreign.statusCode, 404);
+    assert.equal(foreign.statusCode, missing.statusCode);
+    assert.equal(foreign.body.replace(ORG_A, 'ID'), missing.body.replace(MISSING, 'ID'));
+    assert.deepEqual(Object.keys(foreign.headers).sort(), Object.keys(missing.headers).sort());
+  }
+  const unmapped = await get('vb365CompanyA', `/v6/Organizations/${ORG_UNMAPPED}`);
+  assert.equal(unmapped.statusCode, 404);
+  // Revoking a foreign user's license answers as for a missing user, and changes nothing.
+  const foreignUser = `ub:${ZERO}`;
+  const revoke = await apps.vb365.inject({ method: 'DELETE', url: `/v6/LicensedUsers/${foreignUser}`, headers: bearer(tokens.get('vb365CompanyA')!) });
+  assert.equal(revoke.statusCode, 404);
+  assert.deepEqual(revoke.json(), { message: `Licensed user with ID ${foreignUser} was not found.` });
+  // The monthly report shows the caller's lines only.
+  const report = (await get('vb365CompanyA', '/v6/licensing/reports/latest')).json();
+  assert.ok(report.organizations.every((line: { organizationId: string }) => line.organizationId === ORG_A));
 });
