@@ -7,6 +7,7 @@
  * out), which is why nothing here may hold anything that outlives one task.
  */
 import { parentPort } from 'node:worker_threads';
+import { managedMonthCounters } from '../domain/monthlyReport.js';
 import { usageByOrganization } from '../domain/vb365MonthlyReport.js';
 import type { ComputeReply, ComputeRequest } from './offload.js';
 
@@ -16,6 +17,8 @@ function run(request: ComputeRequest): unknown {
   switch (request.task) {
     case 'usageByOrganization':
       return usageByOrganization(...request.args);
+    case 'managedMonthCounters':
+      return managedMonthCounters(...request.args);
   }
 }
 

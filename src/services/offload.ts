@@ -17,8 +17,9 @@
  * Commands and tests that build no ComputeService call the domain functions in process.
  */
 import { Worker } from 'node:worker_threads';
+import type { AgentSegment, ReportCounter } from '../domain/monthlyReport.js';
 import type { OrganizationUsage, UserHistory } from '../domain/vb365MonthlyReport.js';
-import type { Vb365License } from '../domain/licenses.js';
+import type { Vb365License, VspcLicense } from '../domain/licenses.js';
 import type { Instant } from '../time.js';
 import { Unavailable } from './errors.js';
 
@@ -27,6 +28,10 @@ export interface ComputeTasks {
   usageByOrganization: {
     args: [histories: UserHistory[], license: Vb365License, start: Instant, end: Instant, zone: string];
     result: OrganizationUsage[];
+  };
+  managedMonthCounters: {
+    args: [segments: AgentSegment[], license: VspcLicense | null, start: Instant, end: Instant, zone: string];
+    result: Map<string, ReportCounter[]>;
   };
 }
 
