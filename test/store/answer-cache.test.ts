@@ -176,3 +176,51 @@ test('the Rental allowance runs from when the license first went over: the cache
     await app.close();
   }
 });
+
+for (const ingestionWorker of [false, true]) {
+  test(`a batch of one product's events keeps the other product's cached answers and recomputes its own (${ingestionWorker ? 'worker' : 'in process'})`, async () => {
+    const app = await startTestApp({ clock: '2026-11-20T12:00:00Z', ingestionWorker });
+    try {
+      const org = ORGS[0]!;
+      const company = COMPANIES[0]!;
+      await adminPut(app, `/tally/v1/organizations/${org}`, { name: org });
+      await adminPut(app, `/tally/v1/companies/${company}`, { name: 'c' });
+      // Which answers were computed (not served from the cache), by key.
+      const computed: string[] = [];
+      const cache = app.ctx.licensing.cache;
+      const timed = cache.timed.bind(cache);
+      cache.timed = ((key, at, compute, range) => timed(key, at, () => (computed.push(key), compute()), range)) as typeof cache.timed;
+      const uncached = new LicensingService(app.ctx.store.db, app.ctx.clock, 'UTC', app.ctx.store.dialect);
+      const answers = async (service: LicensingService) => ({
+        vb365: await service.organizationLicensingInformation(org),
+        vspc: await service.companyCounters(company, await app.ctx.clock.now()),
+      });
+      const expectSame = async () => {
+        uncached.cache.clear();
+        assert.deepEqual(await answers(app.ctx.licensing), await answers(uncached));
+      };
+      const backup = (id: string) => ({ id, type: 'vb365.backup', at: '2026-11-19T00:00:00Z', organizationId: org, user: { id, name: id } });
+      const agent = (id: string) => ({ id, type: 'vspc.agentActivated', at: '2026-11-19T00:00:00Z', companyUid: company, agent: { uid: agentUid(Number(id.slice(1))), name: id, mode: 'server' } });
+
+      assert.equal((await app.ingest([backup('b1'), agent('a1')])).status, 200);
+      await expectSame();
+      computed.length = 0;
+      assert.equal((await app.ingest([backup('b2')])).status, 200);
+      await expectSame();
+      assert.ok(computed.some((k) => k.startsWith('vb365:')), 'the VB365 answer is recomputed');
+      assert.ok(!computed.some((k) => k.startsWith('vspc:')), 'the VSPC pool is kept');
+      computed.length = 0;
+      assert.equal((await app.ingest([agent('a2')])).status, 200);
+      await expectSame();
+      assert.ok(computed.some((k) => k.startsWith('vspc:')), 'the VSPC pool is recomputed');
+      assert.ok(!computed.some((k) => k.startsWith('vb365:')), 'the VB365 answers are kept');
+      // A duplicate batch moves nothing.
+      computed.length = 0;
+      assert.equal((await app.ingest([agent('a2')])).status, 200);
+      await expectSame();
+      assert.deepEqual(computed, []);
+    } finally {
+      await app.close();
+    }
+  });
+}
