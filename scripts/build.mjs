@@ -30,8 +30,12 @@ const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'pdfkit', '@fastify/swagg
 rmSync(outdir, { recursive: true, force: true });
 try {
   await build({
-    // The ingestion worker thread is its own entry (dist/ingestion-worker.js), sharing chunks with the command.
-    entryPoints: { cli: path.join(root, 'src', 'cli.ts'), 'ingestion-worker': path.join(root, 'src', 'services', 'ingestionWorker.ts') },
+    // The worker threads are their own entries (dist/ingestion-worker.js, dist/compute-worker.js), sharing chunks with the command.
+    entryPoints: {
+      cli: path.join(root, 'src', 'cli.ts'),
+      'ingestion-worker': path.join(root, 'src', 'services', 'ingestionWorker.ts'),
+      'compute-worker': path.join(root, 'src', 'services', 'computeWorker.ts'),
+    },
     outdir,
     bundle: true,
     splitting: true,

@@ -10,6 +10,7 @@ import type { AppContext, VspcEnumStyle } from '../http/context.js';
 import { AuthService, DEFAULT_AUTH_OPTIONS } from '../services/auth.js';
 import { IngestionService } from '../services/ingestion.js';
 import { LicensingService } from '../services/licensing.js';
+import { ComputeService } from '../services/offload.js';
 import { LoginThrottle } from '../services/throttle.js';
 import type { Store } from '../store/database.js';
 import type { Instant } from '../time.js';
@@ -28,6 +29,8 @@ export interface AppContextOptions {
    * written in process.
    */
   ingestionWorker?: boolean | undefined;
+  /** Time budget of one heavy computation of a request (services/offload.ts); 30 s when omitted. */
+  computeBudgetMs?: number | undefined;
 }
 
 export async function createAppContext(store: Store, options: AppContextOptions = {}): Promise<AppContext> {
@@ -46,6 +49,7 @@ export async function createAppContext(store: Store, options: AppContextOptions 
     throttle: new LoginThrottle(store.db),
     licensing,
     ingestion,
+    compute: new ComputeService({ budgetMs: options.computeBudgetMs }),
     vspcEnumStyle: options.vspcEnumStyle ?? 'camel',
   };
 }

@@ -166,6 +166,7 @@ export async function startServer(
         closing ??= new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))
           .then(() => Promise.all(apps.map((app) => app.close())))
           .then(() => inflight.drained(10_000))
+          .then(() => ctx.compute.close())
           // The worker finishes every batch it received before the database closes.
           .then(() => ctx.ingestion.close())
           .then(() => store.close());
@@ -176,6 +177,7 @@ export async function startServer(
   } catch (error) {
     await Promise.allSettled(apps.map((app) => app.close()));
     await context?.ingestion.close().catch(() => {});
+    await context?.compute.close().catch(() => {});
     await store.close();
     throw error;
   }

@@ -4,6 +4,7 @@ import type { AuthService } from '../services/auth.js';
 import type { LoginThrottle } from '../services/throttle.js';
 import type { IngestionService } from '../services/ingestion.js';
 import type { LicensingService } from '../services/licensing.js';
+import type { ComputeService } from '../services/offload.js';
 import type { Store } from '../store/database.js';
 
 export type VspcEnumStyle = 'camel' | 'pascal';
@@ -16,5 +17,7 @@ export interface AppContext {
   throttle: LoginThrottle;
   licensing: LicensingService;
   ingestion: IngestionService;
+  /** Heavy domain computations of a request, off the request thread under a time budget (services/offload.ts). */
+  compute: ComputeService;
   vspcEnumStyle: VspcEnumStyle;
 }

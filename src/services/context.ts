@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../store/schema.js';
+import type { ComputeService } from './offload.js';
 import type { LicensingService } from './licensing.js';
 
 export interface ServiceContext {
@@ -12,4 +13,6 @@ export interface ServiceContext {
   clock: Clock;
   timeZone: string;
   licensing: LicensingService;
+  /** Runs heavy domain computations off the request thread under a time budget; in process when absent. */
+  compute?: ComputeService | undefined;
 }

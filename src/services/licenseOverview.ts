@@ -11,6 +11,10 @@
  * - the New status follows the server's month boundaries (`--time-zone`); the request's time zone
  *   reads offset-less times and renders the dates of the file;
  * - an interval reaching past the clock is computed up to now (events after now have not happened).
+ *
+ * The count over the interval's user histories is the request's heavy part: the server runs it in
+ * a worker thread under a time budget (services/offload.ts), so it neither holds up other
+ * requests nor runs on past its budget.
  */
 import { csvRows } from './csv.js';
 import type { Kysely } from 'kysely';
@@ -21,6 +25,7 @@ import { usageByOrganization } from '../domain/vb365MonthlyReport.js';
 import { listOrganizations } from '../store/entities.js';
 import type { Database } from '../store/schema.js';
 import { userHistoriesBetween } from '../store/vb365Histories.js';
+import type { ComputeService } from './offload.js';
 import { byName } from './vb365MonthlyReport.js';
 import { parseLocalDateTime, parseRfc3339 } from '../time.js';
 
@@ -95,6 +100,8 @@ export async function licenseOverview(
   serverZone: string,
   license: Vb365License | null,
   licensedTo: string,
+  /** Where the year of user histories is counted: a worker under a time budget (services/offload.ts), else in process. */
+  compute?: ComputeService,
 ): Promise<LicenseOverview> {
   if (request.start >= request.end) throw new OverviewRequestError('startTime must be before endTime.');
   if (request.start > now) throw new OverviewRequestError('The reporting interval lies in the future: startTime is after the current time.');
@@ -104,7 +111,10 @@ export async function licenseOverview(
   // [start, end) up to and including now.
   const end = Math.min(request.end, now + 1);
   const terms = license ?? COMMUNITY_LICENSE;
-  const usage = usageByOrganization(await userHistoriesBetween(db, request.start, end), terms, request.start, end, serverZone);
+  const histories = await userHistoriesBetween(db, request.start, end);
+  const usage = compute
+    ? await compute.run('usageByOrganization', histories, terms, request.start, end, serverZone)
+    : usageByOrganization(histories, terms, request.start, end, serverZone);
   const byId = new Map(usage.map((u) => [u.organizationId, u]));
   const organizations = byName(await listOrganizations(db)).flatMap((org) => {
     const found = byId.get(org.id);

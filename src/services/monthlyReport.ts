@@ -16,6 +16,7 @@ import { listCompanies } from '../store/entities.js';
 import { correctionRows, COUNTER_FIELDS } from './reportCorrections.js';
 import type { Database } from '../store/schema.js';
 import { formatInstant } from '../time.js';
+import type { ComputeService } from './offload.js';
 
 export interface CompanyReport {
   companyUid: string;
@@ -94,6 +95,7 @@ async function computeCompanies(
   license: VspcLicense | null,
   now: number,
   basis: 'managedAgents' | 'everyAgent' = 'managedAgents',
+  compute?: ComputeService,
 ): Promise<CompanyReport[]> {
   const { start, end: monthEnd } = monthBounds(month, zone);
   const everyAgent = basis === 'everyAgent';
@@ -109,7 +111,13 @@ async function computeCompanies(
     floor.workstation += counts.workstation;
   }
   const overLicense = !everyAgent && license !== null && peakConsumingUnits(floor, stretches.partial, license.weights, start, end) > license.units;
-  const managed = overLicense ? managedMonthCounters(await segmentsBefore(db, end), license, start, end, zone) : null;
+  // The sweep over every segment is the heavy part: in a worker under a time budget when the server gives one (services/offload.ts).
+  const segments = overLicense ? await segmentsBefore(db, end) : null;
+  const managed = segments === null
+    ? null
+    : compute
+      ? await compute.run('managedMonthCounters', segments, license, start, end, zone)
+      : managedMonthCounters(segments, license, start, end, zone);
   const partial = segmentsByCompany([stretches.partial], start, end);
   const companies = await listCompanies(db);
   return companies
@@ -143,17 +151,18 @@ export async function vspcMonthlyReport(
   now: number,
   zone: string,
   license: VspcLicense | null,
+  compute?: ComputeService,
 ): Promise<MonthlyReport> {
   const stored = await frozen(db, month);
   if (stored) return stored;
   const { start, end } = monthBounds(month, zone);
   if (now < start) throw new ReportMonthError(`${month} has not begun yet`);
-  const companies = await computeCompanies(db, month, zone, license, now);
+  const companies = await computeCompanies(db, month, zone, license, now, 'managedAgents', compute);
   const final = now >= end;
   let corrections: MonthlyReport['corrections'] = null;
   const previous = await frozen(db, previousMonth(month, zone));
   if (previous) {
-    const actual = await computeCompanies(db, previous.month, zone, license, now);
+    const actual = await computeCompanies(db, previous.month, zone, license, now, 'managedAgents', compute);
     const byUid = new Map(actual.map((c) => [c.companyUid, c.counters]));
     // A report frozen before the report counted only managed agents: what counting every agent
     // gives now tells late events (it differs from the frozen numbers) from agents that were

@@ -2,7 +2,8 @@
  * Bounded work per request on the VB365 face (issue 19, item 1): the worst name filters and the
  * widest report interval a client may ask for are each answered within a generous bound, while a
  * request on the VSPC face sent meanwhile is answered in under a second; an interval beyond the
- * cap is refused with a 400 in the VB365 dialect. Exact figures belong in bench/, not here.
+ * cap is refused with a 400 in the VB365 dialect; an overview past its time budget is cancelled
+ * (its worker terminated) with a 503, and the next one is answered. Exact figures belong in bench/.
  *
  * @stores sqlite postgres
  */
@@ -73,6 +74,28 @@ describe('bounded work per request on the VB365 face', () => {
       assert.ok(vspcMs < CONCURRENT_BOUND_MS, `VSPC answered in ${vspcMs.toFixed(0)} ms`);
     });
   }
+
+  test('a license overview that runs past its time budget is cancelled with a 503 that says why, and the next one is answered in full', async () => {
+    const payload = { startTime: '2025-11-23T12:00:00Z', endTime: NOW, format: 'CSV' };
+    const overview = () => app.vb365.inject({ method: 'POST', url: '/v6/Reports/GenerateLicenseOverview', headers: bearer(app.adminToken), payload });
+    const full = await overview();
+    assert.equal(full.statusCode, 200, full.body);
+    const budget = app.ctx.compute.budgetMs;
+    app.ctx.compute.budgetMs = 1;
+    try {
+      const { res, vspc, vspcMs } = await withConcurrentVspcRequest(overview);
+      assert.equal(res.statusCode, 503, res.body);
+      assert.deepEqual(JSON.parse(res.body), { message: 'The request took longer than its time budget of 1 ms and was cancelled; try a shorter interval or try again later.' });
+      assert.equal(vspc.statusCode, 200, vspc.body);
+      assert.ok(vspcMs < CONCURRENT_BOUND_MS, `VSPC answered in ${vspcMs.toFixed(0)} ms`);
+    } finally {
+      app.ctx.compute.budgetMs = budget;
+    }
+    // A fresh worker counts the next request: the same file as before the cancellation.
+    const again = await overview();
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.body, full.body);
+  });
 
   test('a license overview longer than one year is refused with a 400 that says why, at once', async () => {
     for (const startTime of ['1000-01-01T00:00:00Z', '2025-11-23T11:59:59Z']) {

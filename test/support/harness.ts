@@ -96,6 +96,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
       await vb365.close();
       await vspc.close();
       await ctx.ingestion.close();
+      await ctx.compute.close();
       await store.close();
       if (!options.database) await database.drop();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });

@@ -34,7 +34,7 @@ export function installVb365ErrorHandling(app: FastifyInstance): void {
     const domain = asDomainError(error);
     if (domain) {
       if (domain.kind === 'Unavailable') {
-        request.log.warn({ err: error }, 'database unavailable');
+        request.log.warn({ err: error }, 'unavailable (database unreachable or time budget exceeded)');
         return sendMessage(reply.header('Retry-After', '5'), 503, domain.message);
       }
       return sendMessage(reply, STATUS[domain.kind], domain.message);

@@ -26,7 +26,7 @@ export const REPORT_READERS: readonly Role[] = [
 export async function vspcReport(ctx: ServiceContext, caller: Caller, month: string): Promise<MonthlyReport> {
   let report: MonthlyReport;
   try {
-    report = await vspcMonthlyReport(ctx.store.db, month, await ctx.clock.now(), ctx.timeZone, await ctx.licensing.vspcLicense());
+    report = await vspcMonthlyReport(ctx.store.db, month, await ctx.clock.now(), ctx.timeZone, await ctx.licensing.vspcLicense(), ctx.compute);
   } catch (error) {
     if (error instanceof ReportMonthError) throw new Conflict(error.message);
     throw error;

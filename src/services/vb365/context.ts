@@ -10,6 +10,7 @@ import type { Database } from '../../store/schema.js';
 import type { Principal } from '../auth.js';
 import type { IngestionService } from '../ingestion.js';
 import type { LicensingService } from '../licensing.js';
+import type { ComputeService } from '../offload.js';
 
 /** Who asks: the authenticated principal (roles and scope), its address (for the audit log), and the counters its request read. */
 export interface Caller {
@@ -27,4 +28,6 @@ export interface Vb365Services {
   timeZone: string;
   licensing: LicensingService;
   ingestion: IngestionService;
+  /** Runs heavy domain computations off the request thread under a time budget; in process when absent. */
+  compute?: ComputeService | undefined;
 }

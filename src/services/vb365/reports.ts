@@ -98,7 +98,7 @@ export async function generateLicenseOverview(services: Vb365Services, caller: C
     const zone = overviewZone(input.timezone, services.timeZone);
     const start = overviewInstant('startTime', input.startTime, zone);
     const end = overviewInstant('endTime', input.endTime, zone);
-    overview = await licenseOverview(services.store.db, { start, end, zone }, now, services.timeZone, await services.licensing.vb365License(now), terms?.licensedTo ?? '');
+    overview = await licenseOverview(services.store.db, { start, end, zone }, now, services.timeZone, await services.licensing.vb365License(now), terms?.licensedTo ?? '', services.compute);
   } catch (error) {
     throw asDomainError(error);
   }
