@@ -13,8 +13,7 @@
 // - pg: only loaded for PostgreSQL, and it probes for the optional `pg-native` at run time;
 // - pdfkit: reads its font metrics from files beside its own code;
 // - @fastify/swagger-ui: serves the Swagger UI's static files from its own directory;
-// - selfsigned: only loaded when a certificate is made;
-// - tally-shm-view (packages/shm-view): a native addon, required at run time through createRequire.
+// - selfsigned: only loaded when a certificate is made.
 import { renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,12 +25,13 @@ const dist = path.join(root, 'dist');
 // Built beside dist/ and swapped in when complete: a failed build leaves the previous one whole.
 const outdir = path.join(root, `dist.building-${process.pid}`);
 
-const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'pdfkit', '@fastify/swagger-ui', 'selfsigned', 'tally-shm-view'];
+const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'pdfkit', '@fastify/swagger-ui', 'selfsigned'];
 
 rmSync(outdir, { recursive: true, force: true });
 try {
   await build({
-    entryPoints: [path.join(root, 'src', 'cli.ts')],
+    // The ingestion worker thread is its own entry (dist/ingestion-worker.js), sharing chunks with the command.
+    entryPoints: { cli: path.join(root, 'src', 'cli.ts'), 'ingestion-worker': path.join(root, 'src', 'services', 'ingestionWorker.ts') },
     outdir,
     bundle: true,
     splitting: true,

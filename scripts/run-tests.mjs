@@ -4,7 +4,6 @@
 //
 //   node scripts/run-tests.mjs [word…]   only files whose path contains one of the words
 //   TALLY_REQUIRE_POSTGRES=1             fail instead of skipping when PostgreSQL is unreachable (CI)
-//   TALLY_REQUIRE_SHM_VIEW=1             fail instead of skipping when the tally-shm-view addon is not built (CI)
 //   TALLY_TEST_POSTGRES_URL=postgres://… the server to test against (default postgres://postgres@127.0.0.1:5432/test)
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -22,11 +22,19 @@ export interface AppContextOptions {
   /** Lifetime of access tokens; DEFAULT_AUTH_OPTIONS' when omitted. */
   accessTokenSeconds?: number | undefined;
   vspcEnumStyle?: VspcEnumStyle | undefined;
+  /**
+   * Write batches in a worker thread with its own connections (`tally serve`), so that reads keep
+   * their latency while batches arrive. An in-memory database cannot be opened twice: it is always
+   * written in process.
+   */
+  ingestionWorker?: boolean | undefined;
 }
 
 export async function createAppContext(store: Store, options: AppContextOptions = {}): Promise<AppContext> {
   const clock: Clock = options.clock !== undefined ? await sharedFixedClock(store.db, options.clock) : systemClock();
   const timeZone = options.timeZone ?? 'UTC';
+  const ingestion = new IngestionService(store.db);
+  if (options.ingestionWorker && store.location !== ':memory:') await ingestion.startWorker(store.source);
   return {
     store,
     clock,
@@ -34,7 +42,7 @@ export async function createAppContext(store: Store, options: AppContextOptions 
     auth: new AuthService(store.db, { ...DEFAULT_AUTH_OPTIONS, accessTokenSeconds: options.accessTokenSeconds ?? DEFAULT_AUTH_OPTIONS.accessTokenSeconds }),
     throttle: new LoginThrottle(store.db),
     licensing: new LicensingService(store.db, clock, timeZone, store.dialect),
-    ingestion: new IngestionService(store.db),
+    ingestion,
     vspcEnumStyle: options.vspcEnumStyle ?? 'camel',
   };
 }

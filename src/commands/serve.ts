@@ -10,13 +10,20 @@ import { pino, type Logger } from 'pino';
 import { createAppContext } from '../app/context.js';
 import type { ServeConfig } from '../config.js';
 import { loadDemo } from '../demo/load.js';
-import { buildFaceApp, type Face, type TlsMaterial } from '../http/app.js';
+import { buildFaceApp, type Face, type ShutdownState, type TlsMaterial } from '../http/app.js';
 import type { AppContext } from '../http/context.js';
 import { InflightRequests } from '../http/inflight.js';
 import { loadOrCreateCertificate, readCheckedPair, reloadCertificate, selfSignedFiles, type ReloadOutcome } from '../http/tls.js';
 import { ensureAdminAccount } from '../services/bootstrap.js';
 import { openStoreAt, type Store } from '../store/database.js';
-import { walIndexWatch } from '../store/generation.js';
+
+/**
+ * After a shutdown signal, how long the listeners keep reading requests before they stop (every
+ * answer meanwhile says `Connection: close`): a request a client sent just before the signal is in
+ * the kernel's buffers or behind another one on its connection, and closing an "idle" connection
+ * at once would reset it unanswered.
+ */
+const SHUTDOWN_GRACE_MS = 300;
 
 /** A problem the operator must fix; printed as one line without a stack trace. */
 export class StartupError extends Error {}
@@ -71,24 +78,26 @@ export async function startServer(
 ): Promise<RunningServer> {
   const store = await openStore(config);
   const apps: FastifyInstance[] = [];
+  let context: AppContext | undefined;
   try {
-    if (walIndexWatch(store.db) === 'pread') {
-      logger.info('the tally-shm-view addon is not built: each polled request reads the database\'s WAL-index header with a system call (a little slower; docs/architecture.md, "Change counters")');
-    }
-    const context = await createAppContext(store, {
+    const ctx = await createAppContext(store, {
       clock: config.clock,
       timeZone: config.timeZone,
       accessTokenSeconds: config.accessTokenSeconds,
+      // Batches are decoded, validated and written in a worker thread with its own connections, so
+      // that reads keep their latency while batches arrive (services/ingestion.ts).
+      ingestionWorker: true,
       vspcEnumStyle: config.vspcEnumStyle,
     });
-    const { clock } = context;
+    context = ctx;
+    const { clock } = ctx;
 
     const admin = await ensureAdminAccount(store.db, config.adminPassword);
     if (admin.generatedPassword) {
       out(`tally created the account admin with password ${admin.generatedPassword} (shown once; set it with --admin-password on a new database)`);
     }
     if (config.demo) {
-      const loaded = await loadDemo(context, await clock.now());
+      const loaded = await loadDemo(ctx, await clock.now());
       if (loaded) out(`tally loaded the demo scenario: ${loaded.events} events`);
     }
 
@@ -107,13 +116,15 @@ export async function startServer(
     }
 
     const inflight = new InflightRequests();
+    const shutdown: ShutdownState = { closing: false };
     const ports = {} as Record<Face, number>;
     const urls = {} as Record<Face, string>;
     const scheme = config.http ? 'http' : 'https';
     for (const [face, port] of [['vb365', config.vb365Port], ['vspc', config.vspcPort]] as const) {
-      const app = await buildFaceApp(face, context, {
+      const app = await buildFaceApp(face, ctx, {
         tls,
         inflight,
+        shutdown,
         loggerInstance: logger.child({ face }),
         trustProxy: config.trustProxy,
         limits: { requestTimeoutMs: config.requestTimeoutMs, maxConnections: config.maxConnections },
@@ -128,7 +139,7 @@ export async function startServer(
     const running: RunningServer = {
       urls,
       ports,
-      context,
+      context: ctx,
       reloadTls() {
         if (!tls) {
           logger.info('TLS reload requested, but the listeners serve plain HTTP (--http)');
@@ -143,9 +154,16 @@ export async function startServer(
         return outcome;
       },
       close() {
-        // In-flight requests finish; idle keep-alive connections are closed; then the database.
-        closing ??= Promise.all(apps.map((app) => app.close()))
+        // First every answer says `Connection: close`, and requests clients already sent (still on
+        // their way through the kernel, or queued behind others on a connection) are read and
+        // answered for a short grace; then the listeners stop and idle connections are closed;
+        // in-flight requests finish; the worker finishes its queue; then the database closes.
+        shutdown.closing = true;
+        closing ??= new Promise((resolve) => setTimeout(resolve, SHUTDOWN_GRACE_MS))
+          .then(() => Promise.all(apps.map((app) => app.close())))
           .then(() => inflight.drained(10_000))
+          // The worker finishes every batch it received before the database closes.
+          .then(() => ctx.ingestion.close())
           .then(() => store.close());
         return closing;
       },
@@ -153,6 +171,7 @@ export async function startServer(
     return running;
   } catch (error) {
     await Promise.allSettled(apps.map((app) => app.close()));
+    await context?.ingestion.close().catch(() => {});
     await store.close();
     throw error;
   }

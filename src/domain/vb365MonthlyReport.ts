@@ -79,12 +79,27 @@ export interface IntervalStatus {
 export function statusDuring(history: UserHistory, license: Vb365License, start: Instant, end: Instant, zone: string): IntervalStatus {
   const status: IntervalStatus = { inUse: false, consumed: false, wasNew: false };
   if (end <= start) return status;
-  for (const at of examinedInstants(history, start, end, zone)) {
-    const activity = activityOfHistoryAt(history, at);
-    if (!activity || !holdsUnit(activity, at)) continue;
+  // One sweep over the instants and the user's events in time order (activityOfHistoryAt at each
+  // instant, without reading every event again at every instant: linear, not quadratic, in the
+  // backups of the interval), stopping once nothing more can be learnt.
+  const instants = examinedInstants(history, start, end, zone).sort((a, b) => a - b);
+  const backups = [...history.backups].sort((a, b) => a - b);
+  const revocations = [...history.revocations].sort((a, b) => a - b);
+  let b = 0;
+  let r = 0;
+  let last = history.firstBackupAt;
+  let revoked = -Infinity;
+  for (const at of instants) {
+    while (b < backups.length && backups[b]! <= at) last = Math.max(last, backups[b++]!);
+    while (r < revocations.length && revocations[r]! <= at) revoked = Math.max(revoked, revocations[r++]!);
+    if (history.firstBackupAt > at) continue;
+    const activity: UserActivity = { organizationId: history.organizationId, userId: history.userId, firstBackupAt: history.firstBackupAt, lastBackupAt: last };
+    if (revoked !== -Infinity) activity.revokedAt = revoked;
+    if (!holdsUnit(activity, at)) continue;
     status.inUse = true;
     if (isNewUser(activity, license, at, zone)) status.wasNew = true;
     else status.consumed = true;
+    if (status.consumed && (status.wasNew || license.type !== 'Rental')) break;
   }
   return status;
 }

@@ -10,7 +10,6 @@ import type { InflightRequests } from './inflight.js';
 import { installStrictJsonParser } from './jsonBody.js';
 import { BODY_LIMIT_BYTES, DEFAULT_LIMITS, listenerTimers, type ConnectionLimits } from './limits.js';
 import { registerOpenApi } from './openapi.js';
-import { ResponseReplay } from './replay.js';
 import { sendError } from './tally/errors.js';
 import { tallyApi } from './tally/index.js';
 import { applySecurityHeaders, installSecurityHeaders } from './securityHeaders.js';
@@ -36,6 +35,13 @@ export interface BuildOptions {
   /** Reverse proxies whose X-Forwarded-For sets `request.ip` (`--trust-proxy`); none by default. */
   trustProxy?: string[] | undefined;
   limits?: ConnectionLimits | undefined;
+  /** Set when shutdown begins: every answer from then on says `Connection: close`. */
+  shutdown?: ShutdownState | undefined;
+}
+
+/** Shared by the listeners of one server: shutdown has begun. */
+export interface ShutdownState {
+  closing: boolean;
 }
 
 export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOptions = {}): Promise<FastifyInstance> {
@@ -72,20 +78,27 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
       return sendInDialect(dialectOf(face, request.url), reply, status, message);
     },
     bodyLimit: BODY_LIMIT_BYTES,
-    // Idle keep-alive connections must not hold a graceful shutdown open.
+    // Idle keep-alive connections must not hold a graceful shutdown open (Node's server.close()
+    // also closes them); serve answers what was already sent first (commands/serve.ts).
     forceCloseConnections: 'idle',
     requestTimeout: timers.requestTimeout,
     keepAliveTimeout: timers.keepAliveTimeout,
     connectionTimeout: timers.connectionTimeout,
     // One log line per request costs throughput; failures are logged by the error handlers.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // A request read while the server closes is answered (with `Connection: close`), not refused:
+    // its client sent it before it could know.
+    return503OnClosing: false,
   });
+  const shutdown = options.shutdown;
+  if (shutdown) {
+    app.addHook('onSend', async (_request, reply) => {
+      if (shutdown.closing) reply.header('connection', 'close');
+    });
+  }
   // Past the cap Node closes new connections at once, before they cost a file descriptor for long.
   app.server.maxConnections = limits.maxConnections;
   installSecurityHeaders(app, { https: options.tls !== undefined });
-  // The polled endpoints' answers are replayed before routing while they provably hold.
-  new ResponseReplay(ctx.auth.generations, ctx.clock).install(app);
   // text/plain is not a body any route accepts: answer 415 rather than hand handlers a string.
   options.inflight?.install(app);
   app.removeContentTypeParser('text/plain');

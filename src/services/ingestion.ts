@@ -1,11 +1,28 @@
 /**
  * The one ingestion path: the admin API, `tally import` and the demo all come through here.
- * Validates the whole batch first, then appends it atomically.
+ * Validates the whole batch first, then appends it atomically (store/ledger.ts: one write path per
+ * store).
+ *
+ * `tally serve` runs the work off the thread that answers reads: a worker thread
+ * (services/ingestionWorker.ts) receives each request's body bytes (transferred, not copied),
+ * decodes, parses, validates and canonicalises them, and appends them through its own connection
+ * to the database (SQLite: its own write connection beside the main thread's, WAL lets them run
+ * side by side; PostgreSQL: its own small pool). The main thread only reads the body off the
+ * socket and waits for the outcome; it marks its change watch (store/generation.ts) before the
+ * answer is sent, so a client reads its own writes. Commands and tests may run the same work in
+ * process (`new IngestionService(db)`): the same code, the same answers.
  */
+import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
-import { MAX_EVENTS_PER_BATCH, validateEvent, type FieldError } from '../ingest/events.js';
-import { appendEvents, type AppendResult, type PreparedEvent } from '../store/ledger.js';
+import { MAX_EVENTS_PER_BATCH, type FieldError } from '../ingest/events.js';
+import { noteLocalChange } from '../store/generation.js';
+import { appendEvents, EventConflictError, type AppendResult, type IngestAudit } from '../store/ledger.js';
 import type { Database } from '../store/schema.js';
+import type { StoreSource } from '../store/database.js';
+import { prepareBody, prepareEvents, type BodyFormat, type BodyProblem, type PreparedBody } from './batchBody.js';
+
+export type { BodyFormat };
+export { EventConflictError };
 
 /** One or more events are invalid; nothing was stored. */
 export class BatchValidationError extends Error {
@@ -20,16 +37,72 @@ export class BatchTooLargeError extends Error {
   }
 }
 
-// Enough to fix a batch; a batch of 10,000 broken events should not answer with a 10,000-item list.
-const MAX_REPORTED_ERRORS = 100;
+/** The body is not UTF-8, not JSON, or would pollute a prototype (answered as malformed JSON, 400). */
+export class BatchSyntaxError extends SyntaxError {
+  readonly statusCode = 400;
+}
+
+/** An empty application/json body. */
+export class BatchEmptyError extends Error {}
+
+/** JSON, but not `{"events":[…]}` and nothing else. */
+export class BatchShapeError extends Error {}
+
+/** Who sends the batch, for its audit entry (written in the batch's transaction). */
+export type IngestWho = Omit<IngestAudit, 'count'>;
+
+/** A batch announced to ingestion (`expectBatch`) until it is appended or given up. */
+export interface Arrival {
+  /** The batch is given up or appended (calling again does nothing). */
+  settle(): void;
+  /** The worker will settle it (it counts the batch down once appended or refused); false if already settled. */
+  handOver(): boolean;
+}
+
+function problemError(problem: BodyProblem): Error {
+  switch (problem.kind) {
+    case 'syntax':
+      return new BatchSyntaxError(problem.message);
+    case 'empty-json':
+      return new BatchEmptyError('The request body is empty but its content type is application/json.');
+    case 'shape':
+      return new BatchShapeError('The body must be {"events":[…]} and nothing else (application/json) or one event a line (application/x-ndjson).');
+    case 'too-large':
+      return new BatchTooLargeError(problem.size);
+    case 'invalid':
+      return new BatchValidationError(problem.errors);
+  }
+}
+
+/** What the worker answers for one batch (plain data across the thread boundary). */
+export type WorkerReply =
+  | { id: number; ok: true; result: AppendResult }
+  | { id: number; ok: false; problem: BodyProblem }
+  | { id: number; ok: false; conflict: { eventId: string; index: number } }
+  | { id: number; ok: false; failure: string };
+
+export interface WorkerRequest {
+  id: number;
+  body: Uint8Array;
+  format: BodyFormat;
+  ingestedAt: number;
+  audit: IngestWho | undefined;
+}
+
+export interface WorkerData {
+  source: StoreSource;
+  /** One Int32: batches announced and not yet appended nor given up (both threads count it). */
+  incoming: SharedArrayBuffer;
+}
 
 export class IngestionService {
-  /** Batches announced by `expectBatch` and not yet ingested nor given up. */
-  private incoming = 0;
-  private readonly countIncoming = () => this.incoming;
+  /** Batches announced by `expectBatch` and not yet appended nor given up; shared with the worker. */
+  private readonly incoming = new Int32Array(new SharedArrayBuffer(4));
+  private readonly countIncoming = () => Atomics.load(this.incoming, 0);
+  private writer: IngestionWriter | undefined;
 
   get incomingBatches(): number {
-    return this.incoming;
+    return this.countIncoming();
   }
 
   constructor(
@@ -38,32 +111,147 @@ export class IngestionService {
   ) {}
 
   /**
-   * Announces a batch on its way (a request received, its body still to be read and checked), so
-   * that the store may commit it together with those already waiting. Call the returned function
-   * once it is ingested or given up (calling it again does nothing).
+   * Moves the work to a worker thread with its own connections to `source` (the database `db`
+   * reads). Resolves once the worker has opened the database.
    */
-  expectBatch(): () => void {
-    this.incoming++;
+  async startWorker(source: StoreSource): Promise<void> {
+    this.writer = await IngestionWriter.start(source, this.incoming.buffer as SharedArrayBuffer, this.db);
+  }
+
+  /**
+   * Announces a batch on its way (a request received, its body still to be read and checked), so
+   * that the store may commit it together with those already waiting.
+   */
+  expectBatch(): Arrival {
+    Atomics.add(this.incoming, 0, 1);
     let pending = true;
-    return () => {
-      if (pending) {
+    return {
+      settle: () => {
+        if (pending) {
+          pending = false;
+          Atomics.sub(this.incoming, 0, 1);
+        }
+      },
+      handOver: () => {
+        const was = pending;
         pending = false;
-        this.incoming--;
-      }
+        return was;
+      },
     };
   }
 
-  async ingest(rawEvents: readonly unknown[]): Promise<AppendResult> {
-    if (rawEvents.length > MAX_EVENTS_PER_BATCH) throw new BatchTooLargeError(rawEvents.length);
-    const prepared: PreparedEvent[] = [];
-    const errors: FieldError[] = [];
-    for (let index = 0; index < rawEvents.length; index++) {
-      const result = validateEvent(rawEvents[index], index);
-      if (result.ok) prepared.push(result);
-      else errors.push(...result.errors);
+  /** Parsed events, in process (commands, the demo, tests). */
+  async ingest(rawEvents: readonly unknown[], who?: IngestWho): Promise<AppendResult> {
+    return this.append(prepareEvents(rawEvents), who);
+  }
+
+  /** A request body's bytes: in the worker when there is one, else in process. */
+  async ingestBody(body: Buffer, format: BodyFormat, who: IngestWho | undefined, arrival?: Arrival): Promise<AppendResult> {
+    if (this.writer) {
+      const handedOver = arrival?.handOver() ?? false;
+      return this.writer.ingest(body, format, this.wallClock(), who, handedOver);
     }
-    if (errors.length > 0) throw new BatchValidationError(errors.slice(0, MAX_REPORTED_ERRORS));
-    if (prepared.length === 0) return { accepted: 0, duplicates: 0 };
-    return appendEvents(this.db, prepared, this.wallClock(), { incoming: this.countIncoming });
+    arrival?.settle();
+    return this.append(prepareBody(body, format), who);
+  }
+
+  private async append(prepared: PreparedBody, who: IngestWho | undefined): Promise<AppendResult> {
+    if (!prepared.ok) throw problemError(prepared.problem);
+    return appendEvents(this.db, prepared.events, this.wallClock(), {
+      incoming: this.countIncoming,
+      ...(who ? { audit: { ...who, count: prepared.count } } : {}),
+    });
+  }
+
+  /** Waits for the worker to finish every batch it received and to close its connections. */
+  async close(): Promise<void> {
+    const writer = this.writer;
+    this.writer = undefined;
+    await writer?.close();
+  }
+}
+
+/** Where the worker's code is: beside this file under tsx, `dist/ingestion-worker.js` in the bundle. */
+function workerUrl(): URL {
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) return new URL('./ingestionWorker.ts', here);
+  return new URL(here.includes('/chunks/') ? '../ingestion-worker.js' : './ingestion-worker.js', here);
+}
+
+/** The main thread's side of the worker: sends bodies, waits for outcomes. */
+class IngestionWriter {
+  private nextId = 0;
+  private readonly waiting = new Map<number, { resolve(result: AppendResult): void; reject(error: unknown): void }>();
+  private exited: Promise<void>;
+  private closing = false;
+
+  private constructor(private readonly worker: Worker, private readonly db: Kysely<Database>) {
+    this.exited = new Promise((resolve) => {
+      worker.once('exit', (code) => {
+        const error = new Error(`the ingestion worker stopped (exit code ${code})`);
+        for (const waiter of this.waiting.values()) waiter.reject(error);
+        this.waiting.clear();
+        resolve();
+      });
+    });
+    worker.on('message', (reply: WorkerReply) => this.settle(reply));
+    worker.on('error', (error) => {
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    });
+  }
+
+  static async start(source: StoreSource, incoming: SharedArrayBuffer, db: Kysely<Database>): Promise<IngestionWriter> {
+    const worker = new Worker(workerUrl(), { workerData: { source, incoming } satisfies WorkerData });
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (message: unknown) => {
+        if ((message as { ready?: boolean }).ready) {
+          worker.off('error', onError);
+          worker.off('message', onMessage);
+          resolve();
+        }
+      };
+      const onError = (error: Error) => reject(error);
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+    });
+    return new IngestionWriter(worker, db);
+  }
+
+  ingest(body: Buffer, format: BodyFormat, ingestedAt: number, audit: IngestWho | undefined, counted: boolean): Promise<AppendResult> {
+    if (this.closing) return Promise.reject(new Error('ingestion is shutting down'));
+    const id = ++this.nextId;
+    // A body that owns its whole memory is handed over; a small one cut from Node's shared pool
+    // is copied (transferring the pool would take it from every other buffer).
+    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+    const bytes = own ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      const request: WorkerRequest & { counted: boolean } = { id, body: bytes, format, ingestedAt, audit, counted };
+      this.worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
+    });
+  }
+
+  private settle(reply: WorkerReply): void {
+    const waiter = this.waiting.get(reply.id);
+    if (!waiter) return;
+    this.waiting.delete(reply.id);
+    if (reply.ok) {
+      // Before the answer is sent: this process's next reading of the counters goes to the table.
+      noteLocalChange(this.db);
+      waiter.resolve(reply.result);
+    } else if ('problem' in reply) {
+      waiter.reject(problemError(reply.problem));
+    } else if ('conflict' in reply) {
+      waiter.reject(new EventConflictError(reply.conflict.eventId, reply.conflict.index));
+    } else {
+      waiter.reject(new Error(reply.failure));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    this.worker.postMessage({ close: true });
+    await this.exited;
   }
 }

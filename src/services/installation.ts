@@ -7,7 +7,7 @@
 import type { Kysely } from 'kysely';
 import type { Vb365License, VspcLicense } from '../domain/licenses.js';
 import type { Vb365LicenseBody, VspcLicenseBody } from '../schemas/admin.js';
-import { getCompanyByTenant, getLicenseTerms, getOrganization, type Company, type Organization } from '../store/entities.js';
+import { getCompanyByTenant, getLicenseTerms, getOrganization, listCompanies, listOrganizations, type Company, type Organization } from '../store/entities.js';
 import { GenerationsReader, type Generations } from '../store/generation.js';
 import type { Database } from '../store/schema.js';
 import { toVb365License, toVspcLicense } from './licenses.js';
@@ -64,6 +64,18 @@ export class InstallationConfig {
   async organization(id: string, known?: Generations): Promise<Organization | undefined> {
     const generations = await this.generations(known);
     return this.memo.get(generations.config, `organization:${id}`, () => getOrganization(this.db, id));
+  }
+
+  /** Every registered organization. */
+  async organizations(known?: Generations): Promise<Organization[]> {
+    const generations = await this.generations(known);
+    return this.memo.get(generations.config, 'organizations', () => listOrganizations(this.db));
+  }
+
+  /** Every company, by uid. */
+  async companies(known?: Generations): Promise<Map<string, Company>> {
+    const generations = await this.generations(known);
+    return this.memo.get(generations.config, 'companies', async () => new Map((await listCompanies(this.db)).map((c) => [c.uid, c])));
   }
 
   /** A company by its VCC tenant uid. */

@@ -60,6 +60,18 @@ export function overviewInstant(field: string, text: string, zone: Zone): number
   throw new OverviewRequestError(`The value '${text}' is not valid for ${field}: it must be a date-time such as 2026-10-01T00:00:00Z.`);
 }
 
+/**
+ * The longest reporting interval: Veeam documents a default of 30 days and no maximum, so Tally
+ * takes one year (issue 19: an interval from the year 1000 kept the server busy for minutes).
+ * A year is counted in the request's zone, so a leap day or a DST shift does not refuse an
+ * interval from one date to the same date a year later.
+ */
+export const MAX_OVERVIEW_YEARS = 1;
+
+export function maxOverviewEnd(start: number, zone: Zone): number {
+  return DateTime.fromMillis(start, { zone }).plus({ years: MAX_OVERVIEW_YEARS }).toMillis();
+}
+
 export interface LicenseOverviewLine {
   organizationId: string;
   organizationName: string;
@@ -90,6 +102,9 @@ export async function licenseOverview(
 ): Promise<LicenseOverview> {
   if (request.start >= request.end) throw new OverviewRequestError('startTime must be before endTime.');
   if (request.start > now) throw new OverviewRequestError('The reporting interval lies in the future: startTime is after the current time.');
+  if (request.end > maxOverviewEnd(request.start, request.zone)) {
+    throw new OverviewRequestError(`The reporting interval is longer than ${MAX_OVERVIEW_YEARS} year: endTime must be at most ${MAX_OVERVIEW_YEARS} year after startTime.`);
+  }
   // [start, end) up to and including now.
   const end = Math.min(request.end, now + 1);
   const terms = license ?? COMMUNITY_LICENSE;

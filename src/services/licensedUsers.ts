@@ -58,12 +58,8 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** `*` matches any run of characters, `?` one character; case-insensitive, like the product's name filter. */
-export function wildcardMatcher(pattern: string): (name: string) => boolean {
-  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  const regex = new RegExp(`^${source}$`, 'is');
-  return (name) => regex.test(name);
-}
+/** The name filter: a linear wildcard matcher, never a regular expression (see domain/wildcard.ts). */
+export { wildcardMatcher } from '../domain/wildcard.js';
 
 const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
 

@@ -9,7 +9,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider, type SqliteDatabase } from 'kysely';
 import type pg from 'pg';
 import { isPostgresUrl, type Dialect } from './dialect.js';
-import { watchWalIndex } from './generation.js';
+import { ChangeWatch, ObservedDialect, registerChangeWatch } from './generation.js';
 import { registerSqliteHandle } from './sqliteHandle.js';
 import { ledgerMigration } from './migrations/0001_ledger.js';
 import { reportsMigration } from './migrations/0002_reports.js';
@@ -17,6 +17,7 @@ import { vspcAgentSegmentsMigration } from './migrations/0007_vspc_agent_segment
 import { generationsMigration } from './migrations/0008_generations.js';
 import { changeCountersMigration } from './migrations/0009_change_counters.js';
 import { vspcSegmentReportIndexesMigration } from './migrations/0010_vspc_segment_report_indexes.js';
+import { changeNotificationsMigration, CHANGES_CHANNEL } from './migrations/0011_change_notifications.js';
 import { loginAttemptsMigration } from './migrations/0003_login_attempts.js';
 import { requestIdsMigration } from './migrations/0004_request_ids.js';
 import { auditAndTokenFamiliesMigration } from './migrations/0005_audit_and_token_families.js';
@@ -28,15 +29,31 @@ export interface Store {
   dialect: Dialect;
   /** Where the data lives, for messages (passwords redacted). */
   location: string;
+  /** How to open the same database again (the ingestion worker opens its own connections). */
+  source: StoreSource;
   close(): Promise<void>;
   /** A consistent online copy into a new SQLite file (SQLite only: PostgreSQL has pg_dump). */
   backupTo?(file: string): Promise<void>;
 }
 
+export type StoreSource = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
+
+export interface OpenOptions {
+  /** PostgreSQL: connections in the pool (default POOL_SIZE). */
+  poolSize?: number;
+  /** PostgreSQL: listen for other nodes' changes (default true; the ingestion worker does not need to). */
+  listen?: boolean;
+}
+
+/** Opens the database `source` names again, in this thread or another. */
+export function openStoreFrom(source: StoreSource, options: OpenOptions = {}): Promise<Store> {
+  return source.dialect === 'sqlite' ? openSqliteStore(source.file) : openPostgresStore(source.url, options);
+}
+
 export class StoreError extends Error {}
 
 function migrationsFor(dialect: Dialect): MigrationProvider {
-  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration, '0004_request_ids': requestIdsMigration, '0005_audit_and_token_families': auditAndTokenFamiliesMigration(dialect), '0006_vspc_agent_rank': vspcAgentRankMigration(dialect), '0007_vspc_agent_segments': vspcAgentSegmentsMigration, '0008_generations': generationsMigration, '0009_change_counters': changeCountersMigration(dialect), '0010_vspc_segment_report_indexes': vspcSegmentReportIndexesMigration }) };
+  return { getMigrations: async () => ({ '0001_ledger': ledgerMigration(dialect), '0002_reports': reportsMigration, '0003_login_attempts': loginAttemptsMigration, '0004_request_ids': requestIdsMigration, '0005_audit_and_token_families': auditAndTokenFamiliesMigration(dialect), '0006_vspc_agent_rank': vspcAgentRankMigration(dialect), '0007_vspc_agent_segments': vspcAgentSegmentsMigration, '0008_generations': generationsMigration, '0009_change_counters': changeCountersMigration(dialect), '0010_vspc_segment_report_indexes': vspcSegmentReportIndexesMigration, '0011_change_notifications': changeNotificationsMigration(dialect) }) };
 }
 
 /** The database file used when no `--database` URL is given. */
@@ -95,17 +112,18 @@ export async function openSqliteStore(file: string): Promise<Store> {
   } catch (error) {
     throw new StoreError(`cannot open database ${file}: ${(error as Error).message}`);
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: statementCache(sqlite) }) });
+  const watch = new ChangeWatch();
+  const db = new Kysely<Database>({ dialect: new ObservedDialect(new SqliteDialect({ database: statementCache(sqlite) }), () => watch.noteChange()) });
   registerSqliteHandle(db, sqlite);
+  registerChangeWatch(db, watch);
   await migrateToLatest(db, 'sqlite');
-  const unwatch = file === ':memory:' ? () => {} : watchWalIndex(db, sqlite, file);
   return {
     db,
     dialect: 'sqlite',
     location: file,
+    source: { dialect: 'sqlite', file },
     close: async () => {
       await db.destroy();
-      unwatch();
     },
     backupTo: async (target) => {
       await sqlite.backup(target);
@@ -156,12 +174,12 @@ function pgTypes(driver: typeof pg) {
 /** Connections per server node; several nodes share one PostgreSQL (docs/operations.md). */
 const POOL_SIZE = 10;
 
-export async function openPostgresStore(url: string): Promise<Store> {
+export async function openPostgresStore(url: string, options: OpenOptions = {}): Promise<Store> {
   // Loaded only for PostgreSQL: the embedded store's start-up does not pay for it.
   const { default: driver } = await import('pg');
   const pool = new driver.Pool({
     connectionString: url,
-    max: POOL_SIZE,
+    max: options.poolSize ?? POOL_SIZE,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
     // A statement that runs longer than this is a bug or an outage, not a slow answer.
@@ -181,9 +199,23 @@ export async function openPostgresStore(url: string): Promise<Store> {
     await pool.end().catch(() => {});
     throw new StoreError(`cannot connect to PostgreSQL at ${location}: ${(error as Error).message}`);
   }
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const watch = new ChangeWatch();
+  const db = new Kysely<Database>({ dialect: new ObservedDialect(new PostgresDialect({ pool }), () => watch.noteChange()) });
+  registerChangeWatch(db, watch);
   await migrateToLatest(db, 'postgres');
-  return { db, dialect: 'postgres', location, close: () => db.destroy() };
+  const schema = (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]!.schema;
+  const listener = options.listen === false ? undefined : new ChangeListener(driver, url, schema, () => watch.noteChange());
+  await listener?.start();
+  return {
+    db,
+    dialect: 'postgres',
+    location,
+    source: { dialect: 'postgres', url },
+    close: async () => {
+      await listener?.stop();
+      await db.destroy();
+    },
+  };
 }
 
 export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {
@@ -199,5 +231,73 @@ export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): P
     throw new StoreError(
       `database migration ${failed?.migrationName ?? ''} failed: ${(error as Error | undefined)?.message ?? 'unknown error'}`,
     );
+  }
+}
+
+/**
+ * Listens on a connection of its own for the notifications of migration 0011 (a counter of this
+ * schema raised by any session, delivered at its commit) and tells the watch. Whenever the
+ * connection is lost or made again the watch is told too: a notification may have been missed,
+ * and the counters are read again. Meanwhile the watch still reads them every 250 ms.
+ */
+class ChangeListener {
+  private client: pg.Client | undefined;
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly driver: typeof pg,
+    private readonly url: string,
+    private readonly schema: string,
+    private readonly changed: () => void,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.stopped) return;
+    const client = new this.driver.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000 });
+    const lost = () => {
+      if (this.client !== client) return;
+      this.client = undefined;
+      client.end().catch(() => {});
+      this.changed();
+      this.schedule();
+    };
+    client.on('error', lost);
+    client.on('end', lost);
+    client.on('notification', (message) => {
+      if (message.channel === CHANGES_CHANNEL && message.payload === this.schema) this.changed();
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANGES_CHANNEL}`);
+    } catch {
+      client.end().catch(() => {});
+      this.schedule();
+      return;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.client = client;
+    // Listening again after a loss: whatever was raised meanwhile is read now.
+    this.changed();
+  }
+
+  private schedule(): void {
+    if (this.stopped || this.retry) return;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      void this.start();
+    }, 1_000);
+    this.retry.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry) clearTimeout(this.retry);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => {});
   }
 }

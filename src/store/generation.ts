@@ -1,20 +1,29 @@
 /**
  * Change counters ("generations") that cached answers are checked against, one row each:
  *
- * - `ledger`, raised with every committed batch of new events, by whichever node or command
- *   wrote it. On SQLite in the same transaction (one writer at a time). On PostgreSQL after the
- *   commit, never inside the transaction: inside, concurrent batches would queue on the
- *   counter's row lock. After the commit, a reader that
- *   sees the old value may cache an answer computed with or without the batch, and the raise that
- *   follows makes every node drop it; a reader that sees the new value also sees the batch.
+ * - `ledger`, raised with every committed batch of new events, in the batch's own transaction
+ *   (ledger.ts, sqliteLedger.ts), so that a commit without its raise cannot happen.
  * - `auth` and `config`, raised by triggers inside the writing transaction (migration 0009): the
  *   credentials, and the settings, licenses, entities and reports.
  *
- * A request reads all of them at once (one indexed read) before it reads anything they guard.
+ * The counters in the database are the truth. Each process keeps the values it last read
+ * (`ChangeWatch`) and reads them again only when it has reason to:
+ *
+ * - after a change of its own: every write through the store's Kysely instance, every commit of
+ *   a transaction, and every batch committed by the ingestion worker, marks the watch (the
+ *   `ObservedDialect` below, `noteLocalChange`); the next request reads the counters again, so a
+ *   client always reads its own writes;
+ * - on PostgreSQL, when a notification says another session raised a counter (migration 0011:
+ *   a trigger on `generations` calls `pg_notify`, delivered at commit), and whenever the
+ *   listening connection is re-established (a notification may have been missed);
+ * - and in any case once its last reading is older than `CHECK_INTERVAL_MS` (250 ms): the bound on
+ *   how long a change made by another process (`tally import` beside a running server, an
+ *   operator's SQL) may go unseen on SQLite, or on PostgreSQL while notifications are down.
+ *
+ * A request thus costs a comparison of a flag and a clock reading, never a system call; the table
+ * is read at most a few times a second plus once after each local change.
  */
-import { sql, type CompiledQuery, type Kysely } from 'kysely';
-import { closeSync, openSync, readSync, realpathSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { CompiledQuery, type DatabaseConnection, type Dialect as KyselyDialect, type Driver, type Kysely, type QueryResult, type Transaction, type TransactionSettings, sql } from 'kysely';
 import type SQLite from 'better-sqlite3';
 import type { Database } from './schema.js';
 import { sqliteHandleOf } from './sqliteHandle.js';
@@ -25,201 +34,203 @@ export interface Generations {
   config: number;
 }
 
-export async function raiseLedgerGeneration(db: Kysely<Database>): Promise<void> {
-  await db.updateTable('generations').set({ value: sql`value + 1` }).where('name', '=', 'ledger').execute();
+/** Commits by other processes are seen within this many milliseconds (docs/operations.md). */
+export const CHECK_INTERVAL_MS = 250;
+
+/** The SQL that raises the ledger's counter; run inside the batch's transaction. */
+export const RAISE_LEDGER_GENERATION = "update generations set value = value + 1 where name = 'ledger'";
+
+export async function raiseLedgerGeneration(db: Kysely<Database> | Transaction<Database>): Promise<void> {
+  await sql`update generations set value = value + 1 where name = 'ledger'`.execute(db);
 }
 
 type CounterRow = { name: string; value: number | string };
 
 /**
- * Reads every counter in one query: this runs on every request. On the embedded database it reads
- * them from a prepared statement, and only after something committed (see WalIndexHeader).
+ * What this process knows of the counters of one database, and when it must read them again.
+ * Shared by every reader of the same Kysely instance (`changeWatchOf`).
  */
-export class GenerationsReader {
-  private readonly query: CompiledQuery<CounterRow>;
-  private readonly direct: SQLite.Statement | undefined;
-  private readonly walIndex: WalIndexHeader | undefined;
-  /** The WAL-index header as it was before `last` was read. */
-  private readonly seen = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
-  private readonly looked = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
+export class ChangeWatch {
   private last: Generations | undefined;
-  /** Times the counters table was read (diagnostics and tests: most requests must not read it). */
+  private lastReadAt = -Infinity;
+  /** Raised by every local change: a reading begun before it does not count as after it. */
+  private changes = 0;
+  private readChanges = -1;
+  private pending: { changes: number; promise: Promise<Generations> } | undefined;
+  private sqlite: SQLite.Database | undefined;
+  private direct: SQLite.Statement | undefined;
+  private db: Kysely<Database> | undefined;
+  /** Times the counters table was read (tests and diagnostics: most requests must not read it). */
   tableReads = 0;
 
-  constructor(private readonly db: Kysely<Database>) {
-    this.query = db.selectFrom('generations').select(['name', 'value']).compile();
-    this.direct = sqliteHandleOf(db)?.prepare('select name, value from generations');
-    this.walIndex = walIndexHeaders.get(db);
+  constructor(
+    /** How old a reading may be before the table is read again (tests may change it). */
+    public intervalMs = CHECK_INTERVAL_MS,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
+
+  attach(db: Kysely<Database>): void {
+    this.db = db;
+    this.sqlite = sqliteHandleOf(db);
+    this.direct = undefined;
   }
 
-  /** Whether `readNow` can ever answer (the embedded database); PostgreSQL needs a round trip. */
-  get readsWithoutWaiting(): boolean {
-    return this.direct !== undefined;
+  /** Something this process (or a notification) says changed: the next reading goes to the table. */
+  noteChange(): void {
+    this.changes++;
   }
 
-  /** Whether reads are skipped while nothing committed (the embedded database's WAL index is watched). */
-  get watchesWalIndex(): boolean {
-    return this.walIndex !== undefined;
+  /** The counters, read again from the table only when a change was noted or the last reading is too old. */
+  read(): Promise<Generations> {
+    const now = this.clock();
+    if (this.last && this.readChanges === this.changes && now - this.lastReadAt < this.intervalMs) return Promise.resolve(this.last);
+    if (this.pending && this.pending.changes === this.changes) return this.pending.promise;
+    const changes = this.changes;
+    // On SQLite, read at once on this thread's connection, unless a transaction is open on it: it
+    // could see a raise that is then rolled back. Kysely's path waits for the transaction to end.
+    if (this.sqlite && !this.sqlite.inTransaction) {
+      // Prepared on first use: the store registers its watch before migrating.
+      this.direct ??= this.sqlite.prepare('select name, value from generations');
+      return Promise.resolve(this.settle(toGenerations(this.direct.all() as CounterRow[]), changes, now));
+    }
+    const promise = this.db!.selectFrom('generations').select(['name', 'value']).execute().then(
+      (rows) => this.settle(toGenerations(rows), changes, now),
+    );
+    const pending = { changes, promise };
+    this.pending = pending;
+    const clear = () => {
+      if (this.pending === pending) this.pending = undefined;
+    };
+    promise.then(clear, clear);
+    return promise;
   }
 
-  /** Whether the WAL index is looked at in shared memory (the addon's mapping) rather than by pread(2). */
-  get watchesWalIndexInMemory(): boolean {
-    return this.walIndex?.inMemory ?? false;
-  }
-
-  async read(): Promise<Generations> {
-    return this.readNow() ?? toGenerations((await this.db.executeQuery(this.query)).rows);
-  }
-
-  /**
-   * The counters now, without waiting: undefined where that needs a round trip (PostgreSQL) or
-   * while this process has a transaction open on the embedded database. Never inside an open
-   * transaction: it could see a raised counter that is then rolled back, and keep values under a
-   * number that comes again (Kysely's path waits for the transaction to end).
-   */
-  readNow(): Generations | undefined {
-    if (!this.direct || this.direct.database.inTransaction) return undefined;
-    // The header is looked at before the counters are read: a commit in between is caught by the
-    // next look.
-    const looked = this.walIndex?.readInto(this.looked) ?? false;
-    if (looked && this.last && this.looked.equals(this.seen)) return this.last;
-    const generations = toGenerations(this.direct.all() as CounterRow[]);
+  private settle(generations: Generations, changes: number, startedAt: number): Generations {
     this.tableReads++;
-    this.last = generations;
-    if (looked) this.looked.copy(this.seen);
-    else this.last = undefined;
+    // A slower, older reading never replaces a newer one.
+    if (startedAt >= this.lastReadAt) {
+      this.last = generations;
+      this.lastReadAt = startedAt;
+      this.readChanges = changes;
+    }
     return generations;
   }
 }
 
-/** The shared-memory view addon's interface (packages/shm-view/index.d.ts). */
-type ShmView = { mapShared(fd: number, length: number): ArrayBuffer };
+const watches = new WeakMap<Kysely<any>, ChangeWatch>();
 
-/** The addon, when it was built; undefined otherwise. */
-const shmView = ((): ShmView | undefined => {
-  try {
-    return createRequire(import.meta.url)('tally-shm-view') as ShmView;
-  } catch {
-    return undefined;
-  }
-})();
+/** Registers the watch of a store's Kysely instance (store/database.ts, at open). */
+export function registerChangeWatch(db: Kysely<Database>, watch: ChangeWatch): void {
+  watch.attach(db);
+  watches.set(db, watch);
+}
 
 /**
- * The WAL-index header of an SQLite database in WAL mode, in its `-shm` file
- * (https://www.sqlite.org/walformat.html): its change counter moves with every commit of any
- * connection of any process, and its frame count and salts with every checkpoint and WAL reset.
- * Comparing it is the step SQLite's own readers take to know whether their page cache is still
- * valid; a header being rewritten reads as changed. The file stays in place while Tally holds the
- * database open.
- *
- * It is read where SQLite reads it, in a shared mapping of the file (the `tally-shm-view` addon),
- * so the check is a copy of 96 bytes. The system call it replaces (a pread of the page cache) costs
- * 0.8 µs in a loop but 2–3 µs of server CPU per replayed answer under load (alternating wrk runs:
- * 18.6–19.5 µs per request with it, 16.6–17.5 µs without). Without the addon (not built) the
- * header is read with pread(2) as before.
- * - Reading a mapped page wholly past the end of the file would raise SIGBUS. The mapping is made
- *   only when the file holds the header. SQLite truncates the file only when a process opens the
- *   database first (none can while this process holds it open), and then to a few bytes, which
- *   leaves the mapped page in place. Nothing reads the mapping once the database is closed. An
- *   operator must not truncate the `-shm` of a running server by hand (docs/operations.md).
- * - A commit is complete only once its header is written; a request that follows it reached this
- *   process through a socket read, a system call that orders the memory reads after it.
+ * The watch of `db`. A Kysely instance not opened through the store (no local changes observed)
+ * gets one that reads the table every time.
  */
-class WalIndexHeader {
-  private closed = false;
-  private readonly mapped: Uint8Array | undefined;
+export function changeWatchOf(db: Kysely<Database>): ChangeWatch {
+  let watch = watches.get(db);
+  if (!watch) {
+    watch = new ChangeWatch(0);
+    registerChangeWatch(db, watch);
+  }
+  return watch;
+}
 
-  constructor(private readonly fd: number) {
-    try {
-      this.mapped = shmView ? new Uint8Array(shmView.mapShared(fd, WAL_INDEX_HEADER_BYTES)) : undefined;
-    } catch {
-      this.mapped = undefined;
-    }
+/** This process changed the database outside Kysely's queries (prepared statements, the worker). */
+export function noteLocalChange(db: Kysely<Database>): void {
+  watches.get(db)?.noteChange();
+}
+
+/** Reads the change counters for one service; every reader of the same database shares one watch. */
+export class GenerationsReader {
+  private readonly watch: ChangeWatch;
+
+  constructor(db: Kysely<Database>) {
+    this.watch = changeWatchOf(db);
   }
 
-  get inMemory(): boolean {
-    return this.mapped !== undefined;
-  }
-
-  /** Copies the header into `target`; false when it cannot be read (or no longer: the number may be reused). */
-  readInto(target: Buffer): boolean {
-    if (this.closed) return false;
-    if (this.mapped) {
-      target.set(this.mapped);
-      return true;
-    }
-    try {
-      return readSync(this.fd, target, 0, WAL_INDEX_HEADER_BYTES, 0) === WAL_INDEX_HEADER_BYTES;
-    } catch {
-      return false;
-    }
-  }
-
-  close(): void {
-    this.closed = true;
-    closeSync(this.fd);
+  read(): Promise<Generations> {
+    return this.watch.read();
   }
 }
 
-/** Both copies of the 48-byte header, which SQLite writes one after the other. */
-const WAL_INDEX_HEADER_BYTES = 96;
-
-/** The generations row whose raise proves, at open, that the `-shm` file is the one SQLite uses. */
-export const WAL_PROBE = 'wal-index-probe';
-
-const walIndexHeaders = new WeakMap<Kysely<Database>, WalIndexHeader>();
-
 /**
- * Lets readers of `db` (an SQLite database file in WAL mode, already open) skip reading the
- * counters while nothing committed; returns what to call once the database is closed (not
- * before: closing any descriptor of the file drops the process's POSIX locks on it, SQLite's
- * included; for the same reason a process should not keep a second connection to the file open
- * past this call, which `tally serve` and the commands never do).
- *
- * The `-shm` file is the one SQLite uses: next to the database file after symbolic links are
- * followed. It is watched only after a commit was seen to change its header, so a stale file
- * left beside a link can never pass for "nothing committed".
+ * A Kysely dialect that tells the watch of every write it runs and every transaction it commits
+ * (after they complete), through Kysely's public Dialect and Driver interfaces.
  */
-/** How `db`'s WAL-index header is watched: in shared memory, by pread(2), or not at all (PostgreSQL, read-only files). */
-export function walIndexWatch(db: Kysely<Database>): 'memory' | 'pread' | 'none' {
-  const header = walIndexHeaders.get(db);
-  return header === undefined ? 'none' : header.inMemory ? 'memory' : 'pread';
+export class ObservedDialect implements KyselyDialect {
+  constructor(private readonly inner: KyselyDialect, private readonly changed: () => void) {}
+  createAdapter() {
+    return this.inner.createAdapter();
+  }
+  createIntrospector(db: Kysely<any>) {
+    return this.inner.createIntrospector(db);
+  }
+  createQueryCompiler() {
+    return this.inner.createQueryCompiler();
+  }
+  createDriver(): Driver {
+    return new ObservedDriver(this.inner.createDriver(), this.changed);
+  }
 }
 
-export function watchWalIndex(db: Kysely<Database>, sqlite: SQLite.Database, databaseFile: string): () => void {
-  let header: WalIndexHeader;
-  try {
-    header = new WalIndexHeader(openSync(`${realpathSync(databaseFile)}-shm`, 'r'));
-  } catch {
-    return () => {};
+class ObservedDriver implements Driver {
+  private readonly wrapped = new WeakMap<DatabaseConnection, ObservedConnection>();
+  constructor(private readonly inner: Driver, private readonly changed: () => void) {}
+  init() {
+    return this.inner.init();
   }
-  const before = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
-  const after = Buffer.alloc(WAL_INDEX_HEADER_BYTES);
-  let live = false;
-  try {
-    if (header.readInto(before)) {
-      // A commit that really changes a page: SQLite writes nothing for an update that leaves a
-      // row's bytes as they were (`set value = value`), and such a commit would leave the header
-      // alone. The probe row is no counter: readers ignore names they do not know.
-      sqlite
-        .prepare(`insert into generations (name, value) values ('${WAL_PROBE}', 1) on conflict (name) do update set value = value + 1`)
-        .run();
-      live = header.readInto(after) && !before.equals(after);
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await this.inner.acquireConnection();
+    let observed = this.wrapped.get(connection);
+    if (!observed) this.wrapped.set(connection, (observed = new ObservedConnection(connection, this.changed)));
+    return observed;
+  }
+  beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
+    return this.inner.beginTransaction((connection as ObservedConnection).inner, settings);
+  }
+  async commitTransaction(connection: DatabaseConnection) {
+    try {
+      await this.inner.commitTransaction((connection as ObservedConnection).inner);
+    } finally {
+      this.changed();
     }
-  } catch {
-    // A database that cannot be written (a read-only copy) is simply not watched.
   }
-  if (!live) {
-    // Not watched, but the descriptor stays open until the database closes: closing it now would
-    // drop this process's POSIX locks on the -shm, SQLite's included, and the next process to
-    // open the database would take itself for the first and rebuild the index under this one.
-    return () => header.close();
+  rollbackTransaction(connection: DatabaseConnection) {
+    return this.inner.rollbackTransaction((connection as ObservedConnection).inner);
   }
-  walIndexHeaders.set(db, header);
-  return () => {
-    walIndexHeaders.delete(db);
-    header.close();
-  };
+  releaseConnection(connection: DatabaseConnection) {
+    return this.inner.releaseConnection((connection as ObservedConnection).inner);
+  }
+  destroy() {
+    return this.inner.destroy();
+  }
+}
+
+class ObservedConnection implements DatabaseConnection {
+  constructor(readonly inner: DatabaseConnection, private readonly changed: () => void) {}
+  async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    try {
+      return await this.inner.executeQuery<R>(compiled);
+    } finally {
+      if (mayWrite(compiled)) this.changed();
+    }
+  }
+  async *streamQuery<R>(compiled: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    try {
+      yield* this.inner.streamQuery<R>(compiled, chunkSize);
+    } finally {
+      if (mayWrite(compiled)) this.changed();
+    }
+  }
+}
+
+/** Every statement but a plain SELECT may change something (raw SQL included). */
+function mayWrite(compiled: CompiledQuery): boolean {
+  if (compiled.query.kind === 'SelectQueryNode') return false;
+  return !/^\s*select\b/i.test(compiled.sql);
 }
 
 function toGenerations(rows: readonly CounterRow[]): Generations {

@@ -10,12 +10,12 @@ import { agentEvents } from './readModels.js';
 import { replaceAgentSegments } from './agentSegments.js';
 import { raiseLedgerGeneration } from './generation.js';
 import { isRetryableTransactionError } from './errors.js';
-import { agentRow, distinctEvents, EventConflictError, readModelRows, scopeAndSubject, type AppendResult, type DistinctBatch, type PreparedEvent } from './ledgerRows.js';
+import { agentRow, distinctEvents, EventConflictError, ingestAuditRow, readModelRows, scopeAndSubject, type AppendResult, type DistinctBatch, type IngestAudit, type PreparedEvent } from './ledgerRows.js';
 import { sqliteHandleOf } from './sqliteHandle.js';
 import { appendOnSqlite } from './sqliteLedger.js';
 import type { Database, EventRow } from './schema.js';
 
-export { EventConflictError, type AppendResult, type PreparedEvent };
+export { EventConflictError, type AppendResult, type IngestAudit, type PreparedEvent };
 
 // Stay well below SQLite's and PostgreSQL's bound-parameter limits.
 const LOOKUP_CHUNK = 500;
@@ -30,12 +30,14 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 export interface AppendOptions {
   /** How many more batches are on their way to this store (received, not yet appended): SQLite commits them together. */
   incoming?: () => number;
+  /** The batch's audit entry, written in its transaction with the outcome (`count`, `accepted`, `duplicates`) as details. */
+  audit?: IngestAudit;
 }
 
 /**
  * Appends a batch atomically. Events whose id is already recorded with the same content are
  * counted as duplicates; the same id with other content aborts the whole batch. Resolves once the
- * batch is committed (and durable); the ledger generation is raised after the commit.
+ * batch is committed (and durable); the ledger generation is raised in the same transaction.
  */
 export async function appendEvents(
   db: Kysely<Database>,
@@ -45,15 +47,15 @@ export async function appendEvents(
 ): Promise<AppendResult> {
   const distinct = distinctEvents(batch);
   const sqlite = sqliteHandleOf(db);
-  if (sqlite) return appendOnSqlite(db, sqlite, distinct, ingestedAt, options.incoming);
-  return appendWithKysely(db, distinct, ingestedAt);
+  if (sqlite) return appendOnSqlite(db, sqlite, distinct, ingestedAt, options.incoming, options.audit);
+  return appendWithKysely(db, distinct, ingestedAt, options.audit);
 }
 
 /**
  * PostgreSQL (several nodes may write at once): multi-row statements, one transaction a batch,
  * retried on deadlocks and serialization failures.
  */
-async function appendWithKysely(db: Kysely<Database>, { ordered, indexOf, duplicates }: DistinctBatch, ingestedAt: number): Promise<AppendResult> {
+async function appendWithKysely(db: Kysely<Database>, { ordered, indexOf, duplicates }: DistinctBatch, ingestedAt: number, audit: IngestAudit | undefined): Promise<AppendResult> {
   const fresh = new Map(ordered.map((p) => [p.event.id, p]));
   const result = await withRetries(() =>
     db.transaction().execute(async (trx) => {
@@ -87,10 +89,16 @@ async function appendWithKysely(db: Kysely<Database>, { ordered, indexOf, duplic
         }
       }
       await updateReadModels(trx, ordered.filter((p) => inserted.has(p.event.id)).map((p) => p.event));
-      return { accepted: inserted.size, duplicates: duplicates + seen };
+      // The counter is raised in the batch's own transaction, last: a commit without its raise
+      // cannot happen (a node dying after the commit, a retry finding only duplicates), and the
+      // row's lock is held only from here to the commit, so concurrent batches do their work side
+      // by side and queue only for their commits. Migration 0011's trigger notifies every node.
+      if (inserted.size > 0) await raiseLedgerGeneration(trx);
+      const result = { accepted: inserted.size, duplicates: duplicates + seen };
+      if (audit) await trx.insertInto('audit_log').values(ingestAuditRow(audit, result)).execute();
+      return result;
     }),
   );
-  if (result.accepted > 0) await raiseLedgerGeneration(db);
   return result;
 }
 

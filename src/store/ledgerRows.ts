@@ -5,7 +5,7 @@
  */
 import { agentStateAt, type AgentEvent } from '../domain/vspc.js';
 import { agentEventOf, isCountingBackup, type LedgerEvent } from '../ingest/events.js';
-import type { VspcAgentRow } from './schema.js';
+import type { AuditRow, VspcAgentRow } from './schema.js';
 
 export interface PreparedEvent {
   event: LedgerEvent;
@@ -18,6 +18,27 @@ export interface AppendResult {
 }
 
 /** An event id already in the ledger (or twice in one batch) with different content. */
+/**
+ * The audit entry of one batch (services/audit.ts builds it, secrets redacted), written in the
+ * batch's own transaction with its size and outcome as details: plain data, so that it can be
+ * handed to the ingestion worker.
+ */
+export interface IngestAudit {
+  at: number;
+  actor: string;
+  actor_uid: string | null;
+  client_address: string | null;
+  action: string;
+  target: string;
+  /** The number of events the batch held. */
+  count: number;
+}
+
+export function ingestAuditRow(audit: IngestAudit, result: AppendResult): Omit<AuditRow, 'id'> {
+  const { count, ...row } = audit;
+  return { ...row, details: JSON.stringify({ count, accepted: result.accepted, duplicates: result.duplicates }) };
+}
+
 export class EventConflictError extends Error {
   constructor(readonly eventId: string, readonly index: number) {
     super(`event ${JSON.stringify(eventId)} was already recorded with different content`);

@@ -25,7 +25,8 @@ import type { Kysely } from 'kysely';
 import type { AgentEvent } from '../domain/vspc.js';
 import { agentEventOf, AGENT_EVENT_TYPES, parseCanonical } from '../ingest/events.js';
 import { agentSegments } from '../domain/monthlyReport.js';
-import { agentRow, EventConflictError, readModelRows, scopeAndSubject, type AppendResult, type DistinctBatch, type PreparedEvent } from './ledgerRows.js';
+import { agentRow, EventConflictError, ingestAuditRow, readModelRows, scopeAndSubject, type AppendResult, type DistinctBatch, type IngestAudit, type PreparedEvent } from './ledgerRows.js';
+import { noteLocalChange, RAISE_LEDGER_GENERATION } from './generation.js';
 import type { Database } from './schema.js';
 
 /** At most this many events in one transaction: bounds its memory and the wait of the batches in it. */
@@ -46,6 +47,7 @@ interface Statements {
   upsertAgent: SQLite.Statement;
   deleteSegments: SQLite.Statement;
   insertSegment: SQLite.Statement;
+  insertAudit: SQLite.Statement;
 }
 
 /**
@@ -88,12 +90,14 @@ function prepareStatements(sqlite: SQLite.Database): Statements {
         activated_at = excluded.activated_at, active = excluded.active, last_event_at = excluded.last_event_at`),
     deleteSegments: sqlite.prepare('DELETE FROM vspc_agent_segments WHERE agent_uid = ?'),
     insertSegment: sqlite.prepare('INSERT INTO vspc_agent_segments (agent_uid, from_at, to_at, company_uid, mode, activated_at) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertAudit: sqlite.prepare('INSERT INTO audit_log (at, actor, actor_uid, client_address, action, target, details) VALUES (?, ?, ?, ?, ?, ?, ?)'),
   };
 }
 
 interface Pending {
   batch: DistinctBatch;
   ingestedAt: number;
+  audit: IngestAudit | undefined;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -111,10 +115,10 @@ class GroupWriter {
 
   constructor(private readonly db: Kysely<Database>, private readonly sqlite: SQLite.Database) {}
 
-  append(batch: DistinctBatch, ingestedAt: number, incoming: (() => number) | undefined): Promise<AppendResult> {
+  append(batch: DistinctBatch, ingestedAt: number, incoming: (() => number) | undefined, audit: IngestAudit | undefined): Promise<AppendResult> {
     if (incoming) this.incoming = incoming;
     return new Promise((resolve, reject) => {
-      this.queue.push({ batch, ingestedAt, resolve, reject });
+      this.queue.push({ batch, ingestedAt, audit, resolve, reject });
       this.wake?.();
       if (!this.draining) {
         this.draining = true;
@@ -185,9 +189,11 @@ class GroupWriter {
           // On SQLite the ledger's counter is raised in the same commit (one writer at a time: no
           // queue on its row), so it cannot be lost between the commit and a later statement.
           if (outcomes.some((o) => !(o instanceof EventConflictError) && o.accepted > 0)) {
-            this.sqlite.prepare("update generations set value = value + 1 where name = 'ledger'").run();
+            this.sqlite.prepare(RAISE_LEDGER_GENERATION).run();
           }
           this.sqlite.exec('COMMIT');
+          // The reader of this process looks at the counters again before its next answer.
+          noteLocalChange(this.db);
         } catch (error) {
           if (this.sqlite.inTransaction) this.sqlite.exec('ROLLBACK');
           throw error;
@@ -209,7 +215,7 @@ class GroupWriter {
    * Writes one batch inside the group's transaction. A conflict undoes the batch's own event rows
    * (nothing else is written before the check) and is returned: the other batches go on.
    */
-  private writeBatch({ batch, ingestedAt }: Pending): AppendResult | EventConflictError {
+  private writeBatch({ batch, ingestedAt, audit }: Pending): AppendResult | EventConflictError {
     const s = this.statements!;
     const inserted: PreparedEvent[] = [];
     const recorded: PreparedEvent[] = [];
@@ -240,7 +246,12 @@ class GroupWriter {
         s.insertSegment.run(uid, from, to === Infinity ? null : to, state.companyUid, state.mode, state.activatedAt);
       }
     }
-    return { accepted: inserted.length, duplicates: batch.duplicates + recorded.length };
+    const result = { accepted: inserted.length, duplicates: batch.duplicates + recorded.length };
+    if (audit) {
+      const row = ingestAuditRow(audit, result);
+      s.insertAudit.run(row.at, row.actor, row.actor_uid, row.client_address, row.action, row.target, row.details);
+    }
+    return result;
   }
 
   /** Every recorded event of an agent, the batch's included (already inserted). */
@@ -266,8 +277,9 @@ export function appendOnSqlite(
   batch: DistinctBatch,
   ingestedAt: number,
   incoming?: () => number,
+  audit?: IngestAudit,
 ): Promise<AppendResult> {
   let writer = writers.get(sqlite);
   if (!writer) writers.set(sqlite, (writer = new GroupWriter(db, sqlite)));
-  return writer.append(batch, ingestedAt, incoming);
+  return writer.append(batch, ingestedAt, incoming, audit);
 }

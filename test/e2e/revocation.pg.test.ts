@@ -49,7 +49,20 @@ async function statusOn(node: ServerProcess, token: string): Promise<number> {
   return (await request('GET', `${node.vspc}/tally/v1/clock`, { headers: auth(token) })).status;
 }
 
-test('a token revoked on one node is refused by the other at once', async () => {
+/**
+ * The status a token gets from a node once the other node's change has reached it: at its commit's
+ * notification, and 250 ms at most (docs/operations.md). Asked again every 10 ms for 250 ms.
+ */
+async function statusOnOther(node: ServerProcess, token: string): Promise<number> {
+  const deadline = Date.now() + 250;
+  for (;;) {
+    const status = await statusOn(node, token);
+    if (status !== 200 || Date.now() >= deadline) return status;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+test('a token revoked on one node is refused by the other within the change bound (250 ms)', async () => {
   const uid = await createUser(a, 'roamer', ['PortalAdministrator']);
   const session = await tokens(b, 'vb365', { grant_type: 'password', username: 'roamer', password: 'password-of-roamer' });
   assert.equal(session.status, 200);
@@ -57,8 +70,8 @@ test('a token revoked on one node is refused by the other at once', async () => 
   const revoked = await request('DELETE', `${a.vspc}/api/v3/users/${uid}/tokens`, { headers: auth(session.access) });
   assert.equal(revoked.status, 200, revoked.text);
   assert.equal(revoked.text, '{"data":true}');
-  assert.equal(await statusOn(b, session.access), 401);
   assert.equal(await statusOn(a, session.access), 401);
+  assert.equal(await statusOnOther(b, session.access), 401);
   assert.equal((await tokens(b, 'vspc', { grant_type: 'refresh_token', refresh_token: session.refresh })).status, 400);
 });
 
@@ -71,8 +84,8 @@ test('a spent refresh token replayed on the other node revokes the family on bot
   const replay = await tokens(a, 'vb365', { grant_type: 'refresh_token', refresh_token: first.refresh });
   assert.equal(replay.status, 400);
   for (const node of [a, b]) {
-    assert.equal(await statusOn(node, second.access), 401);
-    assert.equal(await statusOn(node, first.access), 401);
+    assert.equal(await statusOnOther(node, second.access), 401);
+    assert.equal(await statusOnOther(node, first.access), 401);
   }
   assert.equal((await tokens(b, 'vspc', { grant_type: 'refresh_token', refresh_token: second.refresh })).status, 400);
 });
@@ -84,7 +97,7 @@ test('a password change on one node ends the sessions used on the other', async 
   assert.equal(org.status, 200);
   const changed = await request('PUT', `${b.vspc}/tally/v1/users/changer`, { headers: json(admin), body: JSON.stringify({ password: 'a-new-password-1', roles: ['Vb365Administrator'] }) });
   assert.equal(changed.status, 200);
-  assert.equal((await request('GET', `${a.vb365}/v6/Organizations`, { headers: auth(session.access) })).status, 401);
+  assert.equal(await statusOnOther(a, session.access), 401);
 });
 
 test('two administrators stepping down at once on two nodes: exactly one succeeds', async () => {

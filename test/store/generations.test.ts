@@ -1,20 +1,20 @@
 /**
- * The change counters (store/generation.ts, migration 0009): every change a cache depends on
- * moves its counter, whoever makes it (a route, a command, another connection), and the reader
- * sees it at once, also when it skips reading while nothing committed (SQLite's WAL index).
+ * The change counters (store/generation.ts, migrations 0009 and 0011): every change a cache depends
+ * on moves its counter, whoever makes it (a route, a command, another connection); this process
+ * sees its own changes at once, another process's within the check interval (250 ms), and on
+ * PostgreSQL at once through the notification of the commit.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { openSqliteStore } from '../../src/store/database.js';
-import { GenerationsReader, WAL_PROBE, type Generations } from '../../src/store/generation.js';
+import { ChangeWatch, changeWatchOf, GenerationsReader, type Generations } from '../../src/store/generation.js';
 import { ADMIN_PASSWORD, adminPut, startTestApp } from '../support/harness.js';
-import { SKIP_WITHOUT_SHM_VIEW } from '../support/shmView.js';
 import { POSTGRES_URL, TEST_STORE } from '../support/stores.js';
 
 const ORG = '0a000000-0000-4000-8000-000000000001';
@@ -60,31 +60,41 @@ test('each kind of change moves its counter, and only its counter', async () => 
   }
 });
 
-test('SQLite: a commit by another connection is seen at once, also when the reader skips unchanged reads', { skip: TEST_STORE !== 'sqlite' }, async () => {
+
+/** Reads until `holds` (another process's change is seen within the check interval), for 5 s at most. */
+async function eventually(reader: { read(): Promise<Generations> }, holds: (g: Generations) => boolean): Promise<Generations> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const now = await reader.read();
+    if (holds(now)) return now;
+    assert.ok(Date.now() < deadline, `not seen within 5 s: ${JSON.stringify(now)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test('a change by another connection is seen once the last reading is 250 ms old, and the table is not read in between', { skip: TEST_STORE !== 'sqlite' }, async () => {
   const app = await startTestApp();
   try {
-    const reader = new GenerationsReader(app.ctx.store.db);
-    assert.equal(reader.watchesWalIndex, true);
-    // In shared memory where the addon is built (CI requires it: TALLY_REQUIRE_SHM_VIEW=1).
-    assert.equal(reader.watchesWalIndexInMemory, SKIP_WITHOUT_SHM_VIEW === false);
+    let clock = 1_000;
+    const watch = new ChangeWatch(250, () => clock);
+    watch.attach(app.ctx.store.db);
     const other = new SQLite(app.ctx.store.location);
     try {
-      // While nothing commits, the table is not read again.
-      reader.readNow();
-      const tableReads = reader.tableReads;
-      for (let i = 0; i < 100; i++) reader.readNow();
-      assert.equal(reader.tableReads, tableReads);
-      for (let i = 0; i < 50; i++) {
-        const before = reader.readNow()!;
-        assert.deepEqual(reader.readNow(), before);
-        other.prepare(`update generations set value = value + 1 where name = ?`).run(['ledger', 'auth', 'config'][i % 3]);
-        const after = reader.readNow()!;
-        assert.equal(after.ledger + after.auth + after.config, before.ledger + before.auth + before.config + 1, `round ${i}`);
+      const before = await watch.read();
+      assert.equal(watch.tableReads, 1);
+      other.prepare(`update generations set value = value + 1 where name = 'ledger'`).run();
+      for (let i = 0; i < 100; i++) {
+        clock += 2;
+        assert.deepEqual(await watch.read(), before, 'within 250 ms the last reading answers');
       }
-      // Inside an open transaction the counters are not read without waiting.
-      await app.ctx.store.db.transaction().execute(async () => {
-        assert.equal(reader.readNow(), undefined);
-      });
+      assert.equal(watch.tableReads, 1, 'no request read the table');
+      clock = 1_250;
+      assert.equal((await watch.read()).ledger, before.ledger + 1);
+      assert.equal(watch.tableReads, 2);
+      // A change of this process's own is read at once, whatever the time.
+      other.prepare(`update generations set value = value + 1 where name = 'config'`).run();
+      watch.noteChange();
+      assert.equal((await watch.read()).config, before.config + 1);
     } finally {
       other.close();
     }
@@ -93,19 +103,67 @@ test('SQLite: a commit by another connection is seen at once, also when the read
   }
 });
 
-test('SQLite: a commit by another process is seen at once through the watched header', { skip: TEST_STORE !== 'sqlite' }, async () => {
+test('this process sees its own changes at once, without waiting for the check interval', async () => {
+  const app = await startTestApp({ clock: '2026-11-20T12:00:00Z' });
+  try {
+    const watch = changeWatchOf(app.ctx.store.db);
+    watch.intervalMs = Infinity;
+    const before = await watch.read();
+    await adminPut(app, `/tally/v1/organizations/${ORG}`, { name: 'org' });
+    const afterPut = await watch.read();
+    assert.ok(afterPut.config > before.config);
+    await app.ingest([{ id: 'own-1', type: 'vb365.backup', at: '2026-11-19T00:00:00Z', organizationId: ORG, user: { id: 'u1', name: 'u1' } }]);
+    assert.equal((await watch.read()).ledger, before.ledger + 1);
+    // A transaction's changes are seen once it commits.
+    await app.ctx.store.db.transaction().execute(async (trx) => {
+      await trx.updateTable('organizations').set({ name: 'in a transaction' }).execute();
+    });
+    assert.equal((await watch.read()).config, afterPut.config + 1);
+  } finally {
+    await app.close();
+  }
+});
+
+test('SQLite: a commit by another process is seen within the check interval', { skip: TEST_STORE !== 'sqlite' }, async () => {
   const app = await startTestApp();
   try {
     const reader = new GenerationsReader(app.ctx.store.db);
-    const before = reader.readNow()!;
-    for (let i = 0; i < 5; i++) reader.readNow();
-    const tableReads = reader.tableReads;
+    const before = await reader.read();
     const script = `const D=require('better-sqlite3');const d=new D(${JSON.stringify(app.ctx.store.location)});d.prepare("update generations set value = value + 1 where name = 'auth'").run();d.close();`;
     const child = spawnSync(process.execPath, ['-e', script], { cwd: process.cwd() });
     assert.equal(child.status, 0, String(child.stderr));
-    const after = reader.readNow()!;
-    assert.equal(after.auth, before.auth + 1);
-    assert.equal(reader.tableReads, tableReads + 1);
+    await new Promise((resolve) => setTimeout(resolve, 260));
+    assert.equal((await reader.read()).auth, before.auth + 1);
+  } finally {
+    await app.close();
+  }
+});
+
+test('PostgreSQL: another node\'s commit is seen through its notification, without waiting for the check interval', { skip: TEST_STORE !== 'postgres' }, async () => {
+  const app = await startTestApp();
+  try {
+    const watch = changeWatchOf(app.ctx.store.db);
+    watch.intervalMs = Infinity;
+    const before = await watch.read();
+    const schema = new URL(app.database.url!).searchParams.get('options')!.replace('-c search_path=', '');
+    const { default: pg } = await import('pg');
+    const operator = new pg.Client({ connectionString: POSTGRES_URL });
+    await operator.connect();
+    try {
+      await operator.query(`update ${schema}.generations set value = value + 1 where name = 'ledger'`);
+      await eventually(watch, (g) => g.ledger === before.ledger + 1);
+      // A rolled-back raise notifies nobody and changes nothing.
+      await operator.query('begin');
+      await operator.query(`update ${schema}.generations set value = value + 1 where name = 'ledger'`);
+      await operator.query('rollback');
+      assert.equal((await watch.read()).ledger, before.ledger + 1);
+      // The listening connection lost: once it is back, what was raised meanwhile is read.
+      await operator.query(`select pg_terminate_backend(pid) from pg_stat_activity where query = 'LISTEN tally_changes' and pid <> pg_backend_pid()`);
+      await operator.query(`update ${schema}.generations set value = value + 1 where name = 'config'`);
+      await eventually(watch, (g) => g.config === before.config + 1);
+    } finally {
+      await operator.end();
+    }
   } finally {
     await app.close();
   }
@@ -122,12 +180,11 @@ test('PostgreSQL: an operator\'s session with its own search path, and TRUNCATE,
     try {
       const before = await reader.read();
       await operator.query(`update ${schema}.accounts set disabled = 0`);
-      const afterUpdate = await reader.read();
-      assert.equal(afterUpdate.auth, before.auth + 1);
+      const afterUpdate = await eventually(reader, (g) => g.auth === before.auth + 1);
       await operator.query(`truncate ${schema}.tokens`);
-      assert.equal((await reader.read()).auth, afterUpdate.auth + 1);
+      await eventually(reader, (g) => g.auth === afterUpdate.auth + 1);
       await operator.query(`truncate ${schema}.organizations cascade`);
-      assert.equal((await reader.read()).config, afterUpdate.config + 1);
+      await eventually(reader, (g) => g.config === afterUpdate.config + 1);
     } finally {
       await operator.end();
     }
@@ -136,77 +193,3 @@ test('PostgreSQL: an operator\'s session with its own search path, and TRUNCATE,
   }
 });
 
-test('SQLite: a database opened through a symbolic link is watched through the file SQLite uses', { skip: TEST_STORE !== 'sqlite' }, async () => {
-  await withTempDir('tally-link-', async (dir) => {
-    const real = path.join(dir, 'real');
-    mkdirSync(real);
-    symlinkSync(path.join(real, 'tally.db'), path.join(dir, 'tally.db'));
-    // A stale -shm beside the link, as a crash could leave: it must not pass for SQLite's.
-    writeFileSync(path.join(dir, 'tally.db-shm'), Buffer.alloc(32 * 1024));
-    const store = await openSqliteStore(path.join(dir, 'tally.db'));
-    try {
-      const reader = new GenerationsReader(store.db);
-      assert.equal(reader.watchesWalIndex, true);
-      const before = reader.readNow()!;
-      const other = new SQLite(path.join(real, 'tally.db'));
-      other.prepare(`update generations set value = value + 1 where name = 'auth'`).run();
-      other.close();
-      assert.equal(reader.readNow()!.auth, before.auth + 1);
-    } finally {
-      await store.close();
-    }
-  });
-});
-
-test('SQLite: an existing database is watched when opened again', { skip: TEST_STORE !== 'sqlite' }, async () => {
-  await withTempDir('tally-reopen-', async (dir) => {
-    const file = path.join(dir, 'tally.db');
-    // Opened three times: the first creates it, the others find it, with nothing to migrate.
-    let last: Generations | undefined;
-    for (let i = 0; i < 3; i++) {
-      const store = await openSqliteStore(file);
-      try {
-        const reader = new GenerationsReader(store.db);
-        assert.equal(reader.watchesWalIndex, true, `open ${i + 1}`);
-        const now = reader.readNow()!;
-        if (last) assert.deepEqual(now, last, 'opening moves no counter');
-        last = now;
-        const tableReads = reader.tableReads;
-        for (let j = 0; j < 20; j++) assert.deepEqual(reader.readNow(), now);
-        assert.equal(reader.tableReads, tableReads);
-      } finally {
-        await store.close();
-      }
-    }
-  });
-});
-
-test('SQLite: a database whose probe fails is read without the shortcut, and SQLite keeps its locks on the -shm', { skip: TEST_STORE !== 'sqlite' || process.platform !== 'linux' }, async () => {
-  await withTempDir('tally-probe-', async (dir) => {
-    const file = path.join(dir, 'tally.db');
-    // This process's POSIX locks on the -shm file (SQLite holds a shared one on byte 128 while open).
-    const shmLocks = () => {
-      const inode = statSync(`${file}-shm`).ino;
-      return readFileSync('/proc/locks', 'utf8').split('\n').filter((line) => line.includes(` ${process.pid} `) && line.includes(`:${inode} `));
-    };
-    await (await openSqliteStore(file)).close();
-    // The probe's write refused, as a busy or read-only database would refuse it.
-    const other = new SQLite(file);
-    other.exec(`create trigger refuse_probe before insert on generations when new.name = '${WAL_PROBE}' begin select raise(abort, 'refused'); end;
-                create trigger refuse_probe_update before update on generations when new.name = '${WAL_PROBE}' begin select raise(abort, 'refused'); end;`);
-    other.close();
-    const store = await openSqliteStore(file);
-    try {
-      const reader = new GenerationsReader(store.db);
-      assert.equal(reader.watchesWalIndex, false);
-      assert.ok(shmLocks().length > 0, 'SQLite still holds its lock on the -shm file');
-      const before = reader.readNow()!;
-      const writer = new SQLite(file);
-      writer.prepare(`update generations set value = value + 1 where name = 'config'`).run();
-      writer.close();
-      assert.equal(reader.readNow()!.config, before.config + 1);
-    } finally {
-      await store.close();
-    }
-  });
-});

@@ -24,7 +24,7 @@ export interface ServerProcess {
   database: TestDatabase;
   stdout: () => string;
   stderr: () => string;
-  /** Sends SIGTERM and waits for the exit code. */
+  /** Sends SIGTERM (unless a signal was already sent) and waits for the exit code. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
@@ -70,7 +70,8 @@ export async function spawnTally(options: SpawnOptions = {}): Promise<ServerProc
         stdout: () => out,
         stderr: () => err,
         async stop(signal = 'SIGTERM') {
-          if (child.exitCode === null) child.kill(signal);
+          // A signal already sent (a test's own SIGTERM) is not repeated: a second one exits at once.
+          if (child.exitCode === null && !child.killed) child.kill(signal);
           const code = await exited;
           if (!options.keepData) {
             databasesByDataDir.delete(dataDir);

@@ -60,7 +60,6 @@ export function requireRoles(auth: AuthService, roles: readonly Role[], refusals
       await auth.refused(request, { action: 'auth.unauthenticated', target: route, details: { reason: result.reason, path } });
       return refusals.unauthenticated(reply, result.reason);
     }
-    request.credentialExpiresAt = result.expiresAt;
     const who = { principal: result.principal, ip: request.ip, log: request.log };
     const credential = result.principal.credential;
     if (credential.kind === 'apiKey') {

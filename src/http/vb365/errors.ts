@@ -2,11 +2,15 @@
  * The VB365 error dialect: `RESTExceptionInfo` = `{"message": …}` (v6 has no other field).
  * A rejected bearer token answers 401 with an empty body, as real servers do; a request without
  * any token answers 401 with a message.
+ *
+ * The domain errors operations throw (services/errors.ts) are translated here, once for the
+ * face: NotFound 404, Forbidden 403, Conflict 409, Invalid 400, Unavailable 503; the message is
+ * the operation's.
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusals } from '../auth/guard.js';
 import { describeClientError, otherMethodsFor } from '../problems.js';
-import { isStoreUnavailable } from '../../store/errors.js';
+import { asDomainError, type DomainErrorKind } from '../../services/errors.js';
 
 export function sendMessage(reply: FastifyReply, status: number, message: string): FastifyReply {
   // Plain JSON: the route's own response schemas (e.g. the token error) must not reshape it.
@@ -23,14 +27,20 @@ export const vb365Refusals: Refusals = {
   },
 };
 
+const STATUS: Record<DomainErrorKind, number> = { NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 400, Unavailable: 503 };
+
 export function installVb365ErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    const domain = asDomainError(error);
+    if (domain) {
+      if (domain.kind === 'Unavailable') {
+        request.log.warn({ err: error }, 'database unavailable');
+        return sendMessage(reply.header('Retry-After', '5'), 503, domain.message);
+      }
+      return sendMessage(reply, STATUS[domain.kind], domain.message);
+    }
     const problem = describeClientError(error, request);
     if (problem) return sendMessage(reply, problem.status, problem.message);
-    if (isStoreUnavailable(error)) {
-      request.log.warn({ err: error }, 'database unavailable');
-      return sendMessage(reply.header('Retry-After', '5'), 503, 'The database is unavailable; try again later.');
-    }
     request.log.error({ err: error }, 'request failed');
     return sendMessage(reply, 500, 'An internal error occurred.');
   });

@@ -4,7 +4,6 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Role } from '../../services/auth.js';
 import type { AppContext } from '../context.js';
 import { requireRoles } from '../auth/guard.js';
-import { answerValidity } from '../replay.js';
 import { companyVisibleTo } from '../../services/scope.js';
 import { renderEnum } from './enums.js';
 import { legacyRoute } from './versions.js';
@@ -25,13 +24,12 @@ export function consoleUsageRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/licensing/console/usage/companies/vcc/:tenantUid',
-      { onRequest: legacyRoute, preHandler: guard, config: { replayable: true }, schema: { params: TenantParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
+      { onRequest: legacyRoute, preHandler: guard, schema: { params: TenantParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
       async (request, reply) => {
         const usage = await ctx.licensing.consoleUsageByTenant(
           request.params.tenantUid.toLowerCase(),
           (company) => companyVisibleTo(request.principal!, company),
           request.generations,
-          answerValidity(request),
         );
         if (!usage) {
           return sendErrors(reply, 404, {

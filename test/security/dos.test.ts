@@ -1,0 +1,85 @@
+/**
+ * Bounded work per request on the VB365 face (issue 19, item 1): the worst name filters and the
+ * widest report interval a client may ask for are each answered within a generous bound, while a
+ * request on the VSPC face sent meanwhile is answered in under a second; an interval beyond the
+ * cap is refused with a 400 in the VB365 dialect. Exact figures belong in bench/, not here.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startTestApp, type TestApp } from '../support/harness.js';
+import { bearer } from '../security/helpers.js';
+
+const NOW = '2026-11-23T12:00:00Z';
+/** Generous bounds: the old regular expression took minutes, a year from the year 1000 too. */
+const ANSWER_BOUND_MS = 10_000;
+const CONCURRENT_BOUND_MS = 1_000;
+
+let app: TestApp;
+
+before(async () => {
+  app = await startTestApp({ clock: NOW, demo: true });
+});
+
+after(async () => {
+  await app.close();
+});
+
+/** Sends `slow` on the VB365 face and, while it runs, a console request on the VSPC face; both durations. */
+async function withConcurrentVspcRequest(slow: () => Promise<{ statusCode: number; body: string }>) {
+  const started = performance.now();
+  const answer = slow().then((res) => ({ res, ms: performance.now() - started }));
+  // Let the slow request get going before the other face is asked.
+  await new Promise((resolve) => setImmediate(resolve));
+  const vspcStarted = performance.now();
+  const vspc = await app.vspc.inject({ url: '/api/v3/licensing/console', headers: bearer(app.adminToken) });
+  const vspcMs = performance.now() - vspcStarted;
+  return { ...(await answer), vspc, vspcMs };
+}
+
+describe('bounded work per request on the VB365 face', () => {
+  test('the demo has many licensed users to filter', async () => {
+    const res = await app.vb365.inject({ url: '/v6/LicensedUsers?limit=1', headers: bearer(app.adminToken) });
+    assert.equal(res.statusCode, 200);
+    assert.ok(res.json().totalCount > 1_000, `${res.json().totalCount} users`);
+  });
+
+  const patterns = ['******#', '*'.repeat(399) + '#', '*a'.repeat(199) + '#', '?*'.repeat(199) + '#', '*?'.repeat(199) + '*', 'a*'.repeat(199) + 'z'];
+  for (const pattern of patterns) {
+    test(`the name filter ${JSON.stringify(pattern.length > 20 ? pattern.slice(0, 12) + '…' : pattern)} (${pattern.length} characters) is answered promptly, and so is the VSPC face meanwhile`, async () => {
+      const url = `/v6/LicensedUsers?name=${encodeURIComponent(pattern)}`;
+      const { res, ms, vspc, vspcMs } = await withConcurrentVspcRequest(() => app.vb365.inject({ url, headers: bearer(app.adminToken) }));
+      assert.equal(res.statusCode, 200, res.body);
+      assert.ok(ms < ANSWER_BOUND_MS, `answered in ${ms.toFixed(0)} ms`);
+      assert.equal(vspc.statusCode, 200, vspc.body);
+      assert.ok(vspcMs < CONCURRENT_BOUND_MS, `VSPC answered in ${vspcMs.toFixed(0)} ms`);
+    });
+  }
+
+  for (const format of ['CSV', 'PDF']) {
+    test(`the widest license overview allowed (one year, ${format}) is answered promptly, and so is the VSPC face meanwhile`, async () => {
+      const payload = { startTime: '2025-11-23T12:00:00Z', endTime: NOW, format };
+      const { res, ms, vspc, vspcMs } = await withConcurrentVspcRequest(() =>
+        app.vb365.inject({ method: 'POST', url: '/v6/Reports/GenerateLicenseOverview', headers: bearer(app.adminToken), payload }),
+      );
+      assert.equal(res.statusCode, 200, res.body);
+      assert.ok(ms < ANSWER_BOUND_MS, `answered in ${ms.toFixed(0)} ms`);
+      assert.equal(vspc.statusCode, 200, vspc.body);
+      assert.ok(vspcMs < CONCURRENT_BOUND_MS, `VSPC answered in ${vspcMs.toFixed(0)} ms`);
+    });
+  }
+
+  test('a license overview longer than one year is refused with a 400 that says why, at once', async () => {
+    for (const startTime of ['1000-01-01T00:00:00Z', '2025-11-23T11:59:59Z']) {
+      const started = performance.now();
+      const res = await app.vb365.inject({
+        method: 'POST',
+        url: '/v6/Reports/GenerateLicenseOverview',
+        headers: bearer(app.adminToken),
+        payload: { startTime, endTime: NOW, format: 'CSV' },
+      });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.deepEqual(res.json(), { message: 'The reporting interval is longer than 1 year: endTime must be at most 1 year after startTime.' });
+      assert.ok(performance.now() - started < ANSWER_BOUND_MS);
+    }
+  });
+});
