@@ -19,6 +19,7 @@ import {
 } from '../../store/entities.js';
 import { deleteAccount, deleteTokensOf, getAccount, listAccounts, lockAccounts, upsertAccount, type Account } from '../../store/accounts.js';
 import type { Database } from '../../store/schema.js';
+import { checkAccountChange } from '../../services/accountPolicy.js';
 import * as audit from '../../services/audit.js';
 import { hashPassword } from '../../services/passwords.js';
 import { companyFromBody, organizationFromBody } from '../../services/entities.js';
@@ -138,7 +139,13 @@ export function entityRoutes(ctx: AppContext): FastifyPluginAsync {
       return view(account);
     });
     app.put('/users/:username', { schema: { params: UsernameParams, body: UserBody } }, async (request, reply) => {
-      const { username } = request.params;
+      // The name normalised and free of look-alikes, the password policy (services/accountPolicy.ts).
+      const policy = await checkAccountChange(db, request.params.username, request.body.password);
+      if (!policy.ok) {
+        const code = policy.status === 400 ? 'validation_failed' : 'conflict';
+        return sendError(reply, policy.status, `The ${policy.field} is refused: ${policy.message}.`, [{ field: policy.field, message: policy.message }], code);
+      }
+      const username = policy.name;
       const needsPassword = () =>
         sendError(reply, 400, 'A new user needs a password.', [{ field: 'password', message: 'is required for a new user' }], 'validation_failed');
       if (request.body.password === undefined && !(await getAccount(db, username))) return needsPassword();
