@@ -1,3 +1,8 @@
+/**
+ * Smoke test: the harness starts Tally with the demo and answers both seeds.
+ *
+ * @stores sqlite postgres
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startTestApp } from './support/harness.js';

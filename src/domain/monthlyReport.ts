@@ -19,11 +19,11 @@
  *   (managed) at some instant of the month (rule 25: activated and removed within the month still
  *   counts), not a peak.
  */
-import type { Instant } from '../time.js';
+import { startOfMonth, type Instant } from '../time.js';
 import type { AgentMode, AgentWeights, VspcLicense } from './licenses.js';
 import { DEFAULT_VSPC_LICENSE, vspcLicensingEndsAt } from './licenses.js';
 import {
-  agentStateAt, classifyAgents, consumesFrom, COUNTER_TYPES, newAgentsSince, RENTAL_EXCEED_GRACE_MS, REPORT_WINDOW_MS, unitsOf,
+  agentStateAt, compareFifo, consumesFrom, COUNTER_TYPES, newAgentsSince, poolLimits, rentalExceedEndsAt, reportWindowChangesAt, unitsOf,
   type AgentEvent, type AgentState, type CounterType, type UnitType,
 } from './vspc.js';
 
@@ -143,19 +143,31 @@ export function managementEndsAt(license: VspcLicense | null): Instant | null {
 }
 
 /**
- * The instants of [start, end) other than agent events at which `classifyAgents` may answer
- * differently: the usage report entering and leaving its 30-day window (the doubled allowance)
- * and, under Rental, the end of every exceed episode that could have begun (60 days after an
- * agent began to consume). The month start and the end of the expiry grace are the caller's
- * bounds. A superset is harmless: between two instants where nothing changes the answer is the same.
+ * The instants of (start, end) other than agent events at which `classifyAgents` may answer
+ * differently, from the same rule-side functions the live pool's cache uses
+ * (`reportWindowChangesAt`, `rentalExceedEndsAt`): the usage report entering and leaving its
+ * 30-day window (the doubled allowance) and, under Rental, the end of every exceed episode that
+ * could have begun (60 days after an agent began to consume). The month start and the end of the
+ * expiry grace are the caller's bounds. A superset is harmless: between two instants where
+ * nothing changes the answer is the same.
  */
 export function poolChangeInstants(license: VspcLicense | null, activations: Iterable<Instant>, start: Instant, end: Instant, zone: string): Instant[] {
   if (!license) return [];
   const instants = new Set<Instant>();
   const sent = license.lastReportSentAt ?? null;
-  if (license.autoUpdate === true && sent !== null) instants.add(sent).add(sent + REPORT_WINDOW_MS);
-  if (license.type === 'Rental') for (const at of activations) instants.add(consumesFrom(at, license, zone) + RENTAL_EXCEED_GRACE_MS);
-  return [...instants].filter((t) => t > start && t < end);
+  for (let at = reportWindowChangesAt(sent, start); at !== null && at < end; at = reportWindowChangesAt(sent, at)) instants.add(at);
+  // Many activations share a month: consumesFrom (calendar arithmetic) once per month, not per agent.
+  const months: { from: Instant; to: Instant }[] = [];
+  for (const activatedAt of license.type === 'Rental' ? activations : []) {
+    let month = months.find((m) => activatedAt >= m.from && activatedAt < m.to);
+    if (!month) {
+      month = { from: startOfMonth(activatedAt, zone), to: consumesFrom(activatedAt, license, zone) };
+      months.push(month);
+    }
+    const ends = rentalExceedEndsAt(license, month.to);
+    if (ends !== null && ends > start && ends < end) instants.add(ends);
+  }
+  return [...instants];
 }
 
 /**
@@ -191,9 +203,13 @@ export function peakConsumingUnits(floor: Record<AgentMode, number>, partial: It
  *
  * A sweep over the instants where something may change (agent events, the month start, the pool
  * change instants; the grace end cuts the month): between two of them the statuses are constant.
- * While the consuming agents fit in the license every one of them is Licensed, and the counts are
- * kept by the sweep; only at instants over the license is the installation classified
- * (O(managed agents) each).
+ * The consuming stretches of the month are placed once in FIFO order (activation, agent uid: an
+ * agent has one stretch at a time), and prefix counts per mode (Fenwick trees) give at every
+ * instant the first agent beyond a number of units in O(log n): `poolLimits`, the rule
+ * `classifyAgents` applies, then says where Licensed by exceed ends. The agents beyond that
+ * boundary are the Unlicensed ones; the sweep keeps their count per company and moves the
+ * boundary agent by agent, so the cost follows the stretches of the month and how far the
+ * boundary moves, not the agents times the instants.
  *
  * New agents are distinct: an agent counts once per company and mode in which it was New at some
  * instant of the month (docs/licensing.md).
@@ -230,60 +246,66 @@ export function managedMonthCounters(
   }
   for (const t of poolChangeInstants(license, relevant.map((s) => s.state.activatedAt), start, stop, zone)) instants.add(t);
 
+  // The consuming stretches in FIFO order, and prefix counts per mode over the active ones.
+  const queue = relevant.filter(consuming).sort((a, b) => compareFifo(a.state, b.state) || a.from - b.from);
+  const position = new Map(queue.map((s, i) => [s, i]));
+  const prefix = new PrefixCounts(queue.length);
+  const active = new Uint8Array(queue.length);
+  /** The first position whose prefix units exceed `limit` (queue.length when none does). */
+  const beyond = (limit: number) => prefix.firstAbove((counts) => unitsOf(counts, terms.weights) > limit);
+  let boundary = queue.length; // active positions from here on are Unlicensed
+
   const zero = () => ({ server: 0, workstation: 0 });
   const running = new Map<string, Record<AgentMode, number>>();
+  const unlicensed = new Map<string, Record<AgentMode, number>>();
   const peak = new Map<string, Record<AgentMode, number>>();
   const fresh = new Map<string, Record<AgentMode, Set<string>>>();
-  const total = zero();
-  const active = new Set<AgentSegment>();
-  const record = (company: string, counts: Record<AgentMode, number>) => {
-    const best = peak.get(company) ?? zero();
-    best.server = Math.max(best.server, counts.server);
-    best.workstation = Math.max(best.workstation, counts.workstation);
-    peak.set(company, best);
+  const add = (map: Map<string, Record<AgentMode, number>>, { companyUid, mode }: AgentState, delta: number) => {
+    const counts = map.get(companyUid) ?? zero();
+    counts[mode] += delta;
+    map.set(companyUid, counts);
   };
-  let wasOver = false;
   for (const t of [...instants].sort((a, b) => a - b)) {
     const touched = new Set<string>();
     // A stretch is [from, to): those ending at t are gone before those beginning at t count.
-    for (const s of endsAt.get(t) ?? []) {
-      active.delete(s);
-      if (!consuming(s)) continue;
-      running.get(s.state.companyUid)![s.state.mode]--;
-      total[s.state.mode]--;
+    const apply = (s: AgentSegment, delta: 1 | -1) => {
+      const at = position.get(s)!;
+      active[at] = delta > 0 ? 1 : 0;
+      prefix.add(at, s.state.mode, delta);
+      add(running, s.state, delta);
+      if (at >= boundary) add(unlicensed, s.state, delta);
       touched.add(s.state.companyUid);
-    }
+    };
+    for (const s of endsAt.get(t) ?? []) if (consuming(s)) apply(s, -1);
     for (const s of startsAt.get(t) ?? []) {
-      active.add(s);
-      const { companyUid, mode, agentUid } = s.state;
       if (consuming(s)) {
-        const counts = running.get(companyUid) ?? zero();
-        counts[mode]++;
-        running.set(companyUid, counts);
-        total[mode]++;
-        touched.add(companyUid);
-      } else {
-        // New whatever the pool holds until the grace ends (rule 18), and t < stop here.
-        const sets = fresh.get(companyUid) ?? { server: new Set<string>(), workstation: new Set<string>() };
-        sets[mode].add(agentUid);
-        fresh.set(companyUid, sets);
+        apply(s, 1);
+        continue;
       }
+      // New whatever the pool holds until the grace ends (rule 18), and t < stop here.
+      const { companyUid, mode, agentUid } = s.state;
+      const sets = fresh.get(companyUid) ?? { server: new Set<string>(), workstation: new Set<string>() };
+      sets[mode].add(agentUid);
+      fresh.set(companyUid, sets);
     }
-    if (license !== null && unitsOf(total, license.weights) > license.units) {
-      const managed = new Map<string, Record<AgentMode, number>>();
-      for (const agent of classifyAgents([...active].map((s) => s.state), license, t, zone)) {
-        if (agent.status !== 'Licensed' && agent.status !== 'LicensedByExceed') continue;
-        const counts = managed.get(agent.companyUid) ?? zero();
-        counts[agent.mode]++;
-        managed.set(agent.companyUid, counts);
+    if (license !== null) {
+      const { usable } = poolLimits(license, t, zone, (limit) => queue[beyond(limit)]?.state ?? null);
+      const next = beyond(usable);
+      for (let at = Math.min(boundary, next); at < Math.max(boundary, next); at++) {
+        if (!active[at]) continue;
+        add(unlicensed, queue[at]!.state, next < boundary ? 1 : -1);
+        touched.add(queue[at]!.state.companyUid);
       }
-      for (const [company, counts] of managed) record(company, counts);
-      wasOver = true;
-    } else {
-      // Within the license every consuming agent is Licensed: a company's count changes only
-      // when its own agents do, unless the previous instant was over the license.
-      for (const company of wasOver ? running.keys() : touched) record(company, running.get(company)!);
-      wasOver = false;
+      boundary = next;
+    }
+    // A company's managed count changes only when its own agents or the boundary among them do.
+    for (const company of touched) {
+      const all = running.get(company) ?? zero();
+      const out = unlicensed.get(company) ?? zero();
+      const best = peak.get(company) ?? zero();
+      best.server = Math.max(best.server, all.server - out.server);
+      best.workstation = Math.max(best.workstation, all.workstation - out.workstation);
+      peak.set(company, best);
     }
   }
 
@@ -304,4 +326,41 @@ export function managedMonthCounters(
     );
   }
   return result;
+}
+
+/** Counts per mode over positions 0..n−1 (a Fenwick tree per mode): add at a position, find the first prefix past a limit. */
+class PrefixCounts {
+  private readonly server: Int32Array;
+  private readonly workstation: Int32Array;
+  private readonly top: number;
+
+  constructor(private readonly n: number) {
+    this.server = new Int32Array(n + 1);
+    this.workstation = new Int32Array(n + 1);
+    let top = 1;
+    while (top * 2 <= n) top *= 2;
+    this.top = top;
+  }
+
+  add(position: number, mode: AgentMode, delta: number): void {
+    const tree = this[mode];
+    for (let i = position + 1; i <= this.n; i += i & -i) tree[i]! += delta;
+  }
+
+  /** The first position whose prefix (itself included) satisfies `past`, which must be monotone; n when none does. */
+  firstAbove(past: (counts: Record<AgentMode, number>) => boolean): number {
+    let at = 0;
+    const counts = { server: 0, workstation: 0 };
+    if (this.n === 0) return 0;
+    for (let step = this.top; step > 0; step >>= 1) {
+      const next = at + step;
+      if (next > this.n) continue;
+      const tentative = { server: counts.server + this.server[next]!, workstation: counts.workstation + this.workstation[next]! };
+      if (past(tentative)) continue;
+      at = next;
+      counts.server = tentative.server;
+      counts.workstation = tentative.workstation;
+    }
+    return at;
+  }
 }

@@ -208,6 +208,25 @@ export interface ClassifiedAgent extends AgentState {
 }
 
 /**
+ * Rule 17's limits at `now` for a pool whose consuming agents are walked in FIFO order with
+ * cumulative units: up to `license.units` they are Licensed, up to `usable` Licensed by exceed,
+ * beyond Unlicensed. `firstBeyond(limit)` answers the first consuming agent (FIFO) whose
+ * cumulative units exceed `limit`, null when none does: the over-limit episode began when it
+ * began to consume. `classifyAgents` answers it from its walk, the month-end report from prefix
+ * sums kept over the month (`managedMonthCounters`): one reading of the rule for both.
+ */
+export function poolLimits(
+  license: VspcLicense,
+  now: Instant,
+  zone: string,
+  firstBeyond: (limit: number) => Pick<AgentState, 'activatedAt'> | null,
+): { licensed: number; usable: number } {
+  const first = firstBeyond(license.units);
+  const overSince = first === null ? null : consumesFrom(first.activatedAt, license, zone);
+  return { licensed: license.units, usable: usableUnits(license, now, overSince) };
+}
+
+/**
  * Every managed agent of the installation at `now` with its license status (rules 13, 17, 18 and
  * the expiry grace). `agents` must be all of the installation's managed agents: the pool is shared.
  * - no license installed: nothing limits usage (new or Licensed);
@@ -234,9 +253,7 @@ export function classifyAgents(agents: Iterable<AgentState>, license: VspcLicens
     counts[a.mode]++;
     return unitsOf(counts, license.weights);
   });
-  const firstBeyond = cumulative.findIndex((units) => units > license.units);
-  const overSince = firstBeyond < 0 ? null : consumesFrom(consuming[firstBeyond]!.activatedAt, license, zone);
-  const usable = usableUnits(license, now, overSince);
+  const { usable } = poolLimits(license, now, zone, (limit) => consuming[cumulative.findIndex((units) => units > limit)] ?? null);
   return [
     ...fresh,
     ...consuming.map((a, i): ClassifiedAgent => {

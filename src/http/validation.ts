@@ -19,7 +19,10 @@ import { parseRfc3339 } from '../time.js';
 function makeAjv(options: Options): Ajv {
   // `strict: false` would also turn off strictNumbers, and then NaN and Infinity pass as numbers
   // and integers: `?offset=1e309` coerces to Infinity, which no serializer can write (a 500).
-  const ajv = new Ajv({ removeAdditional: false, useDefaults: true, allErrors: false, strict: false, strictNumbers: true, ...options });
+  // `code.optimize: false` skips AJV's pass that removes redundant generated code (the validators
+  // check the same things): it takes about 40 % of the compile time every start pays, against a
+  // difference per request too small to measure.
+  const ajv = new Ajv({ removeAdditional: false, useDefaults: true, allErrors: false, strict: false, strictNumbers: true, code: { optimize: false }, ...options });
   (addFormats as unknown as (ajv: Ajv) => void)(ajv);
   // `date-time` means what Tally can store: RFC 3339 with an offset (ajv-formats also accepts
   // forms such as "+0100" that the rest of Tally would not read).

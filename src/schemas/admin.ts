@@ -92,3 +92,79 @@ export const ClockBody = Type.Object({ now: DateTimeText }, { additionalProperti
 export const ClockReply = Type.Object({ now: Type.String(), fixed: Type.Boolean() });
 
 export const IngestReply = Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() });
+
+// ---------------------------------------------------------------------------------------------
+// Answers of the admin API (serialization and the OpenAPI document at /tally/v1/openapi.json)
+
+const NullableUuid = Type.Union([Uuid, Type.Null()]);
+
+export const Reseller = Type.Object({ uid: Uuid, name: Type.String() });
+export const Company = Type.Object({ uid: Uuid, name: Type.String(), resellerUid: NullableUuid, tenantUid: NullableUuid });
+export const Organization = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  officeName: Type.Union([Type.String(), Type.Null()]),
+  type: Type.Enum([...ORGANIZATION_TYPES]),
+  region: Type.Enum([...ORGANIZATION_REGIONS]),
+  companyUid: NullableUuid,
+});
+export const Account = Type.Object({
+  uid: Type.String(),
+  username: Type.String(),
+  roles: Type.Array(Type.Enum([...ROLES])),
+  scopeUid: NullableUuid,
+  disabled: Type.Boolean(),
+});
+
+const AgentWorkload = Type.Object({
+  agentUid: Type.String(),
+  name: Type.Union([Type.String(), Type.Null()]),
+  mode: Type.Enum(['server', 'workstation']),
+  status: Type.Enum(['New', 'Licensed', 'LicensedByExceed', 'Unlicensed']),
+  activatedAt: DateTimeText,
+});
+const UserWorkload = Type.Object({
+  organizationId: Uuid,
+  userId: Type.String(),
+  name: Type.String(),
+  state: Type.String({ description: 'the engine\'s license state: Licensed, TemporarilyAssigned, New, Exceeded' }),
+  lastBackupAt: DateTimeText,
+});
+export const CompanyWorkloads = Type.Object({
+  companyUid: Uuid,
+  at: DateTimeText,
+  agents: Type.Array(AgentWorkload),
+  users: Type.Array(UserWorkload, { description: 'the VB365 users of the organizations mapped to the company' }),
+});
+export const OrganizationWorkloads = Type.Object({ organizationId: Uuid, at: DateTimeText, users: Type.Array(UserWorkload) });
+
+/** The admin API's error answer, `{"error":{"code","message","details"?}}` (src/http/tally/errors.ts). */
+export const ErrorAnswer = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: 'bad_request, validation_failed, unauthorized, forbidden, not_found, conflict, unavailable, internal_error, …' }),
+    message: Type.String(),
+    details: Type.Optional(Type.Array(Type.Object({ field: Type.String(), message: Type.String() }))),
+  }),
+});
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'The request is not valid (details name the fields).',
+  401: 'No valid bearer token.',
+  403: 'The account\'s roles do not allow this operation (or the key is read-only).',
+  404: 'No such object, or it lies outside the account\'s scope.',
+  409: 'The request conflicts with the current state (a referenced object is missing, something still depends on the object, …).',
+  500: 'An internal error.',
+  503: 'The database is unavailable; retry after the Retry-After delay.',
+};
+
+/**
+ * The error answers of an admin route: 401, 403, 500 and 503 for every route, and those given
+ * (400 for routes with parameters or a body, 404 for lookups, 409 for conflicts).
+ */
+export function errorAnswers(...statuses: (400 | 404 | 409)[]): Record<number, typeof ErrorAnswer> {
+  const all = [...new Set([...statuses, 401, 403, 500, 503])].sort();
+  return Object.fromEntries(all.map((status) => [status, { ...ErrorAnswer, description: ERROR_DESCRIPTIONS[status] }])) as Record<number, typeof ErrorAnswer>;
+}
+
+/** A 204 answer: no body. */
+export const NoContent = { description: 'No content.' };

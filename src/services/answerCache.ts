@@ -31,7 +31,7 @@ export interface Timed<T> extends Validity {
 
 /**
  * Collects the instants between which every answer a request used holds (the intersection), for
- * a caller that keeps what it built from them (the response replay, http/replay.ts).
+ * a caller that keeps what it built from several answers.
  */
 export interface ValidityRange {
   from: number;
@@ -150,7 +150,7 @@ export class CachedVspcPool implements VspcPoolAnswers {
   }
 }
 
-/** Narrows `range` to the instants `answer` holds for (the response replay keeps what it built from several answers). */
+/** Narrows `range` to the instants `answer` holds for. */
 export function within<T>(answer: Timed<T>, range?: ValidityRange): T {
   if (range) {
     range.from = Math.max(range.from, answer.from ?? -Infinity);

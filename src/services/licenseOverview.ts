@@ -22,7 +22,7 @@ import { listOrganizations } from '../store/entities.js';
 import type { Database } from '../store/schema.js';
 import { userHistoriesBetween } from '../store/vb365Histories.js';
 import { byName } from './vb365MonthlyReport.js';
-import { parseRfc3339 } from '../time.js';
+import { parseLocalDateTime, parseRfc3339 } from '../time.js';
 
 export class OverviewRequestError extends Error {}
 
@@ -47,16 +47,12 @@ export function overviewZone(text: string | undefined, serverZone: string): Zone
   throw new OverviewRequestError(`The time zone '${text}' is not known: use UTC, Local, UTC+hh:mm, UTC-hh:mm or an IANA name such as Europe/Berlin.`);
 }
 
-const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?$/;
-
 /** A date-time with an offset is an instant; one without (as .NET clients send UTC dates) is a wall-clock time in `zone`. */
 export function overviewInstant(field: string, text: string, zone: Zone): number {
   const exact = parseRfc3339(text);
   if (exact !== null) return exact;
-  if (LOCAL_TIME.test(text)) {
-    const local = DateTime.fromISO(text, { zone });
-    if (local.isValid) return local.toMillis();
-  }
+  const local = parseLocalDateTime(text, zone);
+  if (local !== null) return local;
   throw new OverviewRequestError(`The value '${text}' is not valid for ${field}: it must be a date-time such as 2026-10-01T00:00:00Z.`);
 }
 

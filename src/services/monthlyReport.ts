@@ -1,14 +1,17 @@
 /**
  * The VSPC month-end report: computed by the engine from the ledger, frozen once the month is
  * over (a stored report never changes), with corrections for the previous month when late events
- * changed what its frozen report says.
+ * changed what its frozen report says, or when it was frozen before the report counted only the
+ * agents the console managed (each correction says which: `reasons`).
  */
 import { csvRows } from './csv.js';
 import type { Kysely } from 'kysely';
 import { DateTime } from 'luxon';
 import type { VspcLicense } from '../domain/licenses.js';
-import { companyMonthCounters, segmentsByCompany, type ReportCounter } from '../domain/monthlyReport.js';
-import { monthStretches } from '../store/agentSegments.js';
+import {
+  companyMonthCounters, managedMonthCounters, managementEndsAt, peakConsumingUnits, segmentsByCompany, type ReportCounter,
+} from '../domain/monthlyReport.js';
+import { monthSegments, monthStretches } from '../store/agentSegments.js';
 import { listCompanies } from '../store/entities.js';
 import type { Database } from '../store/schema.js';
 import { formatInstant } from '../time.js';
@@ -31,8 +34,28 @@ export interface MonthlyReport {
   generatedAt: string;
   licenseType: string;
   companies: CompanyReport[];
+  /**
+   * What the counts count: `managedAgents`, the agents the console managed at each instant.
+   * Reports frozen before it existed have no `basis`: they counted every agent, Unlicensed ones
+   * and those past the expiry grace too.
+   */
+  basis?: 'managedAgents';
   /** Companies whose previous-month numbers changed after that report was frozen. */
-  corrections: { month: string; companies: { companyUid: string; reported: ReportCounter[]; actual: ReportCounter[] }[] } | null;
+  corrections: { month: string; companies: Correction[] } | null;
+}
+
+/**
+ * Why a frozen month's numbers differ from what it says: `lateEvents`, events about the month
+ * that arrived after it was frozen (or a license installed since); `unmanagedAgents`, the frozen
+ * report counted agents the console did not manage (Unlicensed, past the expiry grace).
+ */
+export type CorrectionReason = 'lateEvents' | 'unmanagedAgents';
+
+export interface Correction {
+  companyUid: string;
+  reported: ReportCounter[];
+  actual: ReportCounter[];
+  reasons: CorrectionReason[];
 }
 
 export class ReportMonthError extends Error {}
@@ -52,21 +75,41 @@ function previousMonth(month: string, zone: string): string {
   return DateTime.fromMillis(start, { zone }).minus({ months: 1 }).toFormat('yyyy-MM');
 }
 
-/** Every company's counters for `month` as known at `now` (a running month only up to `now`). */
+/**
+ * Every company's counters for `month` as known at `now` (a running month only up to `now`),
+ * counting only the agents the console managed at each instant (docs/licensing.md, rule 20).
+ *
+ * The common case reads the month's stretches as counts (`monthStretches`): when the consuming
+ * agents of the installation never need more than the license's units during the month, every
+ * one of them was Licensed at every instant, and counting every agent is the answer. Past the
+ * end of the expiry grace nothing is managed: the month is cut there. Only when the installation
+ * is over its license at some instant are the month's stretches read as rows and swept by the
+ * engine (`managedMonthCounters`), which classifies the pool where it may change.
+ */
 async function computeCompanies(
   db: Kysely<Database>,
   month: string,
   zone: string,
   license: VspcLicense | null,
   now: number,
+  basis: 'managedAgents' | 'everyAgent' = 'managedAgents',
 ): Promise<CompanyReport[]> {
   const { start, end: monthEnd } = monthBounds(month, zone);
-  // Events dated after `now` have not happened yet (contract §5).
-  const end = Math.min(monthEnd, now + 1);
+  const everyAgent = basis === 'everyAgent';
+  // Events dated after `now` have not happened yet (contract §5); past the grace nothing is managed.
+  const end = Math.min(monthEnd, now + 1, everyAgent ? Infinity : (managementEndsAt(license) ?? Infinity));
+  if (end <= start) return [];
   const rental = (license?.type ?? 'Rental') === 'Rental';
   const stretches = await monthStretches(db, start, end, rental ? start : null);
-  const partial = segmentsByCompany([stretches.partial], start, end);
   const none = { server: 0, workstation: 0 };
+  const floor = { ...none };
+  for (const counts of stretches.throughout.values()) {
+    floor.server += counts.server;
+    floor.workstation += counts.workstation;
+  }
+  const overLicense = !everyAgent && license !== null && peakConsumingUnits(floor, stretches.partial, license.weights, start, end) > license.units;
+  const managed = overLicense ? managedMonthCounters(await monthSegments(db, start, end), license, start, end, zone) : null;
+  const partial = segmentsByCompany([stretches.partial], start, end);
   const companies = await listCompanies(db);
   return companies
     .map((company) => ({
@@ -74,10 +117,12 @@ async function computeCompanies(
       companyName: company.name,
       resellerUid: company.resellerUid,
       tenantUid: company.tenantUid,
-      counters: companyMonthCounters(company.uid, [partial.get(company.uid) ?? []], license, start, end, {
-        reported: stretches.throughout.get(company.uid) ?? none,
-        fresh: stretches.fresh.get(company.uid) ?? none,
-      }),
+      counters: managed
+        ? (managed.get(company.uid) ?? [])
+        : companyMonthCounters(company.uid, [partial.get(company.uid) ?? []], license, start, end, {
+            reported: stretches.throughout.get(company.uid) ?? none,
+            fresh: stretches.fresh.get(company.uid) ?? none,
+          }),
     }))
     .filter((c) => c.counters.some((counter) => counter.reportedCount > 0 || counter.newCount > 0));
 }
@@ -109,10 +154,21 @@ export async function vspcMonthlyReport(
   if (previous) {
     const actual = await computeCompanies(db, previous.month, zone, license, now);
     const byUid = new Map(actual.map((c) => [c.companyUid, c.counters]));
-    const changed = [...new Set([...previous.companies.map((c) => c.companyUid), ...byUid.keys()])].flatMap((uid) => {
+    // A report frozen before the report counted only managed agents: what counting every agent
+    // gives now tells late events (it differs from the frozen numbers) from agents that were
+    // not managed (it differs from the managed numbers).
+    const every = previous.basis === 'managedAgents' ? null : new Map((await computeCompanies(db, previous.month, zone, license, now, 'everyAgent')).map((c) => [c.companyUid, c.counters]));
+    const same = (a: ReportCounter[], b: ReportCounter[]) => JSON.stringify(a) === JSON.stringify(b);
+    const changed = [...new Set([...previous.companies.map((c) => c.companyUid), ...byUid.keys()])].flatMap((uid): Correction[] => {
       const reported = previous.companies.find((c) => c.companyUid === uid)?.counters ?? [];
       const current = byUid.get(uid) ?? [];
-      return JSON.stringify(reported) === JSON.stringify(current) ? [] : [{ companyUid: uid, reported, actual: current }];
+      if (same(reported, current)) return [];
+      const everyCounters = every?.get(uid) ?? [];
+      const reasons: CorrectionReason[] = every === null ? ['lateEvents'] : [
+        ...(same(reported, everyCounters) ? [] : (['lateEvents'] as const)),
+        ...(same(everyCounters, current) ? [] : (['unmanagedAgents'] as const)),
+      ];
+      return [{ companyUid: uid, reported, actual: current, reasons }];
     });
     corrections = { month: previous.month, companies: changed };
   }
@@ -126,6 +182,7 @@ export async function vspcMonthlyReport(
     generatedAt: formatInstant(now),
     licenseType: license?.type ?? 'Rental',
     companies,
+    basis: 'managedAgents',
     corrections,
   };
   if (!final) return report;

@@ -1,6 +1,6 @@
 /** The month-end report as a PDF (PDFKit, built-in Helvetica: no font files to ship). */
 import { pdfDocument, tableRows } from './pdf.js';
-import type { MonthlyReport } from './monthlyReport.js';
+import type { CorrectionReason, MonthlyReport } from './monthlyReport.js';
 
 // 510 points: the width of A4 between 40-point margins, with room to spare.
 const COLUMNS = [
@@ -17,6 +17,11 @@ const COLUMNS = [
 const shortUid = (uid: string | null) => (uid ? `${uid.slice(0, 8)}…` : '');
 
 const LABEL: Record<string, string> = { VAC_Server_Agent: 'Server agents', VAC_Workstation_Agent: 'Workstation agents' };
+
+const REASON: Record<CorrectionReason, string> = {
+  lateEvents: 'events about the month arrived after it was frozen',
+  unmanagedAgents: 'the frozen report counted agents the console did not manage (Unlicensed or past the expiry grace)',
+};
 
 export async function reportPdf(report: MonthlyReport): Promise<Buffer> {
   const doc = await pdfDocument({ size: 'A4', margin: 40, info: { Title: `Tally VSPC report ${report.month}`, Author: 'Tally' } });
@@ -48,9 +53,11 @@ export async function reportPdf(report: MonthlyReport): Promise<Buffer> {
     doc.font('Helvetica-Bold').fontSize(11).text(`Corrections to ${report.corrections.month}`, doc.page.margins.left);
     doc.moveDown(0.3);
     for (const change of report.corrections.companies) {
+      const why = (change.reasons ?? ['lateEvents']).map((reason) => REASON[reason]).join('; ');
+      doc.font('Helvetica').fontSize(9).text(`${change.companyUid}: ${why}`, doc.page.margins.left);
       for (const [i, counter] of change.actual.entries()) {
         const before = change.reported[i];
-        row([change.companyUid, 'was → is', LABEL[counter.type] ?? counter.type, `${before?.reportedCount ?? 0} → ${counter.reportedCount}`, `${before?.reportedUnits ?? 0} → ${counter.reportedUnits}`, '', '']);
+        row([change.companyUid, 'was -> is', LABEL[counter.type] ?? counter.type, `${before?.reportedCount ?? 0} -> ${counter.reportedCount}`, `${before?.reportedUnits ?? 0} -> ${counter.reportedUnits}`, '', '']);
       }
     }
   }

@@ -237,3 +237,9 @@ export async function findApiKeyWithAccount(
     account: joinedAccount(row.username, row),
   };
 }
+
+/** The user names of the accounts confined to a scope (a reseller or a company uid). */
+export async function accountsScopedTo(db: Kysely<Database>, scopeUid: string): Promise<string[]> {
+  const rows = await db.selectFrom('accounts').select('username').where('scope_uid', '=', scopeUid).orderBy('username').execute();
+  return rows.map((r) => r.username);
+}

@@ -81,3 +81,28 @@ export async function* consumingAgentPagesNewestFirst(
     after = { activatedAt: Number(last.activated_at), agentUid: last.agent_uid };
   }
 }
+
+/**
+ * Every agent managed at `now` with its mode, company and activation (no name: the read model
+ * holds none), and the agents whose history reaches past `now`, to be replayed from their events.
+ * Reads the whole read model: for listings of one company's workloads, whose statuses depend on
+ * the installation-wide pool.
+ */
+export async function managedAgentRows(
+  db: Kysely<Database>,
+  now: number,
+): Promise<{ agents: PoolAgent[]; replay: string[] }> {
+  const rows = await db
+    .selectFrom('vspc_agents')
+    .select(['agent_uid', 'company_uid', 'mode', 'activated_at', 'active', 'last_event_at'])
+    .execute();
+  const agents: PoolAgent[] = [];
+  const replay: string[] = [];
+  for (const row of rows) {
+    if (Number(row.last_event_at) > now) replay.push(row.agent_uid);
+    else if (Number(row.active) === 1 && row.company_uid !== null && row.mode !== null && row.activated_at !== null) {
+      agents.push({ agentUid: row.agent_uid, companyUid: row.company_uid, mode: row.mode as AgentMode, activatedAt: Number(row.activated_at) });
+    }
+  }
+  return { agents, replay };
+}

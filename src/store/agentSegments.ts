@@ -97,12 +97,30 @@ export async function monthStretches(db: Kysely<Database>, start: number, end: n
           .execute();
   return {
     throughout: modeCounts([...lasting, ...outlasting]),
-    partial: [...beganInRows, ...endedInRows].map((row) => ({
-      from: Number(row.from_at),
-      to: row.to_at === null ? Infinity : Number(row.to_at),
-      state: { agentUid: row.agent_uid, name: '', companyUid: row.company_uid, mode: row.mode as AgentMode, activatedAt: Number(row.activated_at) },
-    })),
+    partial: [...beganInRows, ...endedInRows].map(toSegment),
     fresh: modeCounts(freshRows),
+  };
+}
+
+/**
+ * Every stretch that overlaps [start, end), as rows: what the report reads when the pool matters
+ * during the month (the installation over its license at some instant), because the FIFO ranking
+ * needs every consuming agent's activation. It costs every agent managed in the month; the
+ * common case never asks for it (`monthStretches` and a peak of the consuming units decide).
+ */
+export async function monthSegments(db: Kysely<Database>, start: number, end: number): Promise<AgentSegment[]> {
+  const columns = ['agent_uid', 'from_at', 'to_at', 'company_uid', 'mode', 'activated_at'] as const;
+  const segments = db.selectFrom('vspc_agent_segments').select(columns).where('from_at', '<', end);
+  const lasting = await segments.where('to_at', 'is', null).execute();
+  const ended = await segments.where('to_at', 'is not', null).where('to_at', '>', start).execute();
+  return [...lasting, ...ended].map(toSegment);
+}
+
+function toSegment(row: { agent_uid: string; from_at: number | string; to_at: number | string | null; company_uid: string; mode: string; activated_at: number | string }): AgentSegment {
+  return {
+    from: Number(row.from_at),
+    to: row.to_at === null ? Infinity : Number(row.to_at),
+    state: { agentUid: row.agent_uid, name: '', companyUid: row.company_uid, mode: row.mode as AgentMode, activatedAt: Number(row.activated_at) },
   };
 }
 

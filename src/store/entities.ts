@@ -196,3 +196,31 @@ export async function deleteLicense(db: Kysely<Database>, product: 'vb365' | 'vs
   const result = await db.deleteFrom('licenses').where('product', '=', product).executeTakeFirst();
   return Number(result.numDeletedRows) > 0;
 }
+
+/** Removes a reseller; true when it existed. The caller checks what still refers to it. */
+export async function deleteReseller(db: Kysely<Database>, uid: string): Promise<boolean> {
+  const result = await db.deleteFrom('resellers').where('uid', '=', uid).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Removes a company; true when it existed. The caller checks what still refers to it. */
+export async function deleteCompany(db: Kysely<Database>, uid: string): Promise<boolean> {
+  const result = await db.deleteFrom('companies').where('uid', '=', uid).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** Removes an organization; true when it existed. The caller checks what still refers to it. */
+export async function deleteOrganization(db: Kysely<Database>, id: string): Promise<boolean> {
+  const result = await db.deleteFrom('organizations').where('id', '=', id).executeTakeFirst();
+  return Number(result.numDeletedRows) > 0;
+}
+
+/** The companies of a reseller, by uid. */
+export async function companiesOfReseller(db: Kysely<Database>, resellerUid: string): Promise<Company[]> {
+  return (await db.selectFrom('companies').selectAll().where('reseller_uid', '=', resellerUid).orderBy('uid').execute()).map(toCompany);
+}
+
+/** The organizations mapped to a company. */
+export async function organizationsOfCompany(db: Kysely<Database>, companyUid: string): Promise<Organization[]> {
+  return (await db.selectFrom('organizations').selectAll().where('company_uid', '=', companyUid).orderBy('id').execute()).map(toOrganization);
+}

@@ -6,6 +6,8 @@
  * (test/conformance/vb365-openapi.test.ts) validates with AJV and checks undeclared properties;
  * this suite adds the nullability a generated client enforces. An operation of the served
  * document without a case here fails the suite.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -60,6 +62,8 @@ interface Case {
 const json = 'application/json';
 const cases: Case[] = [
   { method: 'POST', url: '/v6/token', operation: 'post /v6/token', status: 200, anonymous: true, body: 'grant_type=password&username=admin&password=test-admin-password', contentType: 'application/x-www-form-urlencoded' },
+  { method: 'GET', url: '/v6/ServiceInstance', operation: 'get /v6/ServiceInstance', status: 200 },
+  { method: 'GET', url: '/v6/ServiceInstance', operation: 'get /v6/ServiceInstance', status: 401, anonymous: true },
   { method: 'GET', url: '/v6/Organizations', operation: 'get /v6/Organizations', status: 200 },
   { method: 'GET', url: '/v6/Organizations?extendedView=false', operation: 'get /v6/Organizations', status: 200 },
   { method: 'GET', url: `/v6/Organizations/${HYBRID}`, operation: 'get /v6/Organizations/{organizationId}', status: 200 },

@@ -3,6 +3,8 @@
  * the 3.6.1 models (test/clients/vspcModels.ts) the way a client generated from Veeam's document
  * does (test/clients/strictModel.ts). An operation of the served OpenAPI document without a case
  * here fails the suite, so a new route is parsed from its first day.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -28,7 +30,8 @@ before(async () => {
   await adminPut(app, `/tally/v1/resellers/${RESELLER}`, { name: 'Northwind' });
   await adminPut(app, `/tally/v1/companies/${ALPINE}`, { name: 'Alpine Dental Group', tenantUid: TENANT, resellerUid: RESELLER });
   await adminPut(app, `/tally/v1/companies/${BETA}`, { name: 'Beta Logistics' });
-  await adminPut(app, '/tally/v1/licenses/vspc', { type: 'Rental', units: 1000, expirationDate: '2027-11-30T00:00:00Z', weights: { server: 11, workstation: 4 } });
+  // Expiring within 30 days and one point short: every license alarm is active.
+  await adminPut(app, '/tally/v1/licenses/vspc', { type: 'Rental', units: 14, expirationDate: '2026-12-01T00:00:00Z', weights: { server: 11, workstation: 4 } });
   const res = await app.ingest([
     { id: 'a1', type: 'vspc.agentActivated', at: '2026-11-02T08:00:00Z', companyUid: ALPINE, agent: { uid: 'a0000000-0000-4000-8000-000000000001', name: 'srv', mode: 'server' } },
     { id: 'a2', type: 'vspc.agentActivated', at: '2026-05-02T08:00:00Z', companyUid: ALPINE, agent: { uid: 'a0000000-0000-4000-8000-000000000002', name: 'ws', mode: 'workstation' } },
@@ -55,12 +58,21 @@ interface Case {
 const cases: Case[] = [
   { method: 'POST', url: '/token', operation: 'post /api/v3/token', status: 200, schema: model('OAuth2Result'), anonymous: true, body: 'grant_type=password&username=admin&password=test-admin-password', headers: { 'content-type': form } },
   { method: 'POST', url: '/token', operation: 'post /api/v3/token', status: 400, schema: model('OAuth2Error'), anonymous: true, body: 'grant_type=password&username=admin&password=wrong', headers: { 'content-type': form } },
+  { method: 'GET', url: '/about', operation: 'get /api/v3/about', status: 200, schema: single(model('AboutInformation')) },
+  { method: 'GET', url: '/alarms/templates', operation: 'get /api/v3/alarms/templates', status: 200, schema: collection(model('AlarmTemplate')) },
+  { method: 'GET', url: '/alarms/active', operation: 'get /api/v3/alarms/active', status: 200, schema: collection(model('ActiveAlarm')) },
+  { method: 'GET', url: '/users/me', operation: 'get /api/v3/users/me', status: 200, schema: single(model('User')) },
+  { method: 'GET', url: '/organizations/resellers?expand=Organization', operation: 'get /api/v3/organizations/resellers', status: 200, schema: collection(model('Reseller')) },
+  { method: 'GET', url: `/organizations/resellers/${RESELLER}`, operation: 'get /api/v3/organizations/resellers/{resellerUid}', status: 200, schema: single(model('Reseller')) },
   { method: 'GET', url: '/organizations/companies', operation: 'get /api/v3/organizations/companies', status: 200, schema: collection(model('Company')) },
   { method: 'GET', url: '/organizations/companies?expand=Organization', operation: 'get /api/v3/organizations/companies', status: 200, schema: collection(model('Company')) },
   { method: 'GET', url: `/organizations/companies/${ALPINE}`, operation: 'get /api/v3/organizations/companies/{companyUid}', status: 200, schema: single(model('Company')) },
   { method: 'GET', url: `/organizations/companies/${BETA}`, operation: 'get /api/v3/organizations/companies/{companyUid}', status: 200, schema: single(model('Company')) },
   { method: 'GET', url: `/organizations/companies/${MISSING}`, operation: 'get /api/v3/organizations/companies/{companyUid}', status: 404, schema: model('ErrorResponse') },
   { method: 'GET', url: `/organizations/companies/${ALPINE}/siteResources`, operation: 'get /api/v3/organizations/companies/{companyUid}/siteResources', status: 200, schema: collection(model('CloudTenant')) },
+  { method: 'GET', url: '/organizations/companies/usage?fromDate=2026-11-20', operation: 'get /api/v3/organizations/companies/usage', status: 200, schema: collection(model('CompanyUsage')) },
+  { method: 'GET', url: `/organizations/companies/${ALPINE}/usage`, operation: 'get /api/v3/organizations/companies/{companyUid}/usage', status: 200, schema: collection(model('CompanyUsage')) },
+  { method: 'GET', url: '/organizations/companies/usage?toDate=x', operation: 'get /api/v3/organizations/companies/usage', status: 400, schema: model('ErrorResponse') },
   { method: 'GET', url: '/licensing/usage/organizations', operation: 'get /api/v3/licensing/usage/organizations', status: 200, schema: collection(model('OrganizationCurrentLicenseUsage')) },
   { method: 'GET', url: '/licensing/console', operation: 'get /api/v3/licensing/console', status: 200, schema: single(model('ConsoleLicense')) },
   { method: 'GET', url: '/licensing/console/settings', operation: 'get /api/v3/licensing/console/settings', status: 200, schema: single(model('LicenseSettings')) },

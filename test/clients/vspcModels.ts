@@ -48,6 +48,26 @@ export const VSPC_MODELS: Record<string, OpenApiSchema> = {
     error_uri: string,
   }),
 
+  // Discovery and session (the parts Tally answers; `AboutInformation`/`User` of 3.6.1, reference §8 for the role enum)
+  AboutInformation: object({ serverVersion: string, installationId: uuid }),
+  User: object({
+    instanceUid: uuid, organizationUid: uuid, userName: string,
+    role: oneOf('CompanyAdministrator', 'CompanyInvoiceAuditor', 'CompanyLocationAdministrator', 'CompanyLocationUser', 'CompanyOwner', 'CompanySubtenant',
+      'CompanyTenant', 'PortalAdministrator', 'PortalOperator', 'PortalReadonlyOperator', 'ResellerAdministrator', 'ResellerInvoiceAuditor',
+      'ResellerOperator', 'ResellerOwner', 'ResellerUser', 'SiteAdministrator', 'Unknown'),
+    status: oneOf('Enabled', 'Disabled'),
+  }),
+  Reseller: object({ instanceUid: uuid, name: string, ownerCredentials: ref('OwnerCredentials'), _embedded: ref('EmbeddedForOrganizationChildren') }, ['ownerCredentials']),
+
+  AlarmTemplate: object({ instanceUid: uuid, name: string, description: string, organizationUid: uuid, isPredefined: bool, isEnabled: bool }),
+  ActiveAlarm: object({
+    instanceUid: uuid, alarmTemplateUid: uuid, repeatCount: int32,
+    object: object({ organizationUid: uuid, objectUid: uuid, objectName: string }),
+    lastActivation: object({
+      instanceUid: uuid, time: dateTime, status: oneOf('Unknown', 'Resolved', 'Information', 'Warning', 'Error', 'Acknowledged'), message: string, remark: string,
+    }),
+  }),
+
   // Organizations
   OwnerCredentials: object({
     userName: string,
@@ -103,6 +123,10 @@ export const VSPC_MODELS: Record<string, OpenApiSchema> = {
     },
     ['credentials'],
   ),
+
+  // Services usage ("Get Services Usage"; the counter's type list is not transcribed: Tally sends two of its values).
+  CompanyUsageCounter: object({ value: { type: 'number' }, type: string }),
+  CompanyUsage: object({ companyUid: uuid, date: dateTime, counters: array(ref('CompanyUsageCounter')) }),
 
   // Current license usage
   CurrentLicenseUsageWorkloadByPlatform: object(

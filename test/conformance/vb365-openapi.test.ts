@@ -4,6 +4,8 @@
  * successes, the `default` (RESTExceptionInfo) for errors. Beyond the schema, which is permissive,
  * every property Tally emits must be one the document declares (catches misspellings such as
  * `isBackedUp` where v6 says `isBackedup`).
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -88,6 +90,8 @@ const overview = (options: object) => JSON.stringify({ startTime: '2026-10-01T00
 const cases: { method: string; url: string; template: string; body?: string; contentType?: string; auth?: boolean; status: number; clock?: string }[] = [
   { method: 'POST', url: '/v6/token', template: '/v6/token', body: 'grant_type=password&username=admin&password=test-admin-password', contentType: 'application/x-www-form-urlencoded', auth: false, status: 200 },
   { method: 'POST', url: '/v6/token', template: '/v6/token', body: 'grant_type=password&username=admin&password=wrong', contentType: 'application/x-www-form-urlencoded', auth: false, status: 400 },
+  { method: 'GET', url: '/v6/ServiceInstance', template: '/v6/ServiceInstance', status: 200 },
+  { method: 'GET', url: '/v6/ServiceInstance', template: '/v6/ServiceInstance', auth: false, status: 401 },
   { method: 'GET', url: '/v6/Organizations', template: '/v6/Organizations', status: 200 },
   { method: 'GET', url: '/v6/Organizations?extendedView=false', template: '/v6/Organizations', status: 200 },
   { method: 'GET', url: `/v6/Organizations/${ORG}`, template: '/v6/Organizations/{organizationId}', status: 200 },

@@ -24,6 +24,8 @@
  * `"lastUpdateMessage": null`), so `text` below accepts null; enums, uuids, numbers and booleans
  * are strict. `OwnerCredentials` is transcribed from the examples (`userName`, `password: null` in
  * answers); Tally's null `userName` (no owner account) is a documented difference.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -116,6 +118,41 @@ const CloudTenant = object(
     isNativeReplicationResourcesEnabled: bool, isVcdReplicationResourcesEnabled: bool, assignedForCompany: uuid,
   },
   ['credentials'],
+);
+
+// Discovery and session (the parts Tally answers; closed objects: nothing else may be emitted)
+const AboutInformation = object({ serverVersion: { type: 'string' }, installationId: uuid }, ['serverVersion', 'installationId']);
+const User = object(
+  {
+    instanceUid: uuid, organizationUid: uuid, userName: { type: 'string' },
+    role: oneOf('CompanyAdministrator', 'CompanyInvoiceAuditor', 'CompanyOwner', 'PortalAdministrator', 'PortalReadonlyOperator', 'ResellerAdministrator',
+      'ResellerInvoiceAuditor', 'ResellerOperator', 'ResellerOwner', 'ResellerUser', 'Unknown'),
+    status: oneOf('Enabled', 'Disabled'),
+  },
+  ['instanceUid', 'organizationUid', 'userName', 'role', 'status'],
+);
+const Reseller = object(
+  { instanceUid: uuid, name: { type: 'string' }, ownerCredentials: object({ userName: { type: 'string' }, password: { type: 'null' } }), _embedded: object({ organization: Organization }) },
+  ['instanceUid', 'name', 'ownerCredentials', '_embedded'],
+);
+
+const AlarmTemplate = object(
+  { instanceUid: uuid, name: { type: 'string' }, description: { type: 'string' }, organizationUid: uuid, isPredefined: bool, isEnabled: bool },
+  ['instanceUid', 'name', 'organizationUid', 'isPredefined', 'isEnabled'],
+);
+const ActiveAlarm = object(
+  {
+    instanceUid: uuid, alarmTemplateUid: uuid, repeatCount: int32,
+    object: object({ organizationUid: uuid, objectUid: uuid, objectName: { type: 'string' } }),
+    lastActivation: object({ instanceUid: uuid, time: { type: 'string', format: 'date-time' }, status: oneOf('Warning', 'Error'), message: { type: 'string' }, remark: { type: 'string' } }),
+  },
+  ['instanceUid', 'alarmTemplateUid', 'object', 'lastActivation'],
+);
+
+// "Get Services Usage" (help page get_company_services_usage.html; counter types seen in public clients)
+const CompanyUsage = object(
+  { companyUid: uuid, date: { type: 'string', format: 'date-time' }, counters: array(object({ value: double, type: oneOf('ManagedServerAgents', 'ManagedWorkstationAgents') }, ['value', 'type'])) },
+  ['companyUid', 'date', 'counters'],
 );
 
 // ---- current license usage (3.6.1) ----------------------------------------------------------
@@ -218,6 +255,28 @@ describe('organizations (v3.6.1)', () => {
   test('GET /organizations/companies/{companyUid}/siteResources', async () => {
     assertValid(collection(CloudTenant), await answer(`/organizations/companies/${ALPINE}/siteResources`), 'a tenant');
     assertValid(collection(CloudTenant), await answer(`/organizations/companies/${BETA}/siteResources`), 'no tenant');
+  });
+});
+
+describe('discovery and session', () => {
+  test('GET /about, /users/me, /organizations/resellers[/{resellerUid}]', async () => {
+    assertValid(single(AboutInformation), await answer('/about'), 'about');
+    assertValid(VersionError, await answer('/about', 400, { 'x-client-version': '3.7' }), 'about, newer version');
+    assertValid(single(User), await answer('/users/me'), 'me');
+    assertValid(collection(Reseller), await answer('/organizations/resellers?expand=Organization'), 'resellers');
+    assertValid(single(Reseller), await answer(`/organizations/resellers/${RESELLER}`), 'reseller');
+    assertValid(ErrorResponse, await answer('/organizations/resellers/33333333-3333-4333-8333-333333333333', 404), 'missing reseller');
+    assertValid(collection(AlarmTemplate), await answer('/alarms/templates'), 'alarm templates');
+    assertValid(collection(ActiveAlarm), await answer('/alarms/active'), 'active alarms');
+  });
+});
+
+describe('services usage', () => {
+  test('GET /organizations/companies/usage and /organizations/companies/{companyUid}/usage', async () => {
+    assertValid(collection(CompanyUsage), await answer('/organizations/companies/usage?fromDate=2026-11-01'), 'all companies');
+    assertValid(collection(CompanyUsage), await answer(`/organizations/companies/${ALPINE}/usage`), 'one company');
+    assertValid(ErrorResponse, await answer('/organizations/companies/usage?fromDate=2026-01-01', 400), 'range too long');
+    assertValid(ErrorResponse, await answer('/organizations/companies/33333333-3333-4333-8333-333333333333/usage', 404), 'missing company');
   });
 });
 

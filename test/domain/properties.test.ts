@@ -1,7 +1,9 @@
 /**
  * Property tests of the pure engine (fast-check): answers do not depend on input order, the
  * classification conserves users and matches the counting formulas of rule 9, adding a backup
- * never lowers the installation's consumption, and events dated after `now` have no effect.
+ * never lowers the installation's consumption, and events dated after `now` have no effect; the
+ * VSPC month-end report counts the managed agents of the raw events at every instant, holds the
+ * live counters, and a larger license never lowers it.
  *
  * Runs are seeded (override with TALLY_FC_SEED=<n> to explore other cases).
  */
@@ -21,7 +23,9 @@ import {
   type LicenseState,
   type UserActivity,
 } from '../../src/domain/vb365.js';
-import { agentStateAt, consoleCounters, type AgentEvent, type AgentState } from '../../src/domain/vspc.js';
+import { agentSegments, managedMonthCounters } from '../../src/domain/monthlyReport.js';
+import { agentStateAt, classifyAgents, consoleCounters, countersOfClassified, type AgentEvent, type AgentState } from '../../src/domain/vspc.js';
+import { managedReportFromEvents } from '../support/managedReport.js';
 import { plusMonths, startOfMonth } from '../../src/time.js';
 
 const SEED = Number(process.env.TALLY_FC_SEED ?? 20_261_115);
@@ -462,6 +466,79 @@ describe('VSPC engine properties', () => {
           assert.equal(c.usedCount, ofMode.length - fresh);
           assert.equal(c.usedUnits, c.usedCount * terms.weights[mode]);
           assert.equal(c.newUnits, c.newCount * terms.weights[mode]);
+        }
+      }),
+      params,
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// VSPC month-end report: only managed agents
+
+/** A license that bites: small pools, expiry around `now`, a usage report that doubles the allowance for a while. */
+const bitingLicense = (now: number) =>
+  fc.option(
+    fc.record({
+      type: fc.constantFrom(...VSPC_LICENSE_TYPES),
+      units: fc.constantFrom(0, 4, 11, 15, 22, 30, 100),
+      expires: fc.option(fc.constantFrom(-70 * DAY, -40 * DAY, -10 * DAY, -1, 0, 20 * DAY), { nil: null }),
+      autoUpdate: fc.boolean(),
+      sent: fc.option(fc.constantFrom(-45 * DAY, -29 * DAY, -DAY, 0), { nil: null }),
+    }).map(({ type, units, expires, autoUpdate, sent }): VspcLicense => ({
+      type, edition: null, units, expirationDate: expires === null ? null : now + expires, weights: defaultAgentWeights(type), autoUpdate, lastReportSentAt: sent === null ? null : now + sent,
+    })),
+    { nil: null, freq: 6 },
+  );
+const reportScenario = vspcScenario.chain((s) => bitingLicense(s.now).map((license) => ({ ...s, license })));
+
+describe('VSPC month-end report properties (only managed agents)', () => {
+  const monthOf = ({ agents, now, zone, license }: VspcScenario) => {
+    const start = startOfMonth(now, zone);
+    const segments = agents.flatMap((a) => agentSegments(a.uid, a.events));
+    return { start, counters: managedMonthCounters(segments, license, start, now + 1, zone) };
+  };
+
+  test('the report of the month so far = the managed agents replayed from the raw events at every instant (every zone)', () => {
+    fc.assert(
+      fc.property(reportScenario, (scenario) => {
+        const { start, counters } = monthOf(scenario);
+        const byAgent = new Map(scenario.agents.map((a) => [a.uid, a.events]));
+        assert.deepEqual(counters, managedReportFromEvents(byAgent, scenario.license, start, scenario.now + 1, scenario.zone));
+      }),
+      params,
+    );
+  });
+
+  test('the live counters at now are one instant of the report: used ≤ reported, new ≤ new, per company and type', () => {
+    fc.assert(
+      fc.property(reportScenario, (scenario) => {
+        const { counters } = monthOf(scenario);
+        const classified = classifyAgents(statesOf(scenario), scenario.license, scenario.now, scenario.zone);
+        for (const company of COMPANIES) {
+          const live = countersOfClassified(classified.filter((a) => a.companyUid === company), scenario.license);
+          const report = counters.get(company);
+          live.forEach((c, i) => {
+            assert.ok(c.usedCount <= (report?.[i]?.reportedCount ?? 0), `${company} ${c.type} used`);
+            assert.ok(c.newCount <= (report?.[i]?.newCount ?? 0), `${company} ${c.type} new`);
+          });
+        }
+      }),
+      params,
+    );
+  });
+
+  test('a larger license never lowers the report: the managed agents at every instant only grow', () => {
+    fc.assert(
+      fc.property(reportScenario, fc.integer({ min: 1, max: 60 }), (scenario, more) => {
+        if (!scenario.license) return;
+        const { counters } = monthOf(scenario);
+        const larger = monthOf({ ...scenario, license: { ...scenario.license, units: scenario.license.units + more } }).counters;
+        for (const company of COMPANIES) {
+          (counters.get(company) ?? []).forEach((c, i) => {
+            assert.ok(c.reportedCount <= larger.get(company)![i]!.reportedCount, `${company} ${c.type}`);
+            assert.equal(c.newCount, larger.get(company)![i]!.newCount);
+          });
         }
       }),
       params,

@@ -1,6 +1,8 @@
 /**
  * Start-up behaviour of `tally serve`: flag errors, busy ports, unusable data directories, graceful
  * shutdown on signals, the self-signed certificate, plain HTTP and the listening line.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';

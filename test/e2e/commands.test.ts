@@ -1,4 +1,8 @@
-/** `tally import`, `tally backup` and `tally restore`, run as a user runs them. */
+/**
+ * `tally import`, `tally backup` and `tally restore`, run as a user runs them.
+ *
+ * @stores sqlite postgres
+ */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -7,9 +11,9 @@ import { test } from 'node:test';
 import SQLite from 'better-sqlite3';
 import { PDFDocument } from 'pdf-lib';
 import { createTestDatabase, tempDir, TEST_STORE } from '../support/stores.js';
-import { passwordToken, request, ROOT, spawnTally } from '../support/server.js';
+import { builtCli, passwordToken, request, ROOT, spawnTally } from '../support/server.js';
 
-const CLI = path.join(ROOT, 'dist', 'cli.js');
+const CLI = builtCli();
 const CLOCK = '2026-11-23T12:00:00Z';
 const PASSWORD = 'commands-admin-password';
 const COMPANY = 'f886afdf-af2b-4e31-9f1e-7c0e96a0ee5e';

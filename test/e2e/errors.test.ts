@@ -3,6 +3,8 @@
  * VB365 `{"message"}`, VSPC `{"errors":[{message,type,code}]}`, admin `{"error":{code,message,details?}}`.
  * Requests that could have stored events carry events that would change the seed answer; the seed is
  * checked after each, and the last test re-posts all of them to show none was stored.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

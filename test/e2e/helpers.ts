@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { ROOT, request, type Response } from '../support/server.js';
+import { builtCli, ROOT, request, type Response } from '../support/server.js';
 
 export const ADMIN_PASSWORD = 'e2e-admin-password';
 export const CLOCK = '2026-11-23T12:00:00Z';
@@ -81,7 +81,7 @@ export function runToExit(
   env: Record<string, string> = {},
   limitMs = 60_000,
 ): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), ...args], {
+  const child = spawn(process.execPath, [builtCli(), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,6 +3,8 @@
  * clock: all or nothing, idempotency, conflicts, limits, NDJSON, future events and a restart.
  * The tests run in order and build on each other; `acknowledged` holds every event the server
  * accepted, so the restart test can show all of them survived.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -2,6 +2,8 @@
  * What a real integration does, against the demo over HTTPS: log in to each face, list the
  * organizations or companies, page through them following the API's own paging, read each one's
  * licensing usage, and check that the totals add up.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

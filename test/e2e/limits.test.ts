@@ -3,6 +3,8 @@
  * says nothing at all, is cut off after the request timeout while others are served; oversized
  * headers answer 431; past --max-connections new connections are refused. The server is started
  * with `--request-timeout 2` so that the timers fire within the test.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';

@@ -5,7 +5,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { createTestDatabase } from '../support/stores.js';
-import { passwordToken, request, ROOT, spawnTally, type ServerProcess } from '../support/server.js';
+import { builtCli, passwordToken, request, ROOT, spawnTally, type ServerProcess } from '../support/server.js';
 
 const CLOCK = '2026-11-23T12:00:00Z';
 const PASSWORD = 'migrate-admin-password';
@@ -34,7 +34,7 @@ test('migrate copies the demo to PostgreSQL and every answer stays identical', a
 
   const target = await createTestDatabase('postgres');
   try {
-    const cli = path.join(ROOT, 'dist', 'cli.js');
+    const cli = builtCli();
     const run = spawnSync(process.execPath, [cli, 'migrate', '--from', path.join(source.dataDir, 'tally.db'), '--to', target.url!], { encoding: 'utf8' });
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stdout, /migrated 11\d{3} events; verified 6 organizations and \d+ tenants: identical answers/);
@@ -64,7 +64,7 @@ test('migrate copies the demo to PostgreSQL and every answer stays identical', a
 });
 
 test('migrate explains what is wrong with its arguments', () => {
-  const cli = path.join(ROOT, 'dist', 'cli.js');
+  const cli = builtCli();
   const missing = spawnSync(process.execPath, [cli, 'migrate', '--from', '/nonexistent/tally.db', '--to', 'postgres://postgres@127.0.0.1:5432/test'], { encoding: 'utf8' });
   assert.equal(missing.status, 1);
   assert.match(missing.stderr, /no SQLite database at \/nonexistent\/tally.db/);

@@ -9,6 +9,8 @@
  * The ledger is loaded once at the start, including backups and a deactivation dated after the
  * starting clock: an event dated after `now` has no effect until the clock passes it, so the
  * answers at each step only see what happened up to that step.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

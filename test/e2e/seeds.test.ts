@@ -1,6 +1,8 @@
 /**
  * What the README promises on a fresh start with the demo: both seed answers byte for byte, the
  * token endpoints of both faces, case-insensitive VB365 routing and time travel with the clock.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -3,6 +3,8 @@
  * small batches on keep-alive connections. Every request a client had sent before the signal gets
  * its answer (none is reset or refused), answers to requests sent after it say
  * `Connection: close`, and every event the server acknowledged is in the ledger after a restart.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import http from 'node:http';

@@ -2,6 +2,8 @@
  * Certificate rotation without a restart: SIGHUP re-reads --cert/--key, new connections get the
  * new certificate, open keep-alive connections go on, and a pair that cannot be used is refused
  * while the previous one keeps serving.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,8 @@
-/** `--token-lifetime`: how long access tokens are valid, announced in `expires_in` and enforced. */
+/**
+ * `--token-lifetime`: how long access tokens are valid, announced in `expires_in` and enforced.
+ *
+ * @stores sqlite postgres
+ */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { form, request, runTallyExpectingFailure, spawnTally } from '../support/server.js';

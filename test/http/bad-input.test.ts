@@ -1,6 +1,8 @@
 /**
  * Malformed requests answer a client error in the dialect of the path they hit, store nothing and
  * never answer 5xx.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -2,6 +2,8 @@
  * `POST /tally/v1/events` announces each request to ingestion until it is ingested or answered
  * (concurrent batches are then committed together, src/store/sqliteLedger.ts). Every way a request
  * can end must withdraw its announcement: a count left behind would make later batches wait.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

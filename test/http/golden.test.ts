@@ -1,5 +1,7 @@
 /**
  * Golden tests: whole response bodies, byte for byte, for each face, over a small known ledger.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

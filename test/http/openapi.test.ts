@@ -1,4 +1,8 @@
-/** OpenAPI documents and Swagger UI, generated from the routes' own schemas. */
+/**
+ * OpenAPI documents and Swagger UI, generated from the routes' own schemas.
+ *
+ * @stores sqlite postgres
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { startTestApp, type TestApp } from '../support/harness.js';
@@ -24,6 +28,7 @@ test('VB365: the raw v6 document holds the /v6 operations with their schemas, an
     '/v6/Organizations/{organizationId}',
     '/v6/Organizations/{organizationId}/LicensingInformation',
     '/v6/Reports/GenerateLicenseOverview',
+    '/v6/ServiceInstance',
     '/v6/licensing/reports/latest',
     '/v6/licensing/reports/{reportId}/approve',
     '/v6/token',

@@ -1,4 +1,9 @@
-/** Login throttling per account and per client address, in each face's dialect (the owner's side: test/security/lockout.test.ts). */
+/**
+ * Login throttling per account and per client address, in each face's dialect (the owner's side:
+ * test/security/lockout.test.ts).
+ *
+ * @stores sqlite postgres
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { ADMIN_PASSWORD, startTestApp, type TestApp } from '../support/harness.js';

@@ -2,6 +2,8 @@
  * `--trust-proxy`: behind a reverse proxy the login throttle counts failures per real client
  * (X-Forwarded-For), but only when the header comes from a proxy named in the setting; a client
  * that talks to Tally directly cannot choose the address its failures are counted against.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -1,6 +1,8 @@
 /**
  * Rule 9: with automatic license update on, a monthly usage report approved (or sent
  * automatically after the review days) within the last month doubles the exceed allowance.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

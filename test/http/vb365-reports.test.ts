@@ -2,6 +2,8 @@
  * VB365 license reports: the rental monthly usage report (`GET /v6/licensing/reports/latest`),
  * its approval, and the License Overview file (`POST /v6/Reports/GenerateLicenseOverview`).
  * Whole bodies over a small ledger at a fixed clock.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

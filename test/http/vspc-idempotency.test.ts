@@ -5,6 +5,8 @@
  *
  * Most cases run the plugin on a small VSPC-dialect app with its own routes that count how often
  * they run and an injected wall clock; the face's own routes are checked end to end below.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

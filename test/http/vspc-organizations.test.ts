@@ -1,6 +1,8 @@
 /**
  * VSPC organizations and the modern usage endpoint: whole bodies, byte for byte, over a small
  * known ledger; paging, filter, sort, select, expand, scoping, versions and error bodies.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

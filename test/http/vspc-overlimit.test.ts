@@ -11,6 +11,8 @@
  * deactivated on 25 November (after the clock at first: that agent is replayed from its events).
  * Every consuming agent was activated in October, so it consumes from 1 November: the exceed
  * episode started then and ends on 31 December 00:00.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

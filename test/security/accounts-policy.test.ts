@@ -3,6 +3,8 @@
  * the first-start `--admin-password`. Names are NFC, unique whatever their case, free of control,
  * format, bidi and zero-width characters, and no look-alike of an existing name; passwords have
  * at least 8 characters, are not only white space, not among the most common, not the name.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -1,4 +1,8 @@
-/** API keys: made through the admin API, shown once, stored as hashes, usable as bearer tokens; read-only keys read only. */
+/**
+ * API keys: made through the admin API, shown once, stored as hashes, usable as bearer tokens; read-only keys read only.
+ *
+ * @stores sqlite postgres
+ */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { hashToken } from '../../src/services/auth.js';

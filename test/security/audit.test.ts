@@ -3,6 +3,8 @@
  * queryable by Portal Administrators only, dated on the wall clock rather than the time-travel clock;
  * and every refusal (failed and throttled logins, 401, 403, API-key use), rate-limited, with one
  * structured log line each.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

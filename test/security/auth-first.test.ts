@@ -4,6 +4,8 @@
  * large batch nor learns from a 400 what a valid request looks like (the role list). The routes
  * come from the three OpenAPI documents the server serves, so a new route is covered without
  * touching this file.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

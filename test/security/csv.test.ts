@@ -2,6 +2,8 @@
  * CSV injection: a tenant-chosen name that starts like a spreadsheet formula (`=`, `+`, `-`, `@`,
  * tab, CR) is written as text (`"'=…"`) in both CSV reports, the VSPC month-end report and the
  * VB365 license overview; numbers stay numbers.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

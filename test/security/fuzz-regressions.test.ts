@@ -1,6 +1,8 @@
 /**
  * Inputs the fuzz suite (fuzz.test.ts) found answering 5xx, kept as fixed cases so that they stay
  * fixed whatever seed the fuzzer runs with.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -16,6 +16,9 @@
  * Time, measured on the 2-core development machine: 100,000 requests take 46–60 s on SQLite and
  * 46–57 s on PostgreSQL (1,700–2,600 a second, both servers and the fuzzer sharing the cores),
  * plus about 8 s to start and seed the servers and to check afterwards.
+ *
+ * @stores sqlite postgres
+ * @e2e (starts the built server)
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

@@ -3,6 +3,8 @@
  * (401, 403, 404, 400 from validation and from a malformed URL), Swagger UI's pages and static
  * files, repeated polls; HSTS on HTTPS listeners only; CSP and X-Frame-Options on HTML pages;
  * `Cache-Control: no-store` on every answer to a request with credentials.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import https from 'node:https';

@@ -2,6 +2,8 @@
  * The last enabled PortalAdministrator is protected atomically: two concurrent requests that would
  * each remove one of the last two administrators end with exactly one success, whatever the kind
  * of removal (demotion, disabling, deletion) and on either store.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -3,6 +3,8 @@
  * address), per address and per account, and the account-wide lock spares the addresses the
  * account logged in from before. Locks are lifted by `POST /tally/v1/users/{username}/unlock`
  * and by `tally user unlock NAME` (no login needed: the last administrator always recovers).
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

@@ -2,6 +2,8 @@
  * The listeners' TLS suites: TLS 1.2 only with ECDHE key exchange and AEAD ciphers, TLS 1.3 as
  * Node offers it. A client that offers only a static-RSA suite (no forward secrecy) or only CBC
  * suites is refused at the handshake; the suites clients really use still connect.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

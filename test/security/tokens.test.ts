@@ -2,6 +2,8 @@
  * Token lifecycle: rotation and families, reuse of a spent refresh token, revocation (VSPC
  * `DELETE /users/{userUid}/tokens`, the admin API, the session logout), sessions ended by a
  * password change, disabling or deleting, expiry on the wall clock, and tokens stored as hashes.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,6 +1,8 @@
 /**
  * Upgrading a database made before migration 0005: every account gets a uid, and the tokens issued
  * before it keep working (an old refresh token starts a family on its first use).
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';

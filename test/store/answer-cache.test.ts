@@ -3,6 +3,8 @@
  * forwards and backwards across month starts, 31-day releases, grace periods and report
  * windows, license changes), every cached answer equals what a service without a cache computes
  * on the same database at the same instant.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

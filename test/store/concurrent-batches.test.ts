@@ -2,6 +2,8 @@
  * Batches ingested at the same time (on SQLite they are committed together, src/store/sqliteLedger.ts)
  * leave the ledger and every read model exactly as the same events ingested one batch after the
  * other, and each batch keeps its own outcome: a conflicting batch fails alone and leaves nothing.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';

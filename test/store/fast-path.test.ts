@@ -3,6 +3,8 @@
  * installation-wide rank found by position) agrees with the engine's classification of every
  * user, on random ledgers built to hit the hard cases: many ties in first backup, users over the
  * license limit, rental new users, the 31-day edge, license revocations.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -3,6 +3,8 @@
  * on moves its counter, whoever makes it (a route, a command, another connection); this process
  * sees its own changes at once, another process's within the check interval (250 ms), and on
  * PostgreSQL at once through the notification of the commit.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

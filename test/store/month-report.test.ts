@@ -1,8 +1,11 @@
 /**
  * The month-end report read from the `vspc_agent_segments` read model (counts for the agents
- * managed all month, rows only for the stretches that change within it) equals the engine's
- * replay of every agent's raw events, on random ledgers: moves between companies, mode changes,
+ * managed all month, rows only for the stretches that change within it; every stretch of the
+ * month when the license is exceeded at some instant) equals a replay of every agent's raw events
+ * classified by the engine at every instant where the pool may change (only managed agents count), on random ledgers: moves between companies, mode changes,
  * re-activations, deactivations, events at the month's edges and events dated after `now`.
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -16,6 +19,7 @@ import { agentUidsIn, monthStretches, writeAgentSegments } from '../../src/store
 import { migrateToLatest } from '../../src/store/database.js';
 import type { Database } from '../../src/store/schema.js';
 import { adminPut, startTestApp } from '../support/harness.js';
+import { managedReportFromEvents } from '../support/managedReport.js';
 import { TEST_STORE } from '../support/stores.js';
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
@@ -35,19 +39,34 @@ const agentHistory = fc.array(
   { minLength: 1, maxLength: 5 },
 );
 
-test('report from the read model = replay of the raw events (draft November, final October)', async () => {
+// Mostly a license that nothing exceeds (the fast path), else one exceeded at some instant, or past its grace in or before the month.
+const licenseArb = fc.oneof(
+  { weight: 2, arbitrary: fc.record({ type: fc.constantFrom('Rental' as const, 'Subscription' as const), units: fc.constant(100_000), expiration: fc.constant('2030-01-01T00:00:00Z') }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constantFrom('Rental' as const, 'Subscription' as const, 'Evaluation' as const),
+      units: fc.constantFrom(0, 1, 2, 4, 11, 15, 100_000),
+      expiration: fc.constantFrom('2030-01-01T00:00:00Z', '2026-11-09T23:59:59.999Z', '2026-10-10T00:00:00Z', '2026-09-01T00:00:00Z'),
+    }),
+  },
+);
+
+test('report from the read model = the managed agents replayed from the raw events (draft November, final October)', async () => {
   let run = 0;
-  // One server for every run: each run has its own companies and agents, and forgets the frozen reports.
+  // One server for every run: each run has its own companies and agents, and forgets the frozen reports and the earlier agents.
   const app = await startTestApp({ clock: new Date(NOW).toISOString() });
   try {
     await fc.assert(
-      fc.asyncProperty(fc.array(agentHistory, { minLength: 1, maxLength: 12 }), fc.constantFrom('Rental' as const, 'Subscription' as const), async (agents, type) => {
+      fc.asyncProperty(fc.array(agentHistory, { minLength: 1, maxLength: 12 }), licenseArb, async (agents, { type, units, expiration }) => {
         run++;
         const COMPANIES = companiesOf(run);
         await app.ctx.store.db.deleteFrom('reports').execute();
+        // The pool is the installation's: earlier runs' agents leave it (their events stay in the ledger).
+        await app.ctx.store.db.deleteFrom('vspc_agent_segments').execute();
         for (const uid of COMPANIES) await adminPut(app, `/tally/v1/companies/${uid}`, { name: uid });
-        const license: VspcLicense = { type, edition: null, units: 100_000, expirationDate: null, weights: defaultAgentWeights(type) };
-        await adminPut(app, '/tally/v1/licenses/vspc', { type, units: license.units, expirationDate: '2030-01-01T00:00:00Z', weights: license.weights });
+        const license: VspcLicense = { type, edition: null, units, expirationDate: Date.parse(expiration), weights: defaultAgentWeights(type), autoUpdate: false, lastReportSentAt: null };
+        await adminPut(app, '/tally/v1/licenses/vspc', { type, units, expirationDate: expiration, weights: license.weights });
         const raw: AgentEvent[][] = [];
         const events = agents.flatMap((history, a) => {
           const uid = agentUid(run, a);
@@ -72,14 +91,20 @@ test('report from the read model = replay of the raw events (draft November, fin
         const res = await app.ingest(events.map(({ __uid, __i, ...e }) => e));
         assert.equal(res.status, 200, JSON.stringify(res.body));
         const segments = raw.map((list, a) => agentSegments(agentUid(run, a), list));
+        const byAgent = new Map(raw.map((list, a) => [agentUid(run, a), list]));
+        const unlimited = units === 100_000 && expiration === '2030-01-01T00:00:00Z';
         for (const [month, start, end] of [['2026-11', NOV, NOW + 1], ['2026-10', OCT, NOV]] as const) {
           const answer = await app.vspc.inject({ url: `/tally/v1/reports/vspc/${month}`, headers: { authorization: `Bearer ${app.adminToken}` } });
           assert.equal(answer.statusCode, 200, answer.body);
           const byCompany = new Map<string, unknown>(answer.json().companies.map((c: { companyUid: string; counters: unknown }) => [c.companyUid, c.counters]));
+          // Every agent's events replayed at every instant where the pool may change, the managed ones counted.
+          const managed = managedReportFromEvents(byAgent, license, start, end, 'UTC');
           for (const company of COMPANIES) {
-            const expected = companyMonthCounters(company, segments, license, start, end);
-            const empty = expected.every((c) => c.reportedCount === 0 && c.newCount === 0);
-            assert.deepEqual(byCompany.get(company), empty ? undefined : expected, `run ${run}, ${month}, ${company}`);
+            assert.deepEqual(byCompany.get(company), managed.get(company), `run ${run}, ${month}, ${company}, ${type} ${units} until ${expiration}`);
+            // Within the license and its grace that is every agent, as the report always counted.
+            if (!unlimited) continue;
+            const every = companyMonthCounters(company, segments, license, start, end);
+            assert.deepEqual(byCompany.get(company), every.some((c) => c.reportedCount > 0 || c.newCount > 0) ? every : undefined);
           }
         }
       }),

@@ -9,6 +9,8 @@
  * to a straightforward recomputation with the pure engine from the raw event list.
  *
  * Runs are seeded (override with TALLY_FC_SEED=<n> to explore other ledgers).
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

@@ -5,18 +5,26 @@
  * store answers them differently (GROUP BY counts, a newest-first walk along an index only as far
  * as the license boundary, agents with events after `now` replayed and merged in), so random
  * ledgers, licenses and instants check one against the other on every console endpoint; and the
- * counts are conserved: Licensed + Licensed by exceed + Unlicensed + New = managed agents.
+ * counts are conserved: Licensed + Licensed by exceed + Unlicensed + New = managed agents. The
+ * month-end reports of the clock's month and the one before count the same states (only managed
+ * agents), checked against the same replay at every instant where the pool may change.
  *
  * Runs are seeded (override with TALLY_FC_SEED=<n> to explore other ledgers).
+ *
+ * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
+import { DateTime } from 'luxon';
+import type { ReportCounter } from '../../src/domain/monthlyReport.js';
+import { startOfMonth } from '../../src/time.js';
 import { defaultAgentWeights, vspcLicenseExpired, vspcLicenseLapsed, type AgentMode, type VspcLicense, type VspcLicenseType } from '../../src/domain/licenses.js';
 import {
   agentStateAt, classifyAgents, countersOfClassified, type AgentEvent, type AgentState, type ClassifiedAgent, type ConsoleLicenseCounter,
 } from '../../src/domain/vspc.js';
 import { adminPut, startTestApp, type TestApp } from '../support/harness.js';
+import { managedReportFromEvents } from '../support/managedReport.js';
 import { TEST_STORE } from '../support/stores.js';
 
 const SEED = Number(process.env.TALLY_FC_SEED ?? 20_261_201);
@@ -144,6 +152,8 @@ test('console answers over the license = the engine on the raw events; agents ar
       // order differs from generation order); runs share the ledger, not the read model.
       await app.ctx.store.db.deleteFrom('vspc_agents').execute();
       await app.ctx.store.db.deleteFrom('vspc_agent_companies').execute();
+      await app.ctx.store.db.deleteFrom('vspc_agent_segments').execute();
+      await app.ctx.store.db.deleteFrom('reports').execute();
 
       const wireEvents: Record<string, unknown>[] = [];
       const byAgent = new Map<string, AgentEvent[]>();
@@ -233,6 +243,28 @@ test('console answers over the license = the engine on the raw events; agents ar
             ? 'Warning'
             : 'Valid';
       assert.equal(status, expectedStatus, `${context}: status`);
+
+      // The month-end reports of the clock's month (a draft up to now) and of the month before
+      // (final): the managed agents of the raw events, classified at every instant where the
+      // pool may change. The live counters are the same states at one of those instants, `now`.
+      const thisMonth = startOfMonth(now, zone);
+      const lastMonth = startOfMonth(thisMonth - 1, zone);
+      for (const [start, end] of [[thisMonth, now + 1], [lastMonth, thisMonth]] as const) {
+        const month = DateTime.fromMillis(start, { zone }).toFormat('yyyy-MM');
+        const answer = await app.vspc.inject({ url: `/tally/v1/reports/vspc/${month}`, headers });
+        assert.equal(answer.statusCode, 200, answer.body);
+        const report: { companyUid: string; counters: ReportCounter[] }[] = answer.json().companies;
+        const expected = managedReportFromEvents(byAgent, license, start, end, zone);
+        for (const c of [A, B]) {
+          const counters = report.find((r) => r.companyUid === c.uid)?.counters;
+          assert.deepEqual(counters, expected.get(c.uid), `${context}: report ${month}, ${c.uid}`);
+          if (start !== thisMonth) continue;
+          ofCompany(c.uid).forEach((live, i) => {
+            assert.ok((counters?.[i]?.reportedCount ?? 0) >= live.usedCount, `${context}: the month's maximum holds the live used count`);
+            assert.ok((counters?.[i]?.newCount ?? 0) >= live.newCount, `${context}: the month's new agents hold the live new count`);
+          });
+        }
+      }
     }),
     { numRuns: RUNS, seed: SEED },
   );

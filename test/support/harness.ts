@@ -9,6 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { createAppContext } from '../../src/app/context.js';
 import { loadDemo } from '../../src/demo/load.js';
 import { buildFaceApp } from '../../src/http/app.js';
+import { InflightRequests } from '../../src/http/inflight.js';
 import type { AppContext, VspcEnumStyle } from '../../src/http/context.js';
 import { ensureAdminAccount } from '../../src/services/bootstrap.js';
 import { openStoreAt } from '../../src/store/database.js';
@@ -56,8 +57,10 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
   const { clock } = ctx;
   await ensureAdminAccount(store.db, ADMIN_PASSWORD);
   if (options.demo) await loadDemo(ctx, await clock.now());
-  const vb365 = await buildFaceApp('vb365', ctx);
-  const vspc = await buildFaceApp('vspc', ctx);
+  // As `tally serve` builds them, in-flight tracking included, so that inject sees every hook.
+  const inflight = new InflightRequests();
+  const vb365 = await buildFaceApp('vb365', ctx, { inflight });
+  const vspc = await buildFaceApp('vspc', ctx, { inflight });
   const adminToken = (await ctx.auth.login('admin', ADMIN_PASSWORD))!.accessToken;
 
   return {

@@ -3,7 +3,7 @@
  * child process, and talks HTTPS to it like a client.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,40 @@ import { createTestDatabase, type TestDatabase } from './stores.js';
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 
 const databasesByDataDir = new Map<string, TestDatabase>();
+
+/** What the bundle is built from (scripts/build.mjs): a change to any of them needs a new build. */
+const BUILD_INPUTS = ['src', 'package.json', 'package-lock.json', path.join('scripts', 'build.mjs')];
+
+function newestChange(file: string): { file: string; mtimeMs: number } {
+  const stat = statSync(file);
+  if (!stat.isDirectory()) return { file, mtimeMs: stat.mtimeMs };
+  let newest = { file, mtimeMs: 0 };
+  for (const entry of readdirSync(file)) {
+    const found = newestChange(path.join(file, entry));
+    if (found.mtimeMs > newest.mtimeMs) newest = found;
+  }
+  return newest;
+}
+
+let checkedCli: string | undefined;
+/**
+ * The built command line (dist/cli.js) the end-to-end tests run, as users run it. Refuses a build
+ * older than its sources, so that no test passes or fails on code that is not what is checked
+ * out: `npm test` builds first; after changing src/, run `npm run build`.
+ */
+export function builtCli(): string {
+  if (checkedCli) return checkedCli;
+  const cli = path.join(ROOT, 'dist', 'cli.js');
+  if (!existsSync(cli)) throw new Error('dist/cli.js is missing: run `npm run build` before the end-to-end tests (npm test does)');
+  const built = statSync(cli).mtimeMs;
+  const newest = BUILD_INPUTS.map((input) => path.join(ROOT, input)).filter((input) => existsSync(input)).map(newestChange)
+    .reduce((a, b) => (b.mtimeMs > a.mtimeMs ? b : a));
+  if (newest.mtimeMs > built) {
+    throw new Error(`dist/ is older than ${path.relative(ROOT, newest.file)}: run \`npm run build\` before the end-to-end tests (npm test does)`);
+  }
+  checkedCli = cli;
+  return cli;
+}
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -44,7 +78,7 @@ export async function spawnTally(options: SpawnOptions = {}): Promise<ServerProc
   const database = options.database ?? databasesByDataDir.get(dataDir) ?? (await createTestDatabase());
   databasesByDataDir.set(dataDir, database);
   const databaseArgs = database.url && !(options.args ?? []).includes('--database') ? ['--database', database.url] : [];
-  const args = [path.join(ROOT, 'dist', 'cli.js'), 'serve', '--data', dataDir, '--vb365-port', '0', '--vspc-port', '0', ...databaseArgs, ...(options.args ?? [])];
+  const args = [builtCli(), 'serve', '--data', dataDir, '--vb365-port', '0', '--vspc-port', '0', ...databaseArgs, ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -92,7 +126,7 @@ export async function spawnTally(options: SpawnOptions = {}): Promise<ServerProc
 
 /** Runs `tally serve` expecting it to fail at start-up; resolves with its exit code and stderr. */
 export function runTallyExpectingFailure(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [builtCli(), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stderr: err })));

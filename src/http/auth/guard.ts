@@ -18,9 +18,9 @@
  * reason (role, read-only-key); and the use of an API key (`apikey.use`).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
-import type { Generations } from '../../store/generation.js';
 import { clientText, RefusalLimiter } from '../../services/audit.js';
 import { hasAnyRole, type AuthService, type Authentication, type Principal, type Role } from '../../services/auth.js';
+import type { Caller, Generations } from '../../services/caller.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -90,4 +90,11 @@ export function authenticateBeforeParsing(app: FastifyInstance): void {
     const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
     route.onRequest = [...own, ...guards] as RouteOptions['onRequest'];
   });
+}
+
+/** Who asks, for an operation of the services: the principal the guard left, the address and the log. */
+export function callerOf(request: FastifyRequest): Caller {
+  const principal = request.principal;
+  if (!principal) throw new Error(`${request.method} ${request.url}: no principal; the route lacks its guard`);
+  return { principal, ip: request.ip, log: request.log };
 }

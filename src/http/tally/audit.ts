@@ -3,10 +3,11 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { AppContext } from '../context.js';
-import { requireRoles } from '../auth/guard.js';
+import { callerOf, requireRoles } from '../auth/guard.js';
 import { tallyRefusals } from './errors.js';
-import { queryAudit } from '../../store/audit.js';
-import { formatInstant, parseRfc3339 } from '../../time.js';
+import { errorAnswers } from '../../schemas/admin.js';
+import { auditPage } from '../../services/admin/system.js';
+import { parseRfc3339 } from '../../time.js';
 
 const AuditQuery = Type.Object(
   {
@@ -41,17 +42,11 @@ export function auditRoutes(ctx: AppContext): FastifyPluginAsync {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
 
-    app.get('/audit', { schema: { querystring: AuditQuery, response: { 200: AuditPage } } }, async (request) => {
+    app.get('/audit', { schema: { querystring: AuditQuery, response: { 200: AuditPage, ...errorAnswers(400) } } }, async (request) => {
       const { limit = 100, offset = 0, action, actor, since } = request.query;
-      const page = await queryAudit(ctx.store.db, {
-        limit,
-        offset,
-        action,
-        actor,
-        // The schema has checked the format; parseRfc3339 reads the same grammar.
-        since: since === undefined ? undefined : parseRfc3339(since)!,
-      });
-      return { total: page.total, limit, offset, entries: page.entries.map((e) => ({ ...e, at: formatInstant(e.at) })) };
+      // The schema has checked the format; parseRfc3339 reads the same grammar.
+      const page = await auditPage(ctx, callerOf(request), { limit, offset, action, actor, since: since === undefined ? undefined : parseRfc3339(since)! });
+      return { total: page.total, limit, offset, entries: page.entries };
     });
   };
 }

@@ -2,32 +2,26 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { AppContext } from '../context.js';
-import { requireRoles } from '../auth/guard.js';
-import { formatInstant, parseRfc3339 } from '../../time.js';
-import { sendError, tallyRefusals } from './errors.js';
-import { ClockBody, ClockReply } from '../../schemas/admin.js';
-import * as audit from '../../services/audit.js';
+import { callerOf, requireRoles } from '../auth/guard.js';
+import { parseRfc3339 } from '../../time.js';
+import { tallyRefusals } from './errors.js';
+import { ClockBody, ClockReply, errorAnswers } from '../../schemas/admin.js';
+import { Invalid } from '../../services/errors.js';
+import { readClock, setClock } from '../../services/admin/system.js';
 
 export function clockRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     app.addHook('onRequest', requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals));
-    const current = async () => ({ now: formatInstant(await ctx.clock.now()), fixed: ctx.clock.fixed });
 
-    app.get('/clock', { schema: { response: { 200: ClockReply } } }, async () => current());
+    app.get('/clock', { schema: { response: { 200: ClockReply, ...errorAnswers() } } }, async () => readClock(ctx));
 
-    app.put('/clock', { schema: { body: ClockBody, response: { 200: ClockReply } } }, async (request, reply) => {
-      if (!ctx.clock.fixed) {
-        return sendError(reply, 409, 'The clock follows the system time; start the server with --clock to travel in time.');
-      }
+    app.put('/clock', { schema: { body: ClockBody, response: { 200: ClockReply, ...errorAnswers(400, 409) } } }, async (request) => {
       const at = parseRfc3339(request.body.now);
       if (at === null) {
-        return sendError(reply, 400, 'now must be an RFC 3339 date-time with an offset.', [{ field: 'now', message: 'must be an RFC 3339 date-time with an offset' }], 'validation_failed');
+        throw new Invalid('now must be an RFC 3339 date-time with an offset.', [{ field: 'now', message: 'must be an RFC 3339 date-time with an offset' }]);
       }
-      const before = await ctx.clock.now();
-      await ctx.clock.set(at);
-      await audit.recordCommitted(ctx.store.db, request, { action: 'clock.set', target: 'clock', details: { from: formatInstant(before), to: formatInstant(at) } });
-      return current();
+      return setClock(ctx, callerOf(request), at);
     });
   };
 }

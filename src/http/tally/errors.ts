@@ -2,7 +2,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusals } from '../auth/guard.js';
 import { describeClientError, otherMethodsFor } from '../problems.js';
-import { isStoreUnavailable } from '../../store/errors.js';
+import { asDomainError, type DomainError } from '../../services/errors.js';
 
 const CODES: Record<number, string> = {
   400: 'bad_request',
@@ -30,6 +30,22 @@ export function sendError(
     .send({ error: details === undefined ? { code, message } : { code, message, details } });
 }
 
+/** The admin API's answer to each domain error (services/errors.ts): one place, one dialect. */
+export const DOMAIN_STATUS = { NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 400, Unavailable: 503 } as const;
+
+export function sendDomainError(reply: FastifyReply, error: DomainError): FastifyReply {
+  switch (error.kind) {
+    case 'Invalid': {
+      const fields = 'fields' in error ? (error.fields as { field: string; message: string }[]) : [];
+      return fields.length > 0 ? sendError(reply, 400, error.message, fields, 'validation_failed') : sendError(reply, 400, error.message);
+    }
+    case 'Unavailable':
+      return sendError(reply.header('Retry-After', '5'), 503, error.message, undefined, 'unavailable');
+    default:
+      return sendError(reply, DOMAIN_STATUS[error.kind], error.message);
+  }
+}
+
 export const tallyRefusals: Refusals = {
   unauthenticated(reply, reason) {
     const message =
@@ -50,9 +66,10 @@ export function installTallyErrorHandling(app: FastifyInstance): void {
       const details = problem.parameter ? [{ field: problem.parameter, message: problem.detail ?? problem.message }] : undefined;
       return sendError(reply, problem.status, problem.message, details, problem.status === 400 && details ? 'validation_failed' : undefined);
     }
-    if (isStoreUnavailable(error)) {
-      request.log.warn({ err: error }, 'database unavailable');
-      return sendError(reply.header('Retry-After', '5'), 503, 'The database is unavailable; try again later.', undefined, 'unavailable');
+    const domain = asDomainError(error);
+    if (domain) {
+      if (domain.kind === 'Unavailable') request.log.warn({ err: error }, 'database unavailable');
+      return sendDomainError(reply, domain);
     }
     request.log.error({ err: error }, 'request failed');
     return sendError(reply, 500, 'An internal error occurred.');

@@ -7,6 +7,7 @@ import { licensedUserRoutes } from './licensedUsers.js';
 import { licensingReportRoutes } from './licensingReports.js';
 import { organizationRoutes } from './organizations.js';
 import { reportRoutes } from './reports.js';
+import { serviceInstanceRoutes } from './serviceInstance.js';
 import { tokenRoute } from './token.js';
 
 export function vb365Face(ctx: AppContext): FastifyPluginAsync {
@@ -18,5 +19,6 @@ export function vb365Face(ctx: AppContext): FastifyPluginAsync {
     await app.register(licensedUserRoutes(ctx));
     await app.register(licensingReportRoutes(ctx));
     await app.register(reportRoutes(ctx));
+    await app.register(serviceInstanceRoutes(ctx));
   };
 }

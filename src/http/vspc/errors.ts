@@ -5,7 +5,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Refusals } from '../auth/guard.js';
 import { describeClientError, otherMethodsFor } from '../problems.js';
-import { isStoreUnavailable } from '../../store/errors.js';
+import { asDomainError, type DomainError } from '../../services/errors.js';
 
 export type VspcErrorType = 'logical' | 'retryableLogical' | 'security' | 'transport' | 'unspecified';
 
@@ -34,6 +34,24 @@ function extras(error: Omit<VspcError, 'code'>): Partial<VspcError> {
   };
 }
 
+/** The VSPC answer to each domain error (services/errors.ts): one place, one dialect. */
+export const DOMAIN_STATUS = { NotFound: 404, Forbidden: 403, Conflict: 409, Invalid: 400, Unavailable: VSPC_SERVER_ERROR_STATUS } as const;
+
+export function sendDomainError(reply: FastifyReply, error: DomainError): FastifyReply {
+  switch (error.kind) {
+    case 'Forbidden':
+      return sendErrors(reply, 403, { message: error.message, type: 'security' });
+    case 'Unavailable':
+      return sendErrors(reply.header('Retry-After', '5'), VSPC_SERVER_ERROR_STATUS, { message: error.message, type: 'retryableLogical' });
+    case 'Invalid': {
+      const field = 'fields' in error ? (error.fields as { field: string }[])[0]?.field : undefined;
+      return sendErrors(reply, 400, { message: error.message, type: 'logical', ...(field ? { propertyName: field } : {}) });
+    }
+    default:
+      return sendErrors(reply, DOMAIN_STATUS[error.kind], { message: error.message, type: 'logical' });
+  }
+}
+
 export const vspcRefusals: Refusals = {
   unauthenticated(reply, reason) {
     const message =
@@ -57,12 +75,10 @@ export function installVspcErrorHandling(app: FastifyInstance): void {
         {};
       return sendErrors(reply, problem.status, { message: problem.message, type: 'logical', ...where });
     }
-    if (isStoreUnavailable(error)) {
-      request.log.warn({ err: error }, 'database unavailable');
-      return sendErrors(reply.header('Retry-After', '5'), VSPC_SERVER_ERROR_STATUS, {
-        message: 'The database is unavailable; try again later.',
-        type: 'retryableLogical',
-      });
+    const domain = asDomainError(error);
+    if (domain) {
+      if (domain.kind === 'Unavailable') request.log.warn({ err: error }, 'database unavailable');
+      return sendDomainError(reply, domain);
     }
     request.log.error({ err: error }, 'request failed');
     return sendErrors(reply, VSPC_SERVER_ERROR_STATUS, { message: 'An internal server error occurred.', type: 'unspecified' });

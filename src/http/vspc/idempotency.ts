@@ -27,7 +27,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, preHandlerAsyncHook
 import type { AppContext } from '../context.js';
 import {
   claimRequestId, completeRequestId, deleteExpiredRequestIds, findRequestId, releaseRequestId, type StoredAnswer,
-} from '../../store/requestIds.js';
+} from '../../services/vspc/requestIds.js';
 import { sendErrors } from './errors.js';
 
 declare module 'fastify' {

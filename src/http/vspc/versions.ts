@@ -30,6 +30,11 @@ export function modernVerdict(header: string | undefined): VersionVerdict {
   return verdict(header, (minor) => minor >= 3);
 }
 
+/** What a client version means for a route present in every version Tally serves (3.0–3.6). */
+export function anyVersionVerdict(header: string | undefined): VersionVerdict {
+  return verdict(header, (minor) => minor <= 6);
+}
+
 function requestUri(request: FastifyRequest): string {
   return `${request.protocol}://${request.headers.host ?? request.hostname}${request.url}`;
 }
@@ -67,3 +72,6 @@ export const legacyRoute = versionGate(legacyVerdict);
 
 /** onRequest hook for the routes added in v3.3. */
 export const modernRoute = versionGate(modernVerdict);
+
+/** onRequest hook for the routes of every version (3.0–3.6): newer or malformed versions are refused. */
+export const anyVersionRoute = versionGate(anyVersionVerdict);

@@ -4,7 +4,6 @@
  */
 import type { OrganizationLicensingInformation } from '../../domain/vb365.js';
 import { organizationBackupTimes, type Organization } from '../../store/entities.js';
-import type { ValidityRange } from '../answerCache.js';
 import { NotFound } from '../errors.js';
 import type { Caller, Vb365Services } from './context.js';
 import { organizationVisible, visibleOrganizationIds } from './scope.js';
@@ -56,8 +55,7 @@ export async function organizationLicensingInformation(
   services: Vb365Services,
   caller: Caller,
   input: { organizationId: string },
-  range?: ValidityRange,
 ): Promise<OrganizationLicensingInformation> {
   const organization = await visibleOrganization(services, caller, input.organizationId);
-  return services.licensing.organizationLicensingInformation(organization.id, caller.generations, range);
+  return services.licensing.organizationLicensingInformation(organization.id, caller.generations);
 }

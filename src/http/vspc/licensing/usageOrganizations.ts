@@ -20,16 +20,15 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import { companyVisibleTo } from '../../services/scope.js';
-import { organizationsLicenseUsage, ORGANIZATION_TYPES, SERVER_TYPES } from '../../services/organizationUsage.js';
-import { listCompanies } from '../../store/entities.js';
-import { requireRoles } from '../auth/guard.js';
-import type { AppContext } from '../context.js';
-import { collectionPage } from './collection.js';
+import { ORGANIZATION_TYPES, SERVER_TYPES } from '../../../services/organizationUsage.js';
+import { organizationsUsage, type UsageSelection } from '../../../services/vspc/usageOrganizations.js';
+import { callerOf, requireRoles } from '../../auth/guard.js';
+import type { AppContext } from '../../context.js';
+import { collectionPage } from '../collection.js';
 import { CONSOLE_USAGE_ROLES } from './consoleUsage.js';
-import { sendErrors, vspcRefusals } from './errors.js';
-import { Envelope, OrganizationCurrentLicenseUsage, UsageOrganizationsQuery } from './schemas.js';
-import { modernRoute } from './versions.js';
+import { sendErrors, vspcRefusals } from '../errors.js';
+import { Envelope, OrganizationCurrentLicenseUsage, UsageOrganizationsQuery } from '../schemas.js';
+import { modernRoute } from '../versions.js';
 
 /** The canonical spelling of an enum value given in any case, or null. */
 function enumValue<T extends string>(values: readonly T[], raw: string): T | null {
@@ -54,10 +53,10 @@ export function usageOrganizationsRoutes(ctx: AppContext): FastifyPluginAsync {
           ['organizationType', ORGANIZATION_TYPES, query.organizationType],
           ['serverType', SERVER_TYPES, query.serverType],
         ] as const;
-        const chosen: Record<string, string | null> = {};
+        const chosen: Record<string, string> = {};
         for (const [name, values, raw] of enums) {
           if (raw === undefined) continue;
-          const value = enumValue(values, raw);
+          const value = enumValue<string>(values, raw);
           if (value === null) {
             return sendErrors(reply, 400, {
               message: `The value '${raw}' is not valid for ${name}: the values are ${values.join(', ')}.`,
@@ -67,21 +66,14 @@ export function usageOrganizationsRoutes(ctx: AppContext): FastifyPluginAsync {
           }
           chosen[name] = value;
         }
-        const organizationUid = query.organizationUid?.toLowerCase();
-        const providerUid = query.providerUid?.toLowerCase();
-        const serverUid = query.serverUid?.toLowerCase();
-        const companies = (await listCompanies(ctx.store.db))
-          .filter((c) => companyVisibleTo(request.principal!, c))
-          .filter((c) => organizationUid === undefined || c.uid === organizationUid)
-          .filter((c) => providerUid === undefined || c.resellerUid === providerUid)
-          .filter(() => chosen.organizationType === undefined || chosen.organizationType === 'Company');
-        const usage = (await organizationsLicenseUsage(ctx.store.db, ctx.licensing, companies, await ctx.clock.now())).map((organization) => ({
-          ...organization,
-          servers: organization.servers.filter(
-            (s) => (serverUid === undefined || s.serverUid === serverUid) && (chosen.serverType === undefined || s.serverType === chosen.serverType),
-          ),
-        }));
-        return collectionPage(usage, query, reply);
+        const selection = {
+          organizationUid: query.organizationUid,
+          organizationType: chosen.organizationType,
+          providerUid: query.providerUid,
+          serverUid: query.serverUid,
+          serverType: chosen.serverType,
+        } as UsageSelection;
+        return collectionPage(await organizationsUsage(ctx, callerOf(request), selection), query, reply);
       },
     );
   };

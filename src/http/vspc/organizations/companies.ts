@@ -24,20 +24,20 @@
  * has a Cloud Connect tenant, no portal URL, and as owner the user name of the company's Company
  * Owner account in Tally (empty when it has none: the model types it a string). The tenant's own
  * account name is unknown to Tally: `credentials.userName` is empty.
+ *
+ * The operations (scope included) are services/vspc/companies.ts; this file parses and renders.
  */
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
-import type { Role } from '../../services/auth.js';
-import { companyVisibleTo } from '../../services/scope.js';
-import { listAccounts } from '../../store/accounts.js';
-import { getCompany, listCompanies, type Company } from '../../store/entities.js';
-import { requireRoles } from '../auth/guard.js';
-import type { AppContext } from '../context.js';
-import { collectionPage } from './collection.js';
-import { sendErrors, vspcRefusals } from './errors.js';
-import { parseSelect, QueryError, selectFields } from './query.js';
-import { CloudTenant, CollectionQuery, CompaniesQuery, Company as CompanySchema, CompanyParams, Envelope, SingleResourceQuery } from './schemas.js';
+import type { Role } from '../../../services/auth.js';
+import { companyTenants, getVisibleCompany, listVisibleCompanies, type CompanyWithOwner } from '../../../services/vspc/companies.js';
+import { callerOf, requireRoles } from '../../auth/guard.js';
+import type { AppContext } from '../../context.js';
+import { collectionPage } from '../collection.js';
+import { sendErrors, vspcRefusals } from '../errors.js';
+import { parseSelect, QueryError, selectFields } from '../query.js';
+import { CloudTenant, CollectionQuery, CompaniesQuery, Company as CompanySchema, CompanyParams, Envelope, SingleResourceQuery } from '../schemas.js';
 
 /**
  * The roles of the 3.6.1 document that Tally has. Company roles see their own company only, a
@@ -74,17 +74,7 @@ export function parseExpand(raw: string | undefined): Set<Expand> | null {
   return expand;
 }
 
-/** The Company Owner account of each company (the first by user name when there are several). */
-async function companyOwners(ctx: AppContext): Promise<Map<string, string>> {
-  const owners = new Map<string, string>();
-  for (const account of await listAccounts(ctx.store.db)) {
-    if (account.disabled || !account.scopeUid || !account.roles.includes('CompanyOwner')) continue;
-    if (!owners.has(account.scopeUid)) owners.set(account.scopeUid, account.username);
-  }
-  return owners;
-}
-
-function companyResource(company: Company, owner: string | null, expand: Set<Expand>) {
+function companyResource({ company, owner }: CompanyWithOwner, expand: Set<Expand>) {
   return {
     instanceUid: company.uid,
     name: company.name,
@@ -104,12 +94,6 @@ function companyResource(company: Company, owner: string | null, expand: Set<Exp
   };
 }
 
-function tenantsOf(company: Company) {
-  return company.tenantUid
-    ? [{ instanceUid: company.tenantUid, credentials: { userName: '', password: null }, assignedForCompany: company.uid }]
-    : [];
-}
-
 /** `select` on a single resource; undefined after answering 400. */
 function selected<T>(item: T, raw: string | undefined, reply: FastifyReply): T | undefined {
   if (raw === undefined) return item;
@@ -125,19 +109,10 @@ function selected<T>(item: T, raw: string | undefined, reply: FastifyReply): T |
   }
 }
 
-export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
+export function companyRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const readers = requireRoles(ctx.auth, COMPANY_READERS, vspcRefusals);
-    const db = ctx.store.db;
-
-    /** The company if it exists and the caller may see it; otherwise answers 404 (a foreign company is a missing one). */
-    const visibleCompany = async (uid: string, request: { principal?: Parameters<typeof companyVisibleTo>[0] }, reply: FastifyReply) => {
-      const company = await getCompany(db, uid.toLowerCase());
-      if (company && companyVisibleTo(request.principal!, company)) return company;
-      sendErrors(reply, 404, { message: `Company with UID ${uid} does not exist.`, type: 'logical' });
-      return undefined;
-    };
 
     app.get(
       '/organizations/companies',
@@ -151,10 +126,7 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
             parameterName: 'expand',
           });
         }
-        const [companies, owners] = await Promise.all([listCompanies(db), companyOwners(ctx)]);
-        const items = companies
-          .filter((c) => companyVisibleTo(request.principal!, c))
-          .map((c) => companyResource(c, owners.get(c.uid) ?? null, expand));
+        const items = (await listVisibleCompanies(ctx, callerOf(request))).map((c) => companyResource(c, expand));
         return collectionPage(items, request.query, reply);
       },
     );
@@ -163,10 +135,8 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
       '/organizations/companies/:companyUid',
       { preHandler: readers, schema: { params: CompanyParams, querystring: SingleResourceQuery, response: { 200: Envelope(CompanySchema) } } },
       async (request, reply) => {
-        const company = await visibleCompany(request.params.companyUid, request, reply);
-        if (!company) return reply;
-        const owners = await companyOwners(ctx);
-        const data = selected(companyResource(company, owners.get(company.uid) ?? null, new Set()), request.query.select, reply);
+        const company = await getVisibleCompany(ctx, callerOf(request), request.params.companyUid);
+        const data = selected(companyResource(company, new Set()), request.query.select, reply);
         return data === undefined ? reply : { data };
       },
     );
@@ -175,9 +145,12 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
       '/organizations/companies/:companyUid/siteResources',
       { preHandler: readers, schema: { params: CompanyParams, querystring: CollectionQuery, response: { 200: Envelope(Type.Array(CloudTenant)) } } },
       async (request, reply) => {
-        const company = await visibleCompany(request.params.companyUid, request, reply);
-        if (!company) return reply;
-        return collectionPage(tenantsOf(company), request.query, reply);
+        const tenants = (await companyTenants(ctx, callerOf(request), request.params.companyUid)).map((t) => ({
+          instanceUid: t.tenantUid,
+          credentials: { userName: '', password: null },
+          assignedForCompany: t.companyUid,
+        }));
+        return collectionPage(tenants, request.query, reply);
       },
     );
   };
