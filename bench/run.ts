@@ -8,6 +8,11 @@
  *   npm run bench -- [--sizes 1k,100k,1M,10M] [--seconds 10] [--warmup 3] [--rounds 2] [--connections 10]
  *                    [--latency-rate 100] [--ingest-events 200k] [--ingest-rounds 2] [--report-agents 1M]
  *                    [--startup-tries 3] [--report-tries 3] [--load-generator wrk|autocannon] [--regenerate]
+ *                    [--mixed-sizes 1k,1M] [--mixed-stores sqlite,postgres] [--mixed-seconds 20]
+ *                    [--mixed-rate 100] [--soak-seconds 180] [--no-mixed] [--only-mixed]
+ *
+ * The mixed-load bench (bench/mixed.ts: reads under ingestion, ingestion under reads, the soak)
+ * runs last and writes bench/results/mixed.json; `--only-mixed` runs it alone.
  *
  * Every server is a real `tally serve` process (dist/, so build first: `npm run bench` does); load
  * comes from other processes (wrk when it is installed, else autocannon; bench/latency-client.ts;
@@ -22,6 +27,7 @@ import { ensureLedger, SERVE_ARGS, type Ledger } from './cache.js';
 import { measureIngestion } from './ingestion.js';
 import { ADMIN_PASSWORD, formatSize, parseSize } from './ledger.js';
 import { ROOT, startServer, token, type LoadGenerator, type Node } from './lib.js';
+import { measureMixed, writeMixed } from './mixed.js';
 import { measureMonthEnd } from './month-end.js';
 import { alternate, summarize, verifyAnswers, type Subject } from './reads.js';
 import { startBare, startPrism, type Reference } from './references.js';
@@ -46,6 +52,13 @@ const { values: flags } = parseArgs({
     'report-tries': { type: 'string', default: '3' },
     'load-generator': { type: 'string' },
     regenerate: { type: 'boolean', default: false },
+    'mixed-sizes': { type: 'string', default: '1k,1M' },
+    'mixed-stores': { type: 'string', default: 'sqlite,postgres' },
+    'mixed-seconds': { type: 'string', default: '20' },
+    'mixed-rate': { type: 'string', default: '100' },
+    'soak-seconds': { type: 'string', default: '180' },
+    'no-mixed': { type: 'boolean', default: false },
+    'only-mixed': { type: 'boolean', default: false },
   },
 });
 
@@ -86,6 +99,26 @@ async function phase<T>(name: string, work: () => Promise<T>): Promise<T | undef
     return undefined;
   }
 }
+
+/** The mixed-load bench (bench/mixed.ts); false when it failed. */
+async function mixedPhase(): Promise<boolean> {
+  const rows = await phase('mixed load: reads under ingestion, ingestion under reads, soak', () =>
+    measureMixed({
+      stores: flags['mixed-stores'].split(',').map((s) => s.trim()) as ('sqlite' | 'postgres')[],
+      sizes: [...new Set(flags['mixed-sizes'].split(',').map(parseSize))].sort((a, b) => a - b),
+      seconds: Number(flags['mixed-seconds']),
+      rate: Number(flags['mixed-rate']),
+      soakSeconds: Number(flags['soak-seconds']),
+      log,
+    }),
+  );
+  if (!rows) return false;
+  const file = writeMixed(rows, `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`);
+  log(`wrote ${path.relative(ROOT, file)}`);
+  return true;
+}
+
+if (flags['only-mixed']) process.exit((await mixedPhase()) ? 0 : 1);
 
 const collected: Collected = { sizes, readSize, latencyRate, reads: new Map(), latency: new Map(), memory: new Map() };
 
@@ -281,5 +314,6 @@ const report: BenchReport = {
 };
 writeReport(report);
 log(`wrote bench/results/latest.json and bench/README.md`);
+if (!flags['no-mixed']) await mixedPhase();
 for (const m of report.measurements) log(`${m.id.padEnd(8)} ${m.verdict.padEnd(12)} ${m.value ?? '–'} ${m.unit}  ${m.target}`);
 process.exit(errors.length > 0 ? 1 : 0);

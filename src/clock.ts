@@ -5,7 +5,7 @@
  * same instant and a move on one node is seen by all.
  */
 import type { Kysely } from 'kysely';
-import { getSetting, putSetting } from './store/settings.js';
+import { deleteSetting, getSetting, putSetting } from './store/settings.js';
 import type { Database } from './store/schema.js';
 import type { Instant } from './time.js';
 
@@ -76,4 +76,30 @@ export async function sharedFixedClock(db: Kysely<Database>, start: Instant): Pr
     peek: (config) => (kept?.config === config ? kept.at : undefined),
     set: (at) => putSetting(db, CLOCK_KEY, String(at)),
   };
+}
+
+const TIME_ZONE_KEY = 'installation.timeZone';
+
+/**
+ * What every command must agree on with the server: its clock and the time zone of its month
+ * boundaries. `tally serve` records both when it starts (the fixed clock as above, or none for the
+ * system clock; the zone always); `tally report`, `tally status` and `tally migrate` read them back,
+ * so that no command freezes a month in another zone or at another instant than the server's.
+ */
+export interface Installation {
+  /** The fixed clock's instant, or undefined when the server follows the system clock. */
+  fixedClock: Instant | undefined;
+  /** The zone recorded by `tally serve`; undefined on a database no recent server started on. */
+  timeZone: string | undefined;
+}
+
+/** Called by `tally serve` at start-up (after the fixed clock, if any, was stored). */
+export async function recordInstallation(db: Kysely<Database>, fixed: boolean, timeZone: string): Promise<void> {
+  if (!fixed) await deleteSetting(db, CLOCK_KEY);
+  await putSetting(db, TIME_ZONE_KEY, timeZone);
+}
+
+export async function readInstallation(db: Kysely<Database>): Promise<Installation> {
+  const clock = await getSetting(db, CLOCK_KEY);
+  return { fixedClock: clock === undefined ? undefined : Number(clock), timeZone: await getSetting(db, TIME_ZONE_KEY) };
 }

@@ -31,6 +31,8 @@ export interface ServeConfig {
   maxConnections: number;
   /** Seconds an access token is valid (`expires_in`); 3600 as the products. */
   accessTokenSeconds: number;
+  /** GET /metrics without a token (a Prometheus on a private network); otherwise a PortalAdministrator's token. */
+  metricsOpen: boolean;
 }
 
 /** What commander hands over: only the flags the user actually gave are defined. */
@@ -53,6 +55,7 @@ export interface ServeFlags {
   requestTimeout?: string;
   maxConnections?: string;
   tokenLifetime?: string;
+  metricsOpen?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -205,7 +208,10 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
     min: 60, max: 86_400, integer: true, what: 'a whole number of seconds',
   });
 
+  const metricsOpen = flags.metricsOpen ?? (env.TALLY_METRICS_OPEN ? parseSwitch(env.TALLY_METRICS_OPEN, 'TALLY_METRICS_OPEN') : false);
+
   return {
+    metricsOpen,
     dataDir, databaseUrl, host, vb365Port, vspcPort, http, certFile, keyFile, demo, clock, timeZone,
     adminPassword, vspcEnumStyle: enumStyle, logLevel, trustProxy,
     requestTimeoutMs: Math.round(requestTimeoutSeconds * 1000), maxConnections, accessTokenSeconds,

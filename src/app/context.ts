@@ -35,13 +35,16 @@ export async function createAppContext(store: Store, options: AppContextOptions 
   const timeZone = options.timeZone ?? 'UTC';
   const ingestion = new IngestionService(store.db);
   if (options.ingestionWorker && store.location !== ':memory:') await ingestion.startWorker(store.source);
+  const licensing = new LicensingService(store.db, clock, timeZone, store.dialect);
+  // A batch committed here keeps the cached answers of the product family it cannot change.
+  ingestion.onLedgerChange = (change) => licensing.ledgerAdvanced(change);
   return {
     store,
     clock,
     timeZone,
     auth: new AuthService(store.db, { ...DEFAULT_AUTH_OPTIONS, accessTokenSeconds: options.accessTokenSeconds ?? DEFAULT_AUTH_OPTIONS.accessTokenSeconds }),
     throttle: new LoginThrottle(store.db),
-    licensing: new LicensingService(store.db, clock, timeZone, store.dialect),
+    licensing,
     ingestion,
     vspcEnumStyle: options.vspcEnumStyle ?? 'camel',
   };

@@ -8,12 +8,21 @@ import SQLite from 'better-sqlite3';
 import { openSqliteStore, StoreError, type Store } from '../store/database.js';
 import { countRows } from '../store/entities.js';
 
-export async function backupDatabase(store: Store, file: string): Promise<void> {
+export type PageProgress = (pagesDone: number, pagesTotal: number) => void;
+
+export async function backupDatabase(store: Store, file: string, progress?: PageProgress): Promise<void> {
   if (!store.backupTo) {
     throw new StoreError('tally backup copies the embedded SQLite database; for PostgreSQL use pg_dump (docs/operations.md)');
   }
   if (existsSync(file)) throw new StoreError(`${file} already exists; choose a new file`);
-  await store.backupTo(file);
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir)) throw new StoreError(`cannot write ${file}: the directory ${dir} does not exist`);
+  try {
+    await store.backupTo(file, progress);
+  } catch (error) {
+    rmSync(file, { force: true });
+    throw new StoreError(`cannot write ${file}: ${(error as Error).message}`);
+  }
 }
 
 /** Opens a backup read-only after checking that it is an intact Tally database. */
@@ -42,7 +51,7 @@ function openBackup(file: string): SQLite.Database {
  * old database is whole; a restore that fails leaves it as it was (its `-wal` is checkpointed
  * into it before being removed).
  */
-export async function restoreDatabase(file: string, databaseFile: string): Promise<{ events: number }> {
+export async function restoreDatabase(file: string, databaseFile: string, progress?: PageProgress): Promise<{ events: number }> {
   if (!existsSync(file)) throw new StoreError(`no backup at ${file}`);
   const source = openBackup(file);
   const target = path.resolve(databaseFile);
@@ -50,7 +59,12 @@ export async function restoreDatabase(file: string, databaseFile: string): Promi
   try {
     mkdirSync(path.dirname(target), { recursive: true });
     removeDatabaseFiles(copy);
-    await source.backup(copy);
+    await source.backup(copy, {
+      progress: ({ totalPages, remainingPages }) => {
+        progress?.(totalPages - remainingPages, totalPages);
+        return 100;
+      },
+    });
     if (existsSync(target)) checkpointAway(target);
     renameSync(copy, target);
   } catch (error) {

@@ -17,16 +17,22 @@ export interface ImportReport {
   duplicates: number;
 }
 
-type Progress = (done: number, accepted: number, duplicates: number) => void;
+/** `fraction`: how much of the file was read (0..1), for the time left. */
+type Progress = (done: number, accepted: number, duplicates: number, fraction: number) => void;
 
 /** A batch and where each of its events came from, for error messages. */
 interface Batch {
   events: unknown[];
+  /** The share of the file read once this batch is stored. */
+  fraction: number;
   positionOf(index: number): string;
 }
 
 async function* ndjsonBatches(file: string): AsyncGenerator<Batch> {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  const input = createReadStream(file, 'utf8');
+  const size = statSync(file).size;
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  const fraction = () => (size === 0 ? 1 : Math.min(1, input.bytesRead / size));
   let batch: unknown[] = [];
   let lineNumbers: number[] = [];
   let lineNumber = 0;
@@ -40,16 +46,16 @@ async function* ndjsonBatches(file: string): AsyncGenerator<Batch> {
     }
     lineNumbers.push(lineNumber);
     if (batch.length === MAX_EVENTS_PER_BATCH) {
-      yield ndjsonBatch(file, batch, lineNumbers);
+      yield ndjsonBatch(file, batch, lineNumbers, fraction());
       batch = [];
       lineNumbers = [];
     }
   }
-  if (batch.length > 0) yield ndjsonBatch(file, batch, lineNumbers);
+  if (batch.length > 0) yield ndjsonBatch(file, batch, lineNumbers, 1);
 }
 
-function ndjsonBatch(file: string, events: unknown[], lineNumbers: number[]): Batch {
-  return { events, positionOf: (index) => `${file}:${lineNumbers[index]}` };
+function ndjsonBatch(file: string, events: unknown[], lineNumbers: number[], fraction: number): Batch {
+  return { events, fraction, positionOf: (index) => `${file}:${lineNumbers[index]}` };
 }
 
 function* jsonBatches(file: string): Generator<Batch> {
@@ -62,7 +68,8 @@ function* jsonBatches(file: string): Generator<Batch> {
   const events = Array.isArray(parsed) ? parsed : (parsed as { events?: unknown })?.events;
   if (!Array.isArray(events)) throw new ImportError(`${file}: expected {"events":[…]} or an array of events`);
   for (let i = 0; i < events.length; i += MAX_EVENTS_PER_BATCH) {
-    yield { events: events.slice(i, i + MAX_EVENTS_PER_BATCH), positionOf: (index) => `${file}: event #${i + index}` };
+    const slice = events.slice(i, i + MAX_EVENTS_PER_BATCH);
+    yield { events: slice, fraction: (i + slice.length) / events.length, positionOf: (index) => `${file}: event #${i + index}` };
   }
 }
 
@@ -89,7 +96,7 @@ export async function importEvents(store: Store, file: string, progress: Progres
   const ingestion = new IngestionService(store.db);
   const report: ImportReport = { accepted: 0, duplicates: 0 };
   let done = 0;
-  for await (const { events, positionOf } of json ? jsonBatches(file) : ndjsonBatches(file)) {
+  for await (const { events, fraction, positionOf } of json ? jsonBatches(file) : ndjsonBatches(file)) {
     const stored = `this batch was not stored (${report.accepted} events from earlier batches were)`;
     try {
       const result = await ingestion.ingest(events);
@@ -104,7 +111,7 @@ export async function importEvents(store: Store, file: string, progress: Progres
       throw error;
     }
     done += events.length;
-    progress(done, report.accepted, report.duplicates);
+    progress(done, report.accepted, report.duplicates, fraction);
   }
   return report;
 }

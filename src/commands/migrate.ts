@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
-import { fixedClock } from '../clock.js';
+import { fixedClock, readInstallation } from '../clock.js';
 import { LicensingService } from '../services/licensing.js';
 import { countRows, listCompanies, listOrganizations } from '../store/entities.js';
 import { openPostgresStore, openSqliteStore, StoreError, type Store } from '../store/database.js';
@@ -70,14 +70,21 @@ export interface MigrationReport {
 export async function migrateToPostgres(
   fromFile: string,
   toUrl: string,
-  timeZone: string,
+  /** The zone to verify in, given the one `tally serve` recorded in the SQLite database (if any). */
+  timeZoneOf: (recorded: string | undefined) => string,
   progress: (line: string) => void = () => {},
+  onRows: (copied: number, total: number) => void = () => {},
 ): Promise<MigrationReport> {
   if (!existsSync(fromFile)) throw new StoreError(`no SQLite database at ${fromFile}`);
   if (!isPostgresUrl(toUrl)) throw new StoreError('--to must be a postgres:// URL');
-  const source = await openSqliteStore(fromFile);
+  const source = await openSqliteStore(fromFile, { mustExist: true });
   let target: Store | undefined;
   try {
+    const installation = await readInstallation(source.db);
+    const timeZone = timeZoneOf(installation.timeZone);
+    let total = 0;
+    for (const table of TABLES) total += await countRows(source.db, table);
+    let copiedAll = 0;
     target = await openPostgresStore(toUrl);
     for (const table of [...TABLES, 'tokens'] as const) {
       if ((await countRows(target.db, table)) > 0) {
@@ -94,6 +101,8 @@ export async function migrateToPostgres(
           if (rows.length === 0) break;
           await trx.insertInto(table).values(rows as never).execute();
           copiedRows += rows.length;
+          copiedAll += rows.length;
+          onRows(copiedAll, total);
           after = rows[rows.length - 1];
         }
         copied[table] = copiedRows;
@@ -109,7 +118,8 @@ export async function migrateToPostgres(
       const [a, b] = [await countRows(source.db, table), await countRows(target.db, table)];
       if (a !== b) mismatches.push(`${table}: ${a} rows in SQLite, ${b} in PostgreSQL`);
     }
-    const clock = fixedClock(Date.now());
+    // The answers are compared at the server's instant: its fixed clock, if it had one.
+    const clock = fixedClock(installation.fixedClock ?? Date.now());
     const before = new LicensingService(source.db, clock, timeZone, source.dialect);
     const after = new LicensingService(target.db, clock, timeZone, target.dialect);
     const organizations = await listOrganizations(source.db);

@@ -8,6 +8,7 @@ import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { createAppContext } from '../app/context.js';
+import { recordInstallation } from '../clock.js';
 import type { ServeConfig } from '../config.js';
 import { loadDemo } from '../demo/load.js';
 import { buildFaceApp, type Face, type ShutdownState, type TlsMaterial } from '../http/app.js';
@@ -91,6 +92,8 @@ export async function startServer(
     });
     context = ctx;
     const { clock } = ctx;
+    // The other commands (report, status, migrate) read the clock and zone back from the database.
+    await recordInstallation(store.db, clock.fixed, config.timeZone);
 
     const admin = await ensureAdminAccount(store.db, config.adminPassword);
     if (admin.generatedPassword) {
@@ -127,6 +130,7 @@ export async function startServer(
         shutdown,
         loggerInstance: logger.child({ face }),
         trustProxy: config.trustProxy,
+        metricsOpen: config.metricsOpen,
         limits: { requestTimeoutMs: config.requestTimeoutMs, maxConnections: config.maxConnections },
       });
       apps.push(app);

@@ -1,11 +1,11 @@
 /**
  * `tally user add NAME --role ROLE [--role ROLE…] [--scope UID]`: creates an operator account (or
- * replaces its roles and password); the password is read from standard input, never from the
+ * replaces its roles and password), `tally user list|remove|passwd`; a password is read from standard input, never from the
  * command line, so it does not end up in shell history or process lists.
  */
 import { ROLES, type Role } from '../services/auth.js';
 import { hashPassword } from '../services/passwords.js';
-import { deleteTokensOf, getAccount, upsertAccount } from '../store/accounts.js';
+import { deleteAccount, deleteTokensOf, getAccount, listAccounts, upsertAccount } from '../store/accounts.js';
 import type { Store } from '../store/database.js';
 import { ConfigError } from '../config.js';
 import { checkAccountChange } from '../services/accountPolicy.js';
@@ -55,6 +55,38 @@ export async function addUser(
   );
   if (existing) await deleteTokensOf(store.db, username);
   return { created: !existing };
+}
+
+/** `tally user list`: one account a line, aligned, for people (no hashes, no tokens). */
+export async function listUsers(store: Store): Promise<string> {
+  const accounts = await listAccounts(store.db);
+  const rows = [['NAME', 'ROLES', 'SCOPE', 'STATE'], ...accounts.map((a) => [a.username, a.roles.join(','), a.scopeUid ?? '-', a.disabled ? 'disabled' : 'active'])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+/**
+ * `tally user remove NAME`: the account, its sessions and its API keys. The last active Portal
+ * Administrator is kept: without one nobody could manage the installation over the API.
+ */
+export async function removeUser(store: Store, username: string): Promise<void> {
+  await store.db.transaction().execute(async (trx) => {
+    const account = await getAccount(trx, username);
+    if (!account) throw new ConfigError(`no account named ${username} (tally user list shows them)`);
+    if (account.roles.includes('PortalAdministrator') && !account.disabled) {
+      const others = (await listAccounts(trx)).filter((a) => a.username !== username && !a.disabled && a.roles.includes('PortalAdministrator'));
+      if (others.length === 0) throw new ConfigError(`${username} is the last active PortalAdministrator; add another one before removing it`);
+    }
+    await deleteAccount(trx, username);
+  });
+}
+
+/** `tally user passwd NAME`: a new password; every session of the account ends. */
+export async function changePassword(store: Store, username: string, password: string): Promise<void> {
+  const account = await getAccount(store.db, username);
+  if (!account) throw new ConfigError(`no account named ${username} (tally user list shows them)`);
+  await upsertAccount(store.db, { ...account, passwordHash: await hashPassword(password) }, Date.now());
+  await deleteTokensOf(store.db, username);
 }
 
 /**

@@ -23,8 +23,8 @@ import { startOfMonth, type Instant } from '../time.js';
 import type { AgentMode, AgentWeights, VspcLicense } from './licenses.js';
 import { DEFAULT_VSPC_LICENSE, vspcLicensingEndsAt } from './licenses.js';
 import {
-  agentStateAt, compareFifo, consumesFrom, COUNTER_TYPES, newAgentsSince, poolLimits, rentalExceedEndsAt, reportWindowChangesAt, unitsOf,
-  type AgentEvent, type AgentState, type CounterType, type UnitType,
+  agentStateAt, compareFifo, COUNTER_TYPES, newAgentsSince, overLimitPeriods, poolLimits, rentalExceedEndsAt, reportWindowChangesAt, unitsOf,
+  type AgentEvent, type OverLimitPeriod, type AgentState, type CounterType, type UnitType,
 } from './vspc.js';
 
 /** One stretch of time during which an agent's state did not change. */
@@ -146,26 +146,19 @@ export function managementEndsAt(license: VspcLicense | null): Instant | null {
  * The instants of (start, end) other than agent events at which `classifyAgents` may answer
  * differently, from the same rule-side functions the live pool's cache uses
  * (`reportWindowChangesAt`, `rentalExceedEndsAt`): the usage report entering and leaving its
- * 30-day window (the doubled allowance) and, under Rental, the end of every exceed episode that
- * could have begun (60 days after an agent began to consume). The month start and the end of the
- * expiry grace are the caller's bounds. A superset is harmless: between two instants where
- * nothing changes the answer is the same.
+ * 30-day window (the doubled allowance) and, under Rental, the end of the allowance of every
+ * over-limit period (`overLimitPeriods`: 60 days after demand first exceeded the license, one
+ * clock per license). The month start and the end of the expiry grace are the caller's bounds. A
+ * superset is harmless: between two instants where nothing changes the answer is the same.
  */
-export function poolChangeInstants(license: VspcLicense | null, activations: Iterable<Instant>, start: Instant, end: Instant, zone: string): Instant[] {
+export function poolChangeInstants(license: VspcLicense | null, periods: Iterable<OverLimitPeriod>, start: Instant, end: Instant): Instant[] {
   if (!license) return [];
   const instants = new Set<Instant>();
   const sent = license.lastReportSentAt ?? null;
   for (let at = reportWindowChangesAt(sent, start); at !== null && at < end; at = reportWindowChangesAt(sent, at)) instants.add(at);
-  // Many activations share a month: consumesFrom (calendar arithmetic) once per month, not per agent.
-  const months: { from: Instant; to: Instant }[] = [];
-  for (const activatedAt of license.type === 'Rental' ? activations : []) {
-    let month = months.find((m) => activatedAt >= m.from && activatedAt < m.to);
-    if (!month) {
-      month = { from: startOfMonth(activatedAt, zone), to: consumesFrom(activatedAt, license, zone) };
-      months.push(month);
-    }
-    const ends = rentalExceedEndsAt(license, month.to);
-    if (ends !== null && ends > start && ends < end) instants.add(ends);
+  for (const period of periods) {
+    const ends = rentalExceedEndsAt(license, period.from);
+    if (ends !== null && ends > start && ends < end && ends < period.to) instants.add(ends);
   }
   return [...instants];
 }
@@ -199,7 +192,8 @@ export function peakConsumingUnits(floor: Record<AgentMode, number>, partial: It
  * console managed then: the statuses are those of `classifyAgents` (the live counters' function)
  * at that instant, Licensed and Licensed by exceed reported, New listed as new, Unlicensed
  * nowhere, and nothing from the end of the expiry grace on. `segments` are every stretch of every
- * agent of the installation that overlaps the month (the pool is shared by all companies).
+ * agent of the installation that begins before `end` (the pool is shared by all companies): the
+ * ones before the month time the Rental allowance (one clock per license, `overLimitPeriods`).
  *
  * A sweep over the instants where something may change (agent events, the month start, the pool
  * change instants; the grace end cuts the month): between two of them the statuses are constant.
@@ -223,7 +217,8 @@ export function managedMonthCounters(
 ): Map<string, ReportCounter[]> {
   const terms = license ?? DEFAULT_VSPC_LICENSE;
   const stop = Math.min(end, managementEndsAt(license) ?? Infinity);
-  const relevant = [...segments].filter((s) => s.to > start && s.from < stop && start < stop);
+  const all = [...segments];
+  const relevant = all.filter((s) => s.to > start && s.from < stop && start < stop);
   const since = newAgentsSince(license, start, zone);
   const consuming = (s: AgentSegment) => since === null || s.state.activatedAt < since;
 
@@ -244,7 +239,16 @@ export function managedMonthCounters(
       instants.add(s.to);
     }
   }
-  for (const t of poolChangeInstants(license, relevant.map((s) => s.state.activatedAt), start, stop, zone)) instants.add(t);
+  // One clock per license: the over-limit periods from every stretch given, those before the month too.
+  const periods = license ? overLimitPeriods(license, zone, all, stop - 1) : [];
+  for (const t of poolChangeInstants(license, periods, start, stop)) instants.add(t);
+  let period = 0;
+  /** When the over-limit period containing `t` began; `t` only grows along the sweep. */
+  const overSinceAt = (t: Instant): Instant | null => {
+    while (period < periods.length && periods[period]!.to <= t) period++;
+    const p = periods[period];
+    return p !== undefined && p.from <= t ? p.from : null;
+  };
 
   // The consuming stretches in FIFO order, and prefix counts per mode over the active ones.
   const queue = relevant.filter(consuming).sort((a, b) => compareFifo(a.state, b.state) || a.from - b.from);
@@ -289,7 +293,7 @@ export function managedMonthCounters(
       fresh.set(companyUid, sets);
     }
     if (license !== null) {
-      const { usable } = poolLimits(license, t, zone, (limit) => queue[beyond(limit)]?.state ?? null);
+      const { usable } = poolLimits(license, t, overSinceAt(t));
       const next = beyond(usable);
       for (let at = Math.min(boundary, next); at < Math.max(boundary, next); at++) {
         if (!active[at]) continue;

@@ -13,7 +13,9 @@
  * Over the license (rules 17–18, `classifyAgents`): the agents that consume are ranked
  * installation-wide by activation (ties: agent uid); walking that order with cumulative units,
  * those within the license are Licensed, the next ones within the allowance Licensed by exceed
- * (still counted as used), the rest Unlicensed (counted nowhere). `consoleCounters` alone counts
+ * (still counted as used), the rest Unlicensed (counted nowhere). The Rental allowance's 60 days
+ * run on one clock per license (`overLimitSince`): from the instant demand first exceeded the
+ * license, restarting once demand fits again — not from when some agent joined the pool. `consoleCounters` alone counts
  * a set of agents without that limit.
  */
 import { DateTime } from 'luxon';
@@ -180,14 +182,84 @@ export function consumesFrom(activatedAt: Instant, license: VspcLicense, zone: s
 
 /**
  * The units an installation may use at `now` before agents become Unlicensed: the license, plus
- * the allowance while it lasts. `overSince` is when the first agent beyond the license (in FIFO
- * order) began to consume, null when none is beyond. Under Rental the allowance ends 60 days after
- * `overSince`: every agent beyond the license now has consumed without a break since then, so the
- * installation has been over its license at least that long. Pure: no state but the ledger.
+ * the allowance while it lasts. `overSince` is when the installation's current over-limit period
+ * began (`overLimitSince`: demand above the license without a break since then), null when demand
+ * fits the license. Under Rental the allowance ends 60 days after `overSince`. Pure.
  */
 export function usableUnits(license: VspcLicense, now: Instant, overSince: Instant | null): number {
   const expired = license.type === 'Rental' && overSince !== null && now >= overSince + RENTAL_EXCEED_GRACE_MS;
   return license.units + (expired ? 0 : exceedAllowance(license, now));
+}
+
+/** A stretch [from, to) during which an agent was managed in one mode (the read model's rows, or replayed). */
+export interface DemandStretch {
+  from: Instant;
+  /** Exclusive; Infinity while it lasts. */
+  to: Instant;
+  state: Pick<AgentState, 'mode' | 'activatedAt'>;
+}
+
+/** A period [from, to) during which the consuming agents' units exceeded the license without a break. */
+export interface OverLimitPeriod {
+  from: Instant;
+  /** Exclusive; Infinity when still over at the end of the sweep. */
+  to: Instant;
+}
+
+/**
+ * Rules 9, 17 and 18, one clock per license: the periods up to `until` (inclusive) during which
+ * demand exceeded the license. Demand at an instant is the units (weight of the mode then) of
+ * every agent consuming then: managed, and under Rental from the month after its activation
+ * (`consumesFrom`); Licensed by exceed and Unlicensed agents are demand too. A period begins at
+ * the instant demand first goes above `license.units` and ends at the instant it fits again; the
+ * next time demand goes above, the clock starts again from zero. The current license's units and
+ * weights are applied to the whole history (the license in force is the one whose clock runs).
+ */
+export function overLimitPeriods(license: VspcLicense, zone: string, stretches: Iterable<DemandStretch>, until: Instant): OverLimitPeriod[] {
+  const changes = new Map<Instant, number>();
+  const bump = (at: Instant, delta: number) => changes.set(at, (changes.get(at) ?? 0) + delta);
+  // consumesFrom is calendar arithmetic: once per activation month, not once per stretch.
+  const months = new Map<Instant, Instant>();
+  const begins = (activatedAt: Instant): Instant => {
+    if (license.type !== 'Rental') return activatedAt;
+    for (const [from, to] of months) if (activatedAt >= from && activatedAt < to) return to;
+    const from = startOfMonth(activatedAt, zone);
+    const to = consumesFrom(activatedAt, license, zone);
+    months.set(from, to);
+    return to;
+  };
+  for (const { from, to, state } of stretches) {
+    const start = Math.max(from, begins(state.activatedAt));
+    if (start >= to || start > until) continue;
+    const units = license.weights[state.mode];
+    bump(start, units);
+    if (to <= until) bump(to, -units);
+  }
+  const periods: OverLimitPeriod[] = [];
+  let demand = 0;
+  for (const at of [...changes.keys()].sort((a, b) => a - b)) {
+    const before = demand > license.units;
+    demand += changes.get(at)!;
+    const after = demand > license.units;
+    if (!before && after) periods.push({ from: at, to: Infinity });
+    else if (before && !after) periods[periods.length - 1]!.to = at;
+  }
+  return periods;
+}
+
+/** When the over-limit period containing `now` began (`overLimitPeriods`), null when demand fits the license at `now`. */
+export function overLimitSince(license: VspcLicense, zone: string, stretches: Iterable<DemandStretch>, now: Instant): Instant | null {
+  const last = overLimitPeriods(license, zone, stretches, now).at(-1);
+  return last !== undefined && last.to === Infinity ? last.from : null;
+}
+
+/**
+ * The history the agents managed at `now` imply when nothing else is known: each one managed in
+ * its present mode since its activation. Callers that hold the stretches (the pool, the report)
+ * pass them instead; this is the reading for callers that have only states.
+ */
+export function stretchesOfStates(agents: Iterable<Pick<AgentState, 'mode' | 'activatedAt'>>): DemandStretch[] {
+  return [...agents].map((state) => ({ from: state.activatedAt, to: Infinity, state }));
 }
 
 /** Units of so many agents per mode: count × weight(mode), the same sum wherever it is computed. */
@@ -210,19 +282,10 @@ export interface ClassifiedAgent extends AgentState {
 /**
  * Rule 17's limits at `now` for a pool whose consuming agents are walked in FIFO order with
  * cumulative units: up to `license.units` they are Licensed, up to `usable` Licensed by exceed,
- * beyond Unlicensed. `firstBeyond(limit)` answers the first consuming agent (FIFO) whose
- * cumulative units exceed `limit`, null when none does: the over-limit episode began when it
- * began to consume. `classifyAgents` answers it from its walk, the month-end report from prefix
- * sums kept over the month (`managedMonthCounters`): one reading of the rule for both.
+ * beyond Unlicensed. `overSince` is when the current over-limit period began (`overLimitSince`).
+ * `classifyAgents`, the live pool and the month-end report's sweep all read the rule here.
  */
-export function poolLimits(
-  license: VspcLicense,
-  now: Instant,
-  zone: string,
-  firstBeyond: (limit: number) => Pick<AgentState, 'activatedAt'> | null,
-): { licensed: number; usable: number } {
-  const first = firstBeyond(license.units);
-  const overSince = first === null ? null : consumesFrom(first.activatedAt, license, zone);
+export function poolLimits(license: VspcLicense, now: Instant, overSince: Instant | null): { licensed: number; usable: number } {
   return { licensed: license.units, usable: usableUnits(license, now, overSince) };
 }
 
@@ -236,8 +299,16 @@ export function poolLimits(
  *   sum is within `units` Licensed, then within the allowance Licensed by exceed, then Unlicensed.
  *   The walk is a strict prefix: once an agent does not fit, no later one does, even a lighter one
  *   ("registered first are included first").
+ * `overSince` is when the current over-limit period began (`overLimitSince` over the agents'
+ * stretches); omitted, it is read from the states alone (`stretchesOfStates`).
  */
-export function classifyAgents(agents: Iterable<AgentState>, license: VspcLicense | null, now: Instant, zone: string): ClassifiedAgent[] {
+export function classifyAgents(
+  agents: Iterable<AgentState>,
+  license: VspcLicense | null,
+  now: Instant,
+  zone: string,
+  overSince?: Instant | null,
+): ClassifiedAgent[] {
   const all = [...agents];
   if (license && vspcLicenseLapsed(license, now)) return all.map((a) => ({ ...a, status: 'Unlicensed' }));
   const fresh: ClassifiedAgent[] = [];
@@ -253,7 +324,8 @@ export function classifyAgents(agents: Iterable<AgentState>, license: VspcLicens
     counts[a.mode]++;
     return unitsOf(counts, license.weights);
   });
-  const { usable } = poolLimits(license, now, zone, (limit) => consuming[cumulative.findIndex((units) => units > limit)] ?? null);
+  const since = overSince !== undefined ? overSince : overLimitSince(license, zone, stretchesOfStates(consuming), now);
+  const { usable } = poolLimits(license, now, since);
   return [
     ...fresh,
     ...consuming.map((a, i): ClassifiedAgent => {
@@ -290,7 +362,7 @@ export function reportWindowChangesAt(sentAt: Instant | null, now: Instant): Ins
   return sentAt + REPORT_WINDOW_MS > now ? sentAt + REPORT_WINDOW_MS : null;
 }
 
-/** Rule 18, Rental: the allowance of an installation over its license since `overSince` ends 60 days later. */
+/** Rule 18, Rental: the allowance of an installation over its license since `overSince` (`overLimitSince`) ends 60 days later. */
 export function rentalExceedEndsAt(license: VspcLicense, overSince: Instant | null): Instant | null {
   return license.type === 'Rental' && overSince !== null ? overSince + RENTAL_EXCEED_GRACE_MS : null;
 }

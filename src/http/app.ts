@@ -8,6 +8,7 @@ import { authenticateBeforeParsing } from './auth/guard.js';
 import type { AppContext } from './context.js';
 import type { InflightRequests } from './inflight.js';
 import { installStrictJsonParser } from './jsonBody.js';
+import { installOps, requestIdOf } from './ops/health.js';
 import { BODY_LIMIT_BYTES, DEFAULT_LIMITS, listenerTimers, type ConnectionLimits } from './limits.js';
 import { registerOpenApi } from './openapi.js';
 import { sendError } from './tally/errors.js';
@@ -35,6 +36,8 @@ export interface BuildOptions {
   /** Reverse proxies whose X-Forwarded-For sets `request.ip` (`--trust-proxy`); none by default. */
   trustProxy?: string[] | undefined;
   limits?: ConnectionLimits | undefined;
+  /** `--metrics-open`: GET /metrics without a token (http/ops/metrics.ts). */
+  metricsOpen?: boolean | undefined;
   /** Set when shutdown begins: every answer from then on says `Connection: close`. */
   shutdown?: ShutdownState | undefined;
 }
@@ -84,8 +87,10 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
     requestTimeout: timers.requestTimeout,
     keepAliveTimeout: timers.keepAliveTimeout,
     connectionTimeout: timers.connectionTimeout,
-    // One log line per request costs throughput; failures are logged by the error handlers.
+    // Fastify's two lines per request are off; http/ops/health.ts writes one line per answered request.
     logController: new LogController({ disableRequestLogging: true }),
+    // Every request's id: logged with each of its lines and answered in X-Correlation-Id (http/ops/health.ts).
+    genReqId: requestIdOf,
     // A request read while the server closes is answered (with `Connection: close`), not refused:
     // its client sent it before it could know.
     return503OnClosing: false,
@@ -106,6 +111,9 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   app.setValidatorCompiler(validatorCompiler);
   await app.register(formbody);
   await registerOpenApi(app, face);
+  // /health, /ready, /metrics, request ids and the per-request log line: before the faces, so
+  // that their hooks see every route.
+  installOps(app, face, ctx, { metricsOpen: options.metricsOpen });
   // Before the faces: every guard runs before the body is read (see http/auth/guard.ts).
   authenticateBeforeParsing(app);
   if (face === 'vb365') await app.register(vb365Face(ctx), { prefix: '/v6' });

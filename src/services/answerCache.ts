@@ -50,6 +50,9 @@ interface Entry {
   until: number;
 }
 
+/** Process-wide lookups of every AnswerCache, read by `GET /metrics` (tally_answer_cache_*). */
+export const answerCacheStats = { hits: 0, misses: 0 };
+
 export class AnswerCache {
   private readonly entries = new Map<string, Entry>();
 
@@ -73,7 +76,10 @@ export class AnswerCache {
     range?: ValidityRange,
   ): Promise<Timed<T>> {
     let entry = this.entries.get(key);
-    if (!(entry && entry.generation === at.generation && entry.terms === at.terms && entry.from <= at.now && at.now < entry.until)) {
+    const hit = entry !== undefined && entry.generation === at.generation && entry.terms === at.terms && entry.from <= at.now && at.now < entry.until;
+    if (hit) answerCacheStats.hits++;
+    else answerCacheStats.misses++;
+    if (!hit || !entry) {
       const { value, until } = await compute();
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
       this.entries.delete(key);
@@ -85,6 +91,15 @@ export class AnswerCache {
       range.until = Math.min(range.until, entry.until);
     }
     return { value: entry.value as T, from: entry.from, until: entry.until };
+  }
+
+  /**
+   * A commit moved the ledger's counter from `before` to `after` (and nothing else moved it): the
+   * answers computed at `before` that the commit cannot change (`unchanged` says so of a key) hold
+   * at `after` too, and are kept instead of recomputed.
+   */
+  advance(before: number, after: number, unchanged: (key: string) => boolean): void {
+    for (const [key, entry] of this.entries) if (entry.generation === before && unchanged(key)) entry.generation = after;
   }
 
   /** Drops the answers whose key `touched` names (see `answerKeys`): for invalidating only what a batch changed. */

@@ -19,7 +19,9 @@ export type BodyProblem =
   | { kind: 'shape' }
   | { kind: 'too-large'; size: number }
   /** Lines that are not JSON, or events that are not valid: nothing is stored. */
-  | { kind: 'invalid'; errors: FieldError[] };
+  | { kind: 'invalid'; errors: FieldError[] }
+  /** Events naming objects outside the account's scope (services/batchScope.ts): nothing is stored. */
+  | { kind: 'out-of-scope'; errors: FieldError[] };
 
 export type PreparedBody = { ok: true; events: PreparedEvent[]; count: number } | { ok: false; problem: BodyProblem };
 

@@ -16,12 +16,14 @@ import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
 import { MAX_EVENTS_PER_BATCH, type FieldError } from '../ingest/events.js';
 import { noteLocalChange } from '../store/generation.js';
-import { appendEvents, EventConflictError, type AppendResult, type IngestAudit } from '../store/ledger.js';
+import { appendEvents, EventConflictError, type AppendResult, type IngestAudit, type LedgerChange } from '../store/ledger.js';
 import type { Database } from '../store/schema.js';
 import type { StoreSource } from '../store/database.js';
 import { prepareBody, prepareEvents, type BodyFormat, type BodyProblem, type PreparedBody } from './batchBody.js';
+import { eventsOutOfScope, ingestScopeOf, type IngestScope } from './batchScope.js';
 
-export type { BodyFormat };
+export type { BodyFormat, IngestScope };
+export { ingestScopeOf };
 export { EventConflictError };
 
 /** One or more events are invalid; nothing was stored. */
@@ -40,6 +42,13 @@ export class BatchTooLargeError extends Error {
 /** The body is not UTF-8, not JSON, or would pollute a prototype (answered as malformed JSON, 400). */
 export class BatchSyntaxError extends SyntaxError {
   readonly statusCode = 400;
+}
+
+/** Events name objects outside the account's scope (or missing: the answer does not tell); nothing was stored. */
+export class BatchScopeError extends Error {
+  constructor(readonly errors: FieldError[]) {
+    super(`${errors.length} event(s) outside this account's scope; nothing was stored`);
+  }
 }
 
 /** An empty application/json body. */
@@ -71,12 +80,14 @@ function problemError(problem: BodyProblem): Error {
       return new BatchTooLargeError(problem.size);
     case 'invalid':
       return new BatchValidationError(problem.errors);
+    case 'out-of-scope':
+      return new BatchScopeError(problem.errors);
   }
 }
 
 /** What the worker answers for one batch (plain data across the thread boundary). */
 export type WorkerReply =
-  | { id: number; ok: true; result: AppendResult }
+  | { id: number; ok: true; result: AppendResult; change: LedgerChange | undefined }
   | { id: number; ok: false; problem: BodyProblem }
   | { id: number; ok: false; conflict: { eventId: string; index: number } }
   | { id: number; ok: false; failure: string };
@@ -87,6 +98,8 @@ export interface WorkerRequest {
   format: BodyFormat;
   ingestedAt: number;
   audit: IngestWho | undefined;
+  /** The sender's scope when it is confined (services/batchScope.ts). */
+  scope: IngestScope | undefined;
 }
 
 export interface WorkerData {
@@ -100,6 +113,8 @@ export class IngestionService {
   private readonly incoming = new Int32Array(new SharedArrayBuffer(4));
   private readonly countIncoming = () => Atomics.load(this.incoming, 0);
   private writer: IngestionWriter | undefined;
+  /** Told of every commit of this process's batches (the answer cache keeps what it cannot change). */
+  onLedgerChange: ((change: LedgerChange) => void) | undefined;
 
   get incomingBatches(): number {
     return this.countIncoming();
@@ -115,7 +130,7 @@ export class IngestionService {
    * reads). Resolves once the worker has opened the database.
    */
   async startWorker(source: StoreSource): Promise<void> {
-    this.writer = await IngestionWriter.start(source, this.incoming.buffer as SharedArrayBuffer, this.db);
+    this.writer = await IngestionWriter.start(source, this.incoming.buffer as SharedArrayBuffer, this.db, (change) => this.onLedgerChange?.(change));
   }
 
   /**
@@ -141,24 +156,29 @@ export class IngestionService {
   }
 
   /** Parsed events, in process (commands, the demo, tests). */
-  async ingest(rawEvents: readonly unknown[], who?: IngestWho): Promise<AppendResult> {
-    return this.append(prepareEvents(rawEvents), who);
+  async ingest(rawEvents: readonly unknown[], who?: IngestWho, scope?: IngestScope): Promise<AppendResult> {
+    return this.append(prepareEvents(rawEvents), who, scope);
   }
 
-  /** A request body's bytes: in the worker when there is one, else in process. */
-  async ingestBody(body: Buffer, format: BodyFormat, who: IngestWho | undefined, arrival?: Arrival): Promise<AppendResult> {
+  /** A request body's bytes: in the worker when there is one, else in process. `scope`: the sender's, when confined. */
+  async ingestBody(body: Buffer, format: BodyFormat, who: IngestWho | undefined, scope: IngestScope | undefined, arrival?: Arrival): Promise<AppendResult> {
     if (this.writer) {
       const handedOver = arrival?.handOver() ?? false;
-      return this.writer.ingest(body, format, this.wallClock(), who, handedOver);
+      return this.writer.ingest(body, format, this.wallClock(), who, scope, handedOver);
     }
     arrival?.settle();
-    return this.append(prepareBody(body, format), who);
+    return this.append(prepareBody(body, format), who, scope);
   }
 
-  private async append(prepared: PreparedBody, who: IngestWho | undefined): Promise<AppendResult> {
+  private async append(prepared: PreparedBody, who: IngestWho | undefined, scope: IngestScope | undefined): Promise<AppendResult> {
     if (!prepared.ok) throw problemError(prepared.problem);
+    if (scope) {
+      const foreign = await eventsOutOfScope(this.db, scope, prepared.events);
+      if (foreign.length > 0) throw new BatchScopeError(foreign);
+    }
     return appendEvents(this.db, prepared.events, this.wallClock(), {
       incoming: this.countIncoming,
+      committed: (change) => this.onLedgerChange?.(change),
       ...(who ? { audit: { ...who, count: prepared.count } } : {}),
     });
   }
@@ -185,7 +205,11 @@ class IngestionWriter {
   private exited: Promise<void>;
   private closing = false;
 
-  private constructor(private readonly worker: Worker, private readonly db: Kysely<Database>) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly db: Kysely<Database>,
+    private readonly changed: (change: LedgerChange) => void,
+  ) {
     this.exited = new Promise((resolve) => {
       worker.once('exit', (code) => {
         const error = new Error(`the ingestion worker stopped (exit code ${code})`);
@@ -201,8 +225,13 @@ class IngestionWriter {
     });
   }
 
-  static async start(source: StoreSource, incoming: SharedArrayBuffer, db: Kysely<Database>): Promise<IngestionWriter> {
-    const worker = new Worker(workerUrl(), { workerData: { source, incoming } satisfies WorkerData });
+  static async start(source: StoreSource, incoming: SharedArrayBuffer, db: Kysely<Database>, changed: (change: LedgerChange) => void): Promise<IngestionWriter> {
+    const url = workerUrl();
+    const workerData: WorkerData = { source, incoming };
+    // Under tsx (tests, development) the worker registers tsx's loader before loading its code.
+    const worker = url.pathname.endsWith('.ts')
+      ? new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`, { eval: true, workerData })
+      : new Worker(url, { workerData });
     await new Promise<void>((resolve, reject) => {
       const onMessage = (message: unknown) => {
         if ((message as { ready?: boolean }).ready) {
@@ -215,10 +244,10 @@ class IngestionWriter {
       worker.on('message', onMessage);
       worker.once('error', onError);
     });
-    return new IngestionWriter(worker, db);
+    return new IngestionWriter(worker, db, changed);
   }
 
-  ingest(body: Buffer, format: BodyFormat, ingestedAt: number, audit: IngestWho | undefined, counted: boolean): Promise<AppendResult> {
+  ingest(body: Buffer, format: BodyFormat, ingestedAt: number, audit: IngestWho | undefined, scope: IngestScope | undefined, counted: boolean): Promise<AppendResult> {
     if (this.closing) return Promise.reject(new Error('ingestion is shutting down'));
     const id = ++this.nextId;
     // A body that owns its whole memory is handed over; a small one cut from Node's shared pool
@@ -227,7 +256,7 @@ class IngestionWriter {
     const bytes = own ? new Uint8Array(body.buffer, 0, body.byteLength) : new Uint8Array(body);
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      const request: WorkerRequest & { counted: boolean } = { id, body: bytes, format, ingestedAt, audit, counted };
+      const request: WorkerRequest & { counted: boolean } = { id, body: bytes, format, ingestedAt, audit, scope, counted };
       this.worker.postMessage(request, [bytes.buffer as ArrayBuffer]);
     });
   }
@@ -239,6 +268,7 @@ class IngestionWriter {
     if (reply.ok) {
       // Before the answer is sent: this process's next reading of the counters goes to the table.
       noteLocalChange(this.db);
+      if (reply.change) this.changed(reply.change);
       waiter.resolve(reply.result);
     } else if ('problem' in reply) {
       waiter.reject(problemError(reply.problem));

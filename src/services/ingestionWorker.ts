@@ -9,8 +9,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStoreFrom } from '../store/database.js';
-import { appendEvents, EventConflictError } from '../store/ledger.js';
+import { appendEvents, EventConflictError, type LedgerChange } from '../store/ledger.js';
 import { prepareBody } from './batchBody.js';
+import { eventsOutOfScope } from './batchScope.js';
 import type { WorkerData, WorkerReply, WorkerRequest } from './ingestion.js';
 
 /** PostgreSQL: connections of the worker's pool (batches written side by side). */
@@ -36,16 +37,24 @@ async function handle(request: WorkerRequest & { counted: boolean }): Promise<vo
   let reply: WorkerReply;
   try {
     const prepared = prepareBody(request.body, request.format);
+    const foreign = prepared.ok && request.scope ? await eventsOutOfScope(store.db, request.scope, prepared.events) : [];
     if (!prepared.ok) {
       reply = { id: request.id, ok: false, problem: prepared.problem };
+    } else if (foreign.length > 0) {
+      reply = { id: request.id, ok: false, problem: { kind: 'out-of-scope', errors: foreign } };
     } else {
+      let change: LedgerChange | undefined;
       const appended = appendEvents(store.db, prepared.events, request.ingestedAt, {
         incoming: () => Atomics.load(incoming, 0),
+        committed: (moved) => {
+          change = moved;
+        },
         ...(request.audit ? { audit: { ...request.audit, count: prepared.count } } : {}),
       });
       // Queued for the next group: no longer on its way.
       countDown();
-      reply = { id: request.id, ok: true, result: await appended };
+      const result = await appended;
+      reply = { id: request.id, ok: true, result, change };
     }
   } catch (error) {
     reply = error instanceof EventConflictError

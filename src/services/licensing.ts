@@ -15,6 +15,7 @@ import type { ConsoleLicenseCounter } from '../domain/vspc.js';
 import type { Dialect } from '../store/dialect.js';
 import type { Company, Organization } from '../store/entities.js';
 import type { Generations } from '../store/generation.js';
+import type { LedgerChange } from '../store/ledger.js';
 import type { Database } from '../store/schema.js';
 import { AnswerCache, CachedVb365Usage, CachedVspcPool, within, type ValidityRange } from './answerCache.js';
 import { InstallationConfig } from './installation.js';
@@ -50,6 +51,21 @@ export class LicensingService {
     this.vb365Usage = new Vb365Usage(db, this.installation, timeZone, dialect);
     this.vb365 = new CachedVb365Usage(this.vb365Usage, this.cache);
     this.vspc = new CachedVspcPool(new VspcPool(db, timeZone, dialect), this.cache);
+  }
+
+  /**
+   * This process committed a batch (`change`): the answers of the family its events cannot change
+   * are kept. VB365 answers read only VB365 events and the VSPC pool only VSPC events (separate
+   * read models), so a batch of one product's events leaves the other's answers as they were.
+   * Within a family every answer is recomputed: an organization's answer depends on the whole
+   * installation's FIFO ranking when it is over its license, and every company's counters on the
+   * one pool. Commits made elsewhere (another node, `tally import`) are not known in detail and
+   * recompute everything.
+   */
+  ledgerAdvanced(change: LedgerChange): void {
+    this.cache.advance(change.before, change.after, (key) =>
+      key.startsWith('vb365:') ? !change.vb365 : key.startsWith('vspc:') ? !change.vspc : false,
+    );
   }
 
   organization(id: string, known?: Generations): Promise<Organization | undefined> {

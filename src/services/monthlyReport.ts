@@ -11,8 +11,9 @@ import type { VspcLicense } from '../domain/licenses.js';
 import {
   companyMonthCounters, managedMonthCounters, managementEndsAt, peakConsumingUnits, segmentsByCompany, type ReportCounter,
 } from '../domain/monthlyReport.js';
-import { monthSegments, monthStretches } from '../store/agentSegments.js';
+import { monthStretches, segmentsBefore } from '../store/agentSegments.js';
 import { listCompanies } from '../store/entities.js';
+import { correctionRows, COUNTER_FIELDS } from './reportCorrections.js';
 import type { Database } from '../store/schema.js';
 import { formatInstant } from '../time.js';
 
@@ -108,7 +109,7 @@ async function computeCompanies(
     floor.workstation += counts.workstation;
   }
   const overLicense = !everyAgent && license !== null && peakConsumingUnits(floor, stretches.partial, license.weights, start, end) > license.units;
-  const managed = overLicense ? managedMonthCounters(await monthSegments(db, start, end), license, start, end, zone) : null;
+  const managed = overLicense ? managedMonthCounters(await segmentsBefore(db, end), license, start, end, zone) : null;
   const partial = segmentsByCompany([stretches.partial], start, end);
   const companies = await listCompanies(db);
   return companies
@@ -196,11 +197,18 @@ export async function vspcMonthlyReport(
   return (await frozen(db, month))!;
 }
 
-/** One row per company and agent type. */
-export function reportCsv(report: MonthlyReport): string {
-  const header = ['month', 'status', 'companyUid', 'companyName', 'tenantUid', 'type', 'unitType', 'reportedCount', 'reportedUnits', 'newCount', 'newUnits'];
-  const rows = report.companies.flatMap((c) =>
-    c.counters.map((k) => [report.month, report.status, c.companyUid, c.companyName, c.tenantUid, k.type, k.unitType, k.reportedCount, k.reportedUnits, k.newCount, k.newUnits]),
+/**
+ * One row per company and agent type; then one row per correction of the previous month (status
+ * `Correction`, that month, the numbers as they are now), whose `was…` columns hold what the frozen
+ * report said (empty on the month's own rows). `names`: company names for the corrections.
+ */
+export function reportCsv(report: MonthlyReport, names?: ReadonlyMap<string, string>): string {
+  const header = ['month', 'status', 'companyUid', 'companyName', 'tenantUid', 'type', 'unitType', 'reportedCount', 'reportedUnits', 'newCount', 'newUnits', 'wasReportedCount', 'wasReportedUnits', 'wasNewCount', 'wasNewUnits'];
+  const rows: (string | number | null)[][] = report.companies.flatMap((c) =>
+    c.counters.map((k) => [report.month, report.status, c.companyUid, c.companyName, c.tenantUid, k.type, k.unitType, k.reportedCount, k.reportedUnits, k.newCount, k.newUnits, null, null, null, null]),
   );
+  for (const r of correctionRows(report, names)) {
+    rows.push([r.month, 'Correction', r.companyUid, r.companyName, r.tenantUid, r.type, r.unitType, ...COUNTER_FIELDS.map((f) => r.is[f]), ...COUNTER_FIELDS.map((f) => r.was[f])]);
+  }
   return csvRows([header, ...rows]);
 }

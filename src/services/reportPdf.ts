@@ -1,6 +1,10 @@
-/** The month-end report as a PDF (PDFKit, built-in Helvetica: no font files to ship). */
+/**
+ * The month-end report as a PDF (PDFKit, built-in Helvetica: no font files to ship). Helvetica's
+ * WinAnsi encoding has no arrow (an arrow came out as `!'`): a change is written `was -> is`.
+ */
 import { pdfDocument, tableRows } from './pdf.js';
 import type { CorrectionReason, MonthlyReport } from './monthlyReport.js';
+import { COUNTER_FIELDS, correctionRows } from './reportCorrections.js';
 
 // 510 points: the width of A4 between 40-point margins, with room to spare.
 const COLUMNS = [
@@ -23,7 +27,11 @@ const REASON: Record<CorrectionReason, string> = {
   unmanagedAgents: 'the frozen report counted agents the console did not manage (Unlicensed or past the expiry grace)',
 };
 
-export async function reportPdf(report: MonthlyReport): Promise<Buffer> {
+/** Before and after of one number: the value alone when it did not change. */
+const change = (was: number, is: number) => (was === is ? String(is) : `${was} -> ${is}`);
+
+/** `names`: company names for corrections of companies the report's own month does not list. */
+export async function reportPdf(report: MonthlyReport, names?: ReadonlyMap<string, string>): Promise<Buffer> {
   const doc = await pdfDocument({ size: 'A4', margin: 40, info: { Title: `Tally VSPC report ${report.month}`, Author: 'Tally' } });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -48,16 +56,20 @@ export async function reportPdf(report: MonthlyReport): Promise<Buffer> {
   }
   for (const [type, t] of totals) row(['Total', '', LABEL[type] ?? type, ...t.map(String)], true);
 
-  if (report.corrections && report.corrections.companies.length > 0) {
+  const corrections = correctionRows(report, names);
+  if (corrections.length > 0) {
     doc.moveDown();
-    doc.font('Helvetica-Bold').fontSize(11).text(`Corrections to ${report.corrections.month}`, doc.page.margins.left);
+    doc.font('Helvetica-Bold').fontSize(11).text(`Corrections to ${corrections[0]!.month}`, doc.page.margins.left);
+    doc.font('Helvetica').fontSize(8).text('Numbers that changed after that month was frozen, written "as reported -> as it is now".', doc.page.margins.left);
     doc.moveDown(0.3);
-    for (const change of report.corrections.companies) {
-      const why = (change.reasons ?? ['lateEvents']).map((reason) => REASON[reason]).join('; ');
-      doc.font('Helvetica').fontSize(9).text(`${change.companyUid}: ${why}`, doc.page.margins.left);
-      for (const [i, counter] of change.actual.entries()) {
-        const before = change.reported[i];
-        row([change.companyUid, 'was -> is', LABEL[counter.type] ?? counter.type, `${before?.reportedCount ?? 0} -> ${counter.reportedCount}`, `${before?.reportedUnits ?? 0} -> ${counter.reportedUnits}`, '', '']);
+    row(COLUMNS.map((c) => c.title), true);
+    for (const company of report.corrections!.companies) {
+      const rows = corrections.filter((r) => r.companyUid === company.companyUid);
+      if (rows.length === 0) continue;
+      const why = (company.reasons ?? ['lateEvents']).map((reason) => REASON[reason]).join('; ');
+      doc.font('Helvetica-Oblique').fontSize(7).text(`${rows[0]!.companyName} (${company.companyUid}): ${why}`, doc.page.margins.left);
+      for (const r of rows) {
+        row([r.companyName, shortUid(r.tenantUid), LABEL[r.type] ?? r.type, ...COUNTER_FIELDS.map((f) => change(r.was[f], r.is[f]))]);
       }
     }
   }

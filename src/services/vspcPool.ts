@@ -13,9 +13,10 @@ import type { Kysely } from 'kysely';
 import type { VspcLicense } from '../domain/licenses.js';
 import { vspcLicenseExpired, vspcLicenseLapsed, vspcLicensingEndsAt } from '../domain/licenses.js';
 import {
-  agentStateAt, bucketAgents, compareFifo, consumesFrom, countersFromBuckets, emptyBuckets, isNewAgent, newAgentsSince, rentalExceedEndsAt,
+  agentStateAt, bucketAgents, compareFifo, countersFromBuckets, emptyBuckets, isNewAgent, newAgentsSince, overLimitSince, rentalExceedEndsAt,
   sumBuckets, unitsOf, usableUnits, vspcPoolChangesAt, type AgentBuckets, type AgentLicenseStatus, type AgentState, type ConsoleLicenseCounter,
 } from '../domain/vspc.js';
+import { segmentsBefore } from '../store/agentSegments.js';
 import { agentBucketsByCompany, consumingAgentPagesNewestFirst, type PoolAgent } from '../store/agentCounts.js';
 import type { Dialect } from '../store/dialect.js';
 import type { Generations } from '../store/generation.js';
@@ -35,7 +36,7 @@ export interface AgentPool {
   unlicensed: number;
   /** Past the expiry grace: the license licenses nothing. */
   lapsed: boolean;
-  /** Rental over its license: when the allowance ends (60 days after the over-limit period began); null otherwise. */
+  /** Rental over its license: when the allowance ends (60 days after demand first exceeded the license, `overLimitSince`); null otherwise. */
   exceedEndsAt: number | null;
   /** Agents with events dated after `now` were replayed: the pool holds for this instant only. */
   replayed: boolean;
@@ -152,8 +153,8 @@ export class VspcPool implements VspcPoolAnswers {
       if (!walking) break;
     }
     while (walking && next < extra.length) walking = visit(extra[next++]!);
-    const first = beyond[beyond.length - 1];
-    const overSince = first ? consumesFrom(first.agent.activatedAt, license, this.timeZone) : null;
+    // One clock per license: from when demand first went over, read from every agent's stretches.
+    const overSince = overLimitSince(license, this.timeZone, await segmentsBefore(this.db, now + 1), now);
     const usable = usableUnits(license, now, overSince);
     return {
       agents: beyond.map(({ agent, units }) => ({ ...agent, status: units <= usable ? 'LicensedByExceed' : 'Unlicensed' })),

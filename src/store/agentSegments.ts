@@ -103,17 +103,14 @@ export async function monthStretches(db: Kysely<Database>, start: number, end: n
 }
 
 /**
- * Every stretch that overlaps [start, end), as rows: what the report reads when the pool matters
- * during the month (the installation over its license at some instant), because the FIFO ranking
- * needs every consuming agent's activation. It costs every agent managed in the month; the
- * common case never asks for it (`monthStretches` and a peak of the consuming units decide).
+ * Every stretch that begins before `end`, as rows: the whole history the Rental allowance's clock
+ * (`overLimitPeriods`, one clock per license) is read from, since an over-limit period may have
+ * begun months ago. Asked only when the pool is over its license.
  */
-export async function monthSegments(db: Kysely<Database>, start: number, end: number): Promise<AgentSegment[]> {
+export async function segmentsBefore(db: Kysely<Database>, end: number): Promise<AgentSegment[]> {
   const columns = ['agent_uid', 'from_at', 'to_at', 'company_uid', 'mode', 'activated_at'] as const;
-  const segments = db.selectFrom('vspc_agent_segments').select(columns).where('from_at', '<', end);
-  const lasting = await segments.where('to_at', 'is', null).execute();
-  const ended = await segments.where('to_at', 'is not', null).where('to_at', '>', start).execute();
-  return [...lasting, ...ended].map(toSegment);
+  const rows = await db.selectFrom('vspc_agent_segments').select(columns).where('from_at', '<', end).execute();
+  return rows.map(toSegment);
 }
 
 function toSegment(row: { agent_uid: string; from_at: number | string; to_at: number | string | null; company_uid: string; mode: string; activated_at: number | string }): AgentSegment {

@@ -3,7 +3,7 @@
  * PostgreSQL server (pg pool), with the schema migrated to the latest version. Everything above
  * this file is dialect-neutral.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type MigrationProvider, type SqliteDatabase } from 'kysely';
@@ -32,8 +32,10 @@ export interface Store {
   /** How to open the same database again (the ingestion worker opens its own connections). */
   source: StoreSource;
   close(): Promise<void>;
+  /** PostgreSQL only: the pool's connections (open, idle, requests waiting for one), for /metrics. */
+  poolState?(): { total: number; idle: number; waiting: number };
   /** A consistent online copy into a new SQLite file (SQLite only: PostgreSQL has pg_dump). */
-  backupTo?(file: string): Promise<void>;
+  backupTo?(file: string, progress?: (pagesDone: number, pagesTotal: number) => void): Promise<void>;
 }
 
 export type StoreSource = { dialect: 'sqlite'; file: string } | { dialect: 'postgres'; url: string };
@@ -78,8 +80,38 @@ export function redactUrl(url: string): string {
 }
 
 /** Opens the store a `--database` value names (PostgreSQL URL, or SQLite in the data dir). */
-export function openStoreAt(url: string | undefined, dataDir: string): Promise<Store> {
-  return isPostgresUrl(url) ? openPostgresStore(url) : openSqliteStore(sqliteFileFromUrl(url, dataDir));
+export function openStoreAt(url: string | undefined, dataDir: string, options: OpenOptions = {}): Promise<Store> {
+  return isPostgresUrl(url) ? openPostgresStore(url, options) : openSqliteStore(sqliteFileFromUrl(url, dataDir), options);
+}
+
+export interface OpenOptions {
+  /**
+   * Refuse a database that holds no Tally data instead of creating one: every command but
+   * `tally serve` (a mistyped `--data` must change nothing and say so).
+   */
+  mustExist?: boolean;
+}
+
+/** The message for a `--data`/`--database` that names no Tally database. */
+function noTallyDatabase(where: string, why: string): StoreError {
+  return new StoreError(`no Tally database at ${where} (${why}); check --data/--database (only tally serve creates one)`);
+}
+
+/** Whether the SQLite file holds Tally's tables (its migrations table and its ledger). */
+function assertSqliteTallyDatabase(file: string): void {
+  if (file === ':memory:') throw noTallyDatabase(file, 'an in-memory database is always empty');
+  if (!existsSync(file)) throw noTallyDatabase(file, 'the file does not exist');
+  let probe: SQLite.Database | undefined;
+  try {
+    probe = new SQLite(file, { readonly: true, fileMustExist: true });
+    const { n } = probe.prepare(`select count(*) as n from sqlite_master where type = 'table' and name in ('kysely_migration', 'events')`).get() as { n: number };
+    if (n !== 2) throw noTallyDatabase(file, 'the file holds no Tally tables');
+  } catch (error) {
+    if (error instanceof StoreError) throw error;
+    throw noTallyDatabase(file, (error as Error).message);
+  } finally {
+    probe?.close();
+  }
 }
 
 /**
@@ -93,7 +125,8 @@ export function openStoreAt(url: string | undefined, dataDir: string): Promise<S
  */
 export const PAGE_SIZE = 16_384;
 
-export async function openSqliteStore(file: string): Promise<Store> {
+export async function openSqliteStore(file: string, options: OpenOptions = {}): Promise<Store> {
+  if (options.mustExist) assertSqliteTallyDatabase(file);
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   let sqlite: SQLite.Database;
   try {
@@ -125,8 +158,14 @@ export async function openSqliteStore(file: string): Promise<Store> {
     close: async () => {
       await db.destroy();
     },
-    backupTo: async (target) => {
-      await sqlite.backup(target);
+    backupTo: async (target, progress) => {
+      await sqlite.backup(target, {
+        progress: ({ totalPages, remainingPages }) => {
+          progress?.(totalPages - remainingPages, totalPages);
+          // better-sqlite3's default step: pages copied between turns of the event loop.
+          return 100;
+        },
+      });
     },
   };
 }
@@ -202,6 +241,14 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
   const watch = new ChangeWatch();
   const db = new Kysely<Database>({ dialect: new ObservedDialect(new PostgresDialect({ pool }), () => watch.noteChange()) });
   registerChangeWatch(db, watch);
+  if (options.mustExist) {
+    const found = await sql<{ n: number }>`select count(*)::int as n from information_schema.tables
+      where table_schema = current_schema() and table_name in ('kysely_migration', 'events')`.execute(db);
+    if (found.rows[0]?.n !== 2) {
+      await db.destroy();
+      throw noTallyDatabase(location, 'the schema holds no Tally tables');
+    }
+  }
   await migrateToLatest(db, 'postgres');
   const schema = (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]!.schema;
   const listener = options.listen === false ? undefined : new ChangeListener(driver, url, schema, () => watch.noteChange());
@@ -215,7 +262,16 @@ export async function openPostgresStore(url: string, options: OpenOptions = {}):
       await listener?.stop();
       await db.destroy();
     },
+    poolState: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
   };
+}
+
+/** The migrations this build applies that the database has not recorded (for `GET /ready`). */
+export async function pendingMigrations(db: Kysely<Database>, dialect: Dialect): Promise<string[]> {
+  const expected = Object.keys(await migrationsFor(dialect).getMigrations());
+  const rows = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+  const applied = new Set(rows.rows.map((row) => row.name));
+  return expected.filter((name) => !applied.has(name));
 }
 
 export async function migrateToLatest(db: Kysely<Database>, dialect: Dialect): Promise<void> {

@@ -8,14 +8,13 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { LedgerEvent } from '../ingest/events.js';
 import { agentEvents } from './readModels.js';
 import { replaceAgentSegments } from './agentSegments.js';
-import { raiseLedgerGeneration } from './generation.js';
 import { isRetryableTransactionError } from './errors.js';
-import { agentRow, distinctEvents, EventConflictError, ingestAuditRow, readModelRows, scopeAndSubject, type AppendResult, type DistinctBatch, type IngestAudit, type PreparedEvent } from './ledgerRows.js';
+import { agentRow, distinctEvents, EventConflictError, familiesOf, ingestAuditRow, readModelRows, scopeAndSubject, type AppendResult, type DistinctBatch, type IngestAudit, type LedgerChange, type PreparedEvent } from './ledgerRows.js';
 import { sqliteHandleOf } from './sqliteHandle.js';
 import { appendOnSqlite } from './sqliteLedger.js';
 import type { Database, EventRow } from './schema.js';
 
-export { EventConflictError, type AppendResult, type IngestAudit, type PreparedEvent };
+export { EventConflictError, type AppendResult, type IngestAudit, type LedgerChange, type PreparedEvent };
 
 // Stay well below SQLite's and PostgreSQL's bound-parameter limits.
 const LOOKUP_CHUNK = 500;
@@ -32,6 +31,8 @@ export interface AppendOptions {
   incoming?: () => number;
   /** The batch's audit entry, written in its transaction with the outcome (`count`, `accepted`, `duplicates`) as details. */
   audit?: IngestAudit;
+  /** Called after the commit when it raised the ledger counter (what moved, and which answers it can change). */
+  committed?: (change: LedgerChange) => void;
 }
 
 /**
@@ -47,16 +48,23 @@ export async function appendEvents(
 ): Promise<AppendResult> {
   const distinct = distinctEvents(batch);
   const sqlite = sqliteHandleOf(db);
-  if (sqlite) return appendOnSqlite(db, sqlite, distinct, ingestedAt, options.incoming, options.audit);
-  return appendWithKysely(db, distinct, ingestedAt, options.audit);
+  if (sqlite) return appendOnSqlite(db, sqlite, distinct, ingestedAt, options.incoming, options.audit, options.committed);
+  return appendWithKysely(db, distinct, ingestedAt, options.audit, options.committed);
 }
 
 /**
  * PostgreSQL (several nodes may write at once): multi-row statements, one transaction a batch,
  * retried on deadlocks and serialization failures.
  */
-async function appendWithKysely(db: Kysely<Database>, { ordered, indexOf, duplicates }: DistinctBatch, ingestedAt: number, audit: IngestAudit | undefined): Promise<AppendResult> {
+async function appendWithKysely(
+  db: Kysely<Database>,
+  { ordered, indexOf, duplicates }: DistinctBatch,
+  ingestedAt: number,
+  audit: IngestAudit | undefined,
+  committed: ((change: LedgerChange) => void) | undefined,
+): Promise<AppendResult> {
   const fresh = new Map(ordered.map((p) => [p.event.id, p]));
+  let change: LedgerChange | undefined;
   const result = await withRetries(() =>
     db.transaction().execute(async (trx) => {
       const inserted = new Set<string>();
@@ -93,12 +101,17 @@ async function appendWithKysely(db: Kysely<Database>, { ordered, indexOf, duplic
       // cannot happen (a node dying after the commit, a retry finding only duplicates), and the
       // row's lock is held only from here to the commit, so concurrent batches do their work side
       // by side and queue only for their commits. Migration 0011's trigger notifies every node.
-      if (inserted.size > 0) await raiseLedgerGeneration(trx);
+      change = undefined;
+      if (inserted.size > 0) {
+        const after = Number((await sql<{ value: number | string }>`update generations set value = value + 1 where name = 'ledger' returning value`.execute(trx)).rows[0]!.value);
+        change = { before: after - 1, after, ...familiesOf(ordered.filter((p) => inserted.has(p.event.id)).map((p) => p.event)) };
+      }
       const result = { accepted: inserted.size, duplicates: duplicates + seen };
       if (audit) await trx.insertInto('audit_log').values(ingestAuditRow(audit, result)).execute();
       return result;
     }),
   );
+  if (change) committed?.(change);
   return result;
 }
 

@@ -12,6 +12,28 @@ export interface PreparedEvent {
   canonical: string;
 }
 
+/**
+ * What a commit did to the ledger's counter and which families of answers its events can change:
+ * VB365 answers read only VB365 events, the VSPC pool only VSPC events (separate read models).
+ * `before` → `after` is the counter's move in that one commit (read inside its transaction).
+ */
+export interface LedgerChange {
+  before: number;
+  after: number;
+  vb365: boolean;
+  vspc: boolean;
+}
+
+export function familiesOf(events: readonly LedgerEvent[]): { vb365: boolean; vspc: boolean } {
+  let vb365 = false;
+  let vspc = false;
+  for (const event of events) {
+    if (event.type.startsWith('vb365.')) vb365 = true;
+    else vspc = true;
+  }
+  return { vb365, vspc };
+}
+
 export interface AppendResult {
   accepted: number;
   duplicates: number;

@@ -25,3 +25,7 @@ export async function claimSetting(db: Kysely<Database>, key: string, value: str
     .execute();
   return inserted.length === 1;
 }
+
+export async function deleteSetting(db: Kysely<Database>, key: string): Promise<void> {
+  await db.deleteFrom('settings').where('key', '=', key).execute();
+}

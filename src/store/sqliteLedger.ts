@@ -25,7 +25,7 @@ import type { Kysely } from 'kysely';
 import type { AgentEvent } from '../domain/vspc.js';
 import { agentEventOf, AGENT_EVENT_TYPES, parseCanonical } from '../ingest/events.js';
 import { agentSegments } from '../domain/monthlyReport.js';
-import { agentRow, EventConflictError, ingestAuditRow, readModelRows, scopeAndSubject, type AppendResult, type DistinctBatch, type IngestAudit, type PreparedEvent } from './ledgerRows.js';
+import { agentRow, EventConflictError, familiesOf, ingestAuditRow, readModelRows, scopeAndSubject, type AppendResult, type DistinctBatch, type IngestAudit, type LedgerChange, type PreparedEvent } from './ledgerRows.js';
 import { noteLocalChange, RAISE_LEDGER_GENERATION } from './generation.js';
 import type { Database } from './schema.js';
 
@@ -98,6 +98,7 @@ interface Pending {
   batch: DistinctBatch;
   ingestedAt: number;
   audit: IngestAudit | undefined;
+  committed: ((change: LedgerChange) => void) | undefined;
   resolve(result: AppendResult): void;
   reject(error: unknown): void;
 }
@@ -115,10 +116,16 @@ class GroupWriter {
 
   constructor(private readonly db: Kysely<Database>, private readonly sqlite: SQLite.Database) {}
 
-  append(batch: DistinctBatch, ingestedAt: number, incoming: (() => number) | undefined, audit: IngestAudit | undefined): Promise<AppendResult> {
+  append(
+    batch: DistinctBatch,
+    ingestedAt: number,
+    incoming: (() => number) | undefined,
+    audit: IngestAudit | undefined,
+    committed: ((change: LedgerChange) => void) | undefined,
+  ): Promise<AppendResult> {
     if (incoming) this.incoming = incoming;
     return new Promise((resolve, reject) => {
-      this.queue.push({ batch, ingestedAt, audit, resolve, reject });
+      this.queue.push({ batch, ingestedAt, audit, committed, resolve, reject });
       this.wake?.();
       if (!this.draining) {
         this.draining = true;
@@ -174,6 +181,7 @@ class GroupWriter {
   private async commitGroup(): Promise<number> {
     const group: Pending[] = [];
     const outcomes: (AppendResult | EventConflictError)[] = [];
+    let change: LedgerChange | undefined;
     try {
       await this.db.connection().execute(async () => {
         this.statements ??= prepareStatements(this.sqlite);
@@ -190,6 +198,16 @@ class GroupWriter {
           // queue on its row), so it cannot be lost between the commit and a later statement.
           if (outcomes.some((o) => !(o instanceof EventConflictError) && o.accepted > 0)) {
             this.sqlite.prepare(RAISE_LEDGER_GENERATION).run();
+            const after = Number((this.sqlite.prepare("select value from generations where name = 'ledger'").get() as { value: number }).value);
+            // One raise for the whole group: every batch of it reports what the group changed.
+            change = { before: after - 1, after, vb365: false, vspc: false };
+            group.forEach((item, i) => {
+              const outcome = outcomes[i]!;
+              if (outcome instanceof EventConflictError || outcome.accepted === 0) return;
+              const families = familiesOf(item.batch.ordered.map((p) => p.event));
+              change!.vb365 ||= families.vb365;
+              change!.vspc ||= families.vspc;
+            });
           }
           this.sqlite.exec('COMMIT');
           // The reader of this process looks at the counters again before its next answer.
@@ -205,6 +223,7 @@ class GroupWriter {
     }
     group.forEach((item, i) => {
       const outcome = outcomes[i]!;
+      if (change) item.committed?.(change);
       if (outcome instanceof EventConflictError) item.reject(outcome);
       else item.resolve(outcome);
     });
@@ -278,8 +297,9 @@ export function appendOnSqlite(
   ingestedAt: number,
   incoming?: () => number,
   audit?: IngestAudit,
+  committed?: (change: LedgerChange) => void,
 ): Promise<AppendResult> {
   let writer = writers.get(sqlite);
   if (!writer) writers.set(sqlite, (writer = new GroupWriter(db, sqlite)));
-  return writer.append(batch, ingestedAt, incoming, audit);
+  return writer.append(batch, ingestedAt, incoming, audit, committed);
 }

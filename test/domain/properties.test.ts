@@ -24,8 +24,8 @@ import {
   type UserActivity,
 } from '../../src/domain/vb365.js';
 import { agentSegments, managedMonthCounters } from '../../src/domain/monthlyReport.js';
-import { agentStateAt, classifyAgents, consoleCounters, countersOfClassified, type AgentEvent, type AgentState } from '../../src/domain/vspc.js';
-import { managedReportFromEvents } from '../support/managedReport.js';
+import { agentStateAt, classifyAgents, consoleCounters, countersOfClassified, overLimitSince, type AgentEvent, type AgentState } from '../../src/domain/vspc.js';
+import { managedReportFromEvents, plainOverSince } from '../support/managedReport.js';
 import { plusMonths, startOfMonth } from '../../src/time.js';
 
 const SEED = Number(process.env.TALLY_FC_SEED ?? 20_261_115);
@@ -514,7 +514,9 @@ describe('VSPC month-end report properties (only managed agents)', () => {
     fc.assert(
       fc.property(reportScenario, (scenario) => {
         const { counters } = monthOf(scenario);
-        const classified = classifyAgents(statesOf(scenario), scenario.license, scenario.now, scenario.zone);
+        const byAgent = new Map(scenario.agents.map((a) => [a.uid, a.events]));
+        const overSince = scenario.license ? plainOverSince(byAgent, scenario.license, scenario.now, scenario.zone) : null;
+        const classified = classifyAgents(statesOf(scenario), scenario.license, scenario.now, scenario.zone, overSince);
         for (const company of COMPANIES) {
           const live = countersOfClassified(classified.filter((a) => a.companyUid === company), scenario.license);
           const report = counters.get(company);
@@ -522,6 +524,22 @@ describe('VSPC month-end report properties (only managed agents)', () => {
             assert.ok(c.usedCount <= (report?.[i]?.reportedCount ?? 0), `${company} ${c.type} used`);
             assert.ok(c.newCount <= (report?.[i]?.newCount ?? 0), `${company} ${c.type} new`);
           });
+        }
+      }),
+      params,
+    );
+  });
+
+  test('the allowance clock from the stretches = the over-limit period recomputed from the raw events at every event instant (one clock per license)', () => {
+    fc.assert(
+      fc.property(reportScenario, (scenario) => {
+        if (!scenario.license) return;
+        const { license, zone } = scenario;
+        const segments = scenario.agents.flatMap((a) => agentSegments(a.uid, a.events));
+        const byAgent = new Map(scenario.agents.map((a) => [a.uid, a.events]));
+        const probes = new Set([scenario.now, ...scenario.agents.flatMap((a) => a.events.map((e) => e.at)).filter((t) => t <= scenario.now)]);
+        for (const t of probes) {
+          assert.equal(overLimitSince(license, zone, segments, t), plainOverSince(byAgent, license, t, zone), `at ${new Date(t).toISOString()}`);
         }
       }),
       params,

@@ -8,9 +8,10 @@ import {
   defaultAgentWeights, vspcExpiryGraceMs, vspcLicenseExpired, vspcLicenseLapsed, vspcLicensingEndsAt, type AgentMode, type VspcLicense,
   type VspcLicenseType,
 } from '../../src/domain/licenses.js';
+import { agentSegments, managedMonthCounters } from '../../src/domain/monthlyReport.js';
 import {
-  classifyAgents, consoleCounters, consumesFrom, countersOfClassified, exceedAllowance, RENTAL_EXCEED_GRACE_MS, usableUnits, type AgentLicenseStatus,
-  type AgentState, type ClassifiedAgent,
+  agentStateAt, classifyAgents, consoleCounters, consumesFrom, countersOfClassified, exceedAllowance, overLimitPeriods, overLimitSince, RENTAL_EXCEED_GRACE_MS,
+  rentalExceedEndsAt, usableUnits, type AgentEvent, type AgentLicenseStatus, type AgentState, type ClassifiedAgent,
 } from '../../src/domain/vspc.js';
 
 const DAY = 86_400_000;
@@ -331,5 +332,83 @@ describe('conservation', () => {
       assert.equal(fresh, t.New);
       assert.equal(t.Licensed + t.LicensedByExceed + t.Unlicensed + t.New, pool.length);
     }
+  });
+});
+
+describe('rules 9, 17–18: one allowance clock per license, from when demand first exceeded it', () => {
+  // The held-out case: Rental 20 points (server 11, workstation 4); a workstation agent and a
+  // server agent activated in July, both consuming from 1 August (15 of 20 points). On 28 October
+  // the workstation agent switches to server: 22 points, over the license from that instant.
+  const terms = license('Rental', 20);
+  const W = 'w0000000-0000-4000-8000-00000000000w';
+  const S = 's0000000-0000-4000-8000-00000000000s';
+  const over = at('2026-10-28T00:00:00Z');
+  const fits = at('2027-01-10T09:00:00Z');
+  const again = at('2027-02-05T00:00:00Z');
+  const events = new Map<string, AgentEvent[]>([
+    [W, [
+      { id: 'w1', at: at('2026-07-10T08:00:00Z'), type: 'activated', companyUid: C1, mode: 'workstation', name: 'laptop' },
+      { id: 'w2', at: over, type: 'modeChanged', mode: 'server' },
+      { id: 'w3', at: fits, type: 'modeChanged', mode: 'workstation' },
+      { id: 'w4', at: again, type: 'modeChanged', mode: 'server' },
+    ]],
+    [S, [{ id: 's1', at: at('2026-07-20T08:00:00Z'), type: 'activated', companyUid: C2, mode: 'server', name: 'db' }]],
+  ]);
+  const segments = [...events].flatMap(([uid, list]) => agentSegments(uid, list));
+  const clock = (t: number) => overLimitSince(terms, 'UTC', segments, t);
+  const classify = (t: number) => {
+    const states = [...events].map(([uid, list]) => agentStateAt(uid, list, t)).filter((s): s is AgentState => s !== null);
+    return classifyAgents(states, terms, t, 'UTC', clock(t));
+  };
+
+  test('within the license from 1 August to the switch: no clock, both agents Licensed', () => {
+    assert.equal(clock(at('2026-08-01T00:00:00Z')), null);
+    assert.equal(clock(over - 1), null);
+    assert.deepEqual(tally(classify(over - 1)), { New: 0, Licensed: 2, LicensedByExceed: 0, Unlicensed: 0 });
+  });
+
+  test('the instant demand first exceeds the license starts the clock: the server agent is Licensed by exceed, still counted as used', () => {
+    assert.equal(clock(over), over);
+    assert.equal(statusOf(classify(over)).get(S), 'LicensedByExceed');
+    const threeAndAHalfDays = over + 3.5 * DAY;
+    assert.equal(statusOf(classify(threeAndAHalfDays)).get(S), 'LicensedByExceed');
+    assert.equal(statusOf(classify(threeAndAHalfDays)).get(W), 'Licensed');
+    const c2 = countersOfClassified(classify(threeAndAHalfDays).filter((a) => a.companyUid === C2), terms);
+    assert.deepEqual(c2.map((c) => [c.usedCount, c.usedUnits]), [[1, 11], [0, 0]]);
+    assert.equal(rentalExceedEndsAt(terms, clock(threeAndAHalfDays)), over + 60 * DAY);
+  });
+
+  test('60 days after the license first went over the allowance ends: Licensed by exceed up to the last millisecond, Unlicensed from then', () => {
+    const end = over + RENTAL_EXCEED_GRACE_MS;
+    assert.equal(end, at('2026-12-27T00:00:00Z'));
+    assert.equal(statusOf(classify(end - 1)).get(S), 'LicensedByExceed');
+    assert.equal(statusOf(classify(end)).get(S), 'Unlicensed');
+    assert.equal(statusOf(classify(end)).get(W), 'Licensed');
+    // The month start does not restart the clock while demand stays over.
+    assert.equal(clock(at('2027-01-01T00:00:00Z')), over);
+  });
+
+  test('the instant demand fits again stops the clock, and the next excess starts it from zero', () => {
+    assert.equal(clock(fits - 1), over);
+    assert.equal(statusOf(classify(fits - 1)).get(S), 'Unlicensed');
+    assert.equal(clock(fits), null);
+    assert.deepEqual(tally(classify(fits)), { New: 0, Licensed: 2, LicensedByExceed: 0, Unlicensed: 0 });
+    assert.equal(clock(again), again);
+    assert.equal(statusOf(classify(again)).get(S), 'LicensedByExceed');
+    assert.equal(statusOf(classify(again + RENTAL_EXCEED_GRACE_MS - 1)).get(S), 'LicensedByExceed');
+    assert.equal(statusOf(classify(again + RENTAL_EXCEED_GRACE_MS)).get(S), 'Unlicensed');
+    assert.deepEqual(overLimitPeriods(terms, 'UTC', segments, again), [{ from: over, to: fits }, { from: again, to: Infinity }]);
+  });
+
+  test('the month-end sweep reads the same clock: October and December report the server agent, the allowance ended 27 December', () => {
+    const october = managedMonthCounters(segments, terms, at('2026-10-01T00:00:00Z'), at('2026-11-01T00:00:00Z'), 'UTC');
+    assert.equal(october.get(C2)?.[0]?.reportedCount, 1);
+    // From 1 to 26 December it was still Licensed by exceed: the month maximum counts it.
+    const december = managedMonthCounters(segments, terms, at('2026-12-01T00:00:00Z'), at('2027-01-01T00:00:00Z'), 'UTC');
+    assert.equal(december.get(C2)?.[0]?.reportedCount, 1);
+    // January up to the fit: Unlicensed all along until 10 January 09:00, then Licensed again.
+    const earlyJanuary = managedMonthCounters(segments, terms, at('2027-01-01T00:00:00Z'), fits, 'UTC');
+    assert.equal(earlyJanuary.get(C2), undefined);
+    assert.equal(managedMonthCounters(segments, terms, at('2027-01-01T00:00:00Z'), fits + 1, 'UTC').get(C2)?.[0]?.reportedCount, 1);
   });
 });

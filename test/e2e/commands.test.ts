@@ -12,6 +12,7 @@ import SQLite from 'better-sqlite3';
 import { PDFDocument } from 'pdf-lib';
 import { createTestDatabase, tempDir, TEST_STORE } from '../support/stores.js';
 import { builtCli, passwordToken, request, ROOT, spawnTally } from '../support/server.js';
+import { openStoreAt } from '../../src/store/database.js';
 
 const CLI = builtCli();
 const CLOCK = '2026-11-23T12:00:00Z';
@@ -25,6 +26,11 @@ function pageSizeOf(file: string): number {
   } finally {
     db.close();
   }
+}
+
+/** An installation's database, as `tally serve` makes it: the other commands refuse to create one. */
+async function installDatabase(dir: string, url: string | undefined): Promise<void> {
+  await (await openStoreAt(url, dir)).close();
 }
 
 function tally(args: string[]) {
@@ -46,6 +52,7 @@ test('import: NDJSON in batches, idempotent on a second run, JSON documents, cle
   const database = await createTestDatabase();
   const where = ['--data', dir, ...(database.url ? ['--database', database.url] : [])];
   try {
+    await installDatabase(dir, database.url);
     const ndjson = path.join(dir, 'events.ndjson');
     writeFileSync(ndjson, agentEvents(25_000, 'nd').map((e) => JSON.stringify(e)).join('\n') + '\n');
     const first = tally(['import', ndjson, ...where]);
@@ -149,6 +156,7 @@ test('user add: password from standard input, roles and scope; the account can l
   const where = ['--data', dir, ...(database.url ? ['--database', database.url] : [])];
   const add = (args: string[], input: string) => spawnSync(process.execPath, [CLI, 'user', 'add', ...args, ...where], { encoding: 'utf8', cwd: ROOT, input });
   try {
+    await installDatabase(dir, database.url);
     const created = add(['ops', '--role', 'ServiceProviderAdministrator', '--role', 'Vb365Administrator', '--scope', 'E0000000-0000-4000-8000-000000000001'], 'ops-password-1\n');
     assert.equal(created.status, 0, created.stderr);
     assert.equal(created.stdout, 'tally: created the account ops (ServiceProviderAdministrator, Vb365Administrator)\n');
@@ -189,7 +197,7 @@ test('report: the VSPC month-end report as JSON or CSV, frozen once the month is
     const csv = tally(['report', '--month', '2026-10', '--format', 'csv', ...where]);
     assert.equal(csv.status, 0, csv.stderr);
     const lines = csv.stdout.trimEnd().split('\r\n');
-    assert.equal(lines[0], 'month,status,companyUid,companyName,tenantUid,type,unitType,reportedCount,reportedUnits,newCount,newUnits');
+    assert.equal(lines[0], 'month,status,companyUid,companyName,tenantUid,type,unitType,reportedCount,reportedUnits,newCount,newUnits,wasReportedCount,wasReportedUnits,wasNewCount,wasNewUnits');
     assert.equal(lines.length, 1 + 2 * report.companies.length, 'two rows (agent types) per company, from the frozen report');
     const draft = JSON.parse(tally(['report', '--month', '2026-11', '--clock', '2026-11-23T12:00:00Z', ...where]).stdout);
     assert.equal(draft.status, 'Draft');

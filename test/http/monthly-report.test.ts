@@ -72,9 +72,9 @@ test('CSV: one row per company and agent type, quoted where needed', async () =>
   assert.match(csv.headers['content-type'] as string, /^text\/csv/);
   assert.equal(
     csv.body,
-    'month,status,companyUid,companyName,tenantUid,type,unitType,reportedCount,reportedUnits,newCount,newUnits\r\n' +
-      `2026-10,Final,${COMPANY},"Alpine, ""Dental""",${TENANT},VAC_Server_Agent,Points,1,11,0,0\r\n` +
-      `2026-10,Final,${COMPANY},"Alpine, ""Dental""",${TENANT},VAC_Workstation_Agent,Points,0,0,1,4\r\n`,
+    'month,status,companyUid,companyName,tenantUid,type,unitType,reportedCount,reportedUnits,newCount,newUnits,wasReportedCount,wasReportedUnits,wasNewCount,wasNewUnits\r\n' +
+      `2026-10,Final,${COMPANY},"Alpine, ""Dental""",${TENANT},VAC_Server_Agent,Points,1,11,0,0,,,,\r\n` +
+      `2026-10,Final,${COMPANY},"Alpine, ""Dental""",${TENANT},VAC_Workstation_Agent,Points,0,0,1,4,,,,\r\n`,
   );
 });
 
@@ -123,8 +123,15 @@ describe('only managed agents are reported (reference §2.3, §2.4, §2.9), and 
   function assertAgree({ json, csv, pdf }: Awaited<ReturnType<typeof fetchAll>>) {
     type Counter = { type: string; unitType: string; reportedCount: number; reportedUnits: number; newCount: number; newUnits: number };
     const companies: { companyUid: string; counters: Counter[] }[] = json.companies;
-    // The first three and the last six CSV columns never hold a comma.
-    const rows = csv.trimEnd().split('\r\n').slice(1).map((row) => { const cells = row.split(','); return [...cells.slice(0, 3), ...cells.slice(-6)].join(','); });
+    // The columns after the company's name never hold a comma: find them from the end, by the
+    // header's names. Correction rows (the previous month's) are compared elsewhere.
+    const [head, ...lines] = csv.trimEnd().split('\r\n');
+    const names = head!.split(',');
+    const rows = lines.filter((row) => row.split(',')[1] !== 'Correction').map((row) => {
+      const cells = row.split(',');
+      const at = (name: string) => cells[cells.length - names.length + names.indexOf(name)];
+      return [...cells.slice(0, 3), ...['type', 'unitType', 'reportedCount', 'reportedUnits', 'newCount', 'newUnits'].map(at)].join(',');
+    });
     const expected = companies.flatMap((c) => c.counters.map((k) => [json.month, json.status, c.companyUid, k.type, k.unitType, k.reportedCount, k.reportedUnits, k.newCount, k.newUnits].join(',')));
     assert.deepEqual(rows, expected, 'CSV = JSON');
     const label: Record<string, string> = { VAC_Server_Agent: 'Server agents', VAC_Workstation_Agent: 'Workstation agents' };
@@ -135,7 +142,7 @@ describe('only managed agents are reported (reference §2.3, §2.4, §2.9), and 
     }
     assert.ok(pdf.includes(`Generated: ${json.generatedAt}    License: ${json.licenseType}    Companies: ${json.companies.length}`));
     for (const change of json.corrections?.companies ?? []) {
-      assert.ok(pdf.some((text) => text.startsWith(`${change.companyUid}: `)), 'the PDF says why each company is corrected');
+      assert.ok(pdf.some((text) => text.includes(`(${change.companyUid}): `)), 'the PDF says why each company is corrected');
     }
   }
 
@@ -260,7 +267,7 @@ describe('only managed agents are reported (reference §2.3, §2.4, §2.9), and 
       });
       assertAgree(february);
       // PDFKit wraps the line where it is too long.
-      const why = `${C}: the frozen report counted agents the console did not manage (Unlicensed or past the expiry grace)`;
+      const why = `(${C}): the frozen report counted agents the console did not manage (Unlicensed or past the expiry grace)`;
       assert.ok(february.pdf.join(' ').replace(/\s+/g, ' ').includes(why), JSON.stringify(february.pdf));
 
       // A late event about January on top: both reasons.

@@ -128,6 +128,12 @@ function rows(): Row[] {
     { route: 'GET /swagger/ui/index/static/*', request: { url: '/swagger/ui/index/static/index.css' }, anonymous: true, ok: 200 },
     { route: 'GET /api/swagger/static/*', request: { url: '/api/swagger/static/index.css' }, anonymous: true, ok: 200 },
 
+    // Operations (http/ops): liveness and readiness for probes without a token; metrics for a
+    // PortalAdministrator (or anyone with --metrics-open, not set here).
+    { route: 'GET /health', anonymous: true, ok: 200 },
+    { route: 'GET /ready', anonymous: true, ok: 200 },
+    { route: 'GET /metrics', allow: PORTAL, ok: 200 },
+
     // Token endpoints: anonymous; a valid password grant succeeds whatever the Authorization header says.
     { route: 'POST /v6/token', request: form({ grant_type: 'password', username: 'matrix-login', password: PASSWORD }), anonymous: true, ok: 200 },
     { route: 'POST /api/v3/token', request: form({ grant_type: 'password', username: 'matrix-login', password: PASSWORD }), anonymous: true, ok: 200 },
@@ -396,7 +402,7 @@ function expected(row: Row, identity: Identity, method: string): number {
 }
 
 type Dialect = 'vb365' | 'vspc' | 'tally';
-const dialectOf = (url: string): Dialect => (url.startsWith('/tally/') ? 'tally' : url.startsWith('/v6/') ? 'vb365' : 'vspc');
+const dialectOf = (url: string): Dialect => (url.startsWith('/tally/') || url === '/metrics' ? 'tally' : url.startsWith('/v6/') ? 'vb365' : 'vspc');
 const faceOf = (url: string): Face => (url.startsWith('/v6/') || url.startsWith('/swagger') ? 'vb365' : 'vspc');
 
 /** A refusal must look like the face's own: what its clients parse. */

@@ -27,6 +27,9 @@ const instant = fc.oneof(
 const step = fc.oneof(
   fc.record({ kind: fc.constant('backup' as const), org: fc.integer({ min: 0, max: 1 }), user: fc.integer({ min: 0, max: 6 }), at: instant }),
   fc.record({ kind: fc.constant('agent' as const), company: fc.integer({ min: 0, max: 1 }), agent: fc.integer({ min: 0, max: 6 }), at: instant, mode: fc.constantFrom('server', 'workstation'), off: fc.boolean() }),
+  // Mode switches move demand over the license and back under it with no agent arriving or leaving:
+  // the Rental allowance's clock (one per license) starts, ends and restarts.
+  fc.record({ kind: fc.constant('mode' as const), agent: fc.integer({ min: 0, max: 6 }), at: instant, mode: fc.constantFrom('server', 'workstation') }),
   // Clock moves mostly hop over a month start or a 31-day release with nothing else happening in between.
   fc.record({
     kind: fc.constant('clock' as const),
@@ -36,6 +39,8 @@ const step = fc.oneof(
     kind: fc.constant('license' as const),
     type: fc.constantFrom('Rental', 'Subscription'),
     total: fc.oneof(fc.integer({ min: 0, max: 6 }), fc.constant(100)),
+    // Points of a Rental license not a multiple of the server weight, so that mode switches cross it.
+    extra: fc.constantFrom(0, 0, 4, 9),
     expires: instant,
     sent: fc.option(instant, { nil: undefined }),
   }),
@@ -60,12 +65,14 @@ test('cached answers = uncached answers after any sequence of batches, clock mov
             const events: unknown[] = [{ id: `e${n++}`, type: 'vspc.agentActivated', at: new Date(s.at).toISOString(), companyUid: COMPANIES[s.company], agent: { uid, name: 'a', mode: s.mode } }];
             if (s.off) events.push({ id: `e${n++}`, type: 'vspc.agentDeactivated', at: new Date(s.at + 5 * DAY).toISOString(), agentUid: uid });
             await app.ingest(events);
+          } else if (s.kind === 'mode') {
+            await app.ingest([{ id: `e${n++}`, type: 'vspc.agentModeChanged', at: new Date(s.at).toISOString(), agentUid: agentUid(run * 10 + s.agent), mode: s.mode }]);
           } else if (s.kind === 'clock') {
             await app.ctx.clock.set(s.at);
           } else {
             const sent = s.sent === undefined ? {} : { lastReportSentAt: new Date(s.sent).toISOString(), autoUpdate: true };
             await adminPut(app, '/tally/v1/licenses/vb365', { type: s.type, totalNumber: s.total, expirationDate: new Date(s.expires).toISOString(), ...sent });
-            await adminPut(app, '/tally/v1/licenses/vspc', { type: s.type, units: s.total * 11, expirationDate: new Date(s.expires).toISOString(), ...sent });
+            await adminPut(app, '/tally/v1/licenses/vspc', { type: s.type, units: s.total * 11 + s.extra, expirationDate: new Date(s.expires).toISOString(), ...sent });
           }
           // Ask the cached service at every step so that it holds answers from earlier states.
           const fresh = new LicensingService(app.ctx.store.db, app.ctx.clock, app.ctx.timeZone, app.ctx.store.dialect);
@@ -110,3 +117,110 @@ test('a cached answer ends at the month start, at a 31-day release and with a ne
     await app.close();
   }
 });
+
+test('the Rental allowance runs from when the license first went over: the cached pool ends 60 days later, when demand fits, and when it goes over again', async () => {
+  // The held-out case: 20 points, a workstation and a server agent activated in July (15 points
+  // from 1 August); the workstation switches to server on 28 October (22 points).
+  const app = await startTestApp({ clock: '2026-10-20T00:00:00Z' });
+  try {
+    const [laptopCompany, serverCompany] = COMPANIES as [string, string];
+    for (const company of COMPANIES) await adminPut(app, `/tally/v1/companies/${company}`, { name: company });
+    await adminPut(app, '/tally/v1/licenses/vspc', { type: 'Rental', units: 20, expirationDate: '2028-01-01T00:00:00Z' });
+    const laptop = agentUid(900);
+    const server = agentUid(901);
+    const over = Date.parse('2026-10-28T00:00:00Z');
+    const fits = Date.parse('2027-01-10T09:00:00Z');
+    const again = Date.parse('2027-02-05T00:00:00Z');
+    const res = await app.ingest([
+      { id: 'h1', type: 'vspc.agentActivated', at: '2026-07-10T08:00:00Z', companyUid: laptopCompany, agent: { uid: laptop, name: 'laptop', mode: 'workstation' } },
+      { id: 'h2', type: 'vspc.agentActivated', at: '2026-07-20T08:00:00Z', companyUid: serverCompany, agent: { uid: server, name: 'db', mode: 'server' } },
+      { id: 'h3', type: 'vspc.agentModeChanged', at: new Date(over).toISOString(), agentUid: laptop, mode: 'server' },
+      { id: 'h4', type: 'vspc.agentModeChanged', at: new Date(fits).toISOString(), agentUid: laptop, mode: 'workstation' },
+      { id: 'h5', type: 'vspc.agentModeChanged', at: new Date(again).toISOString(), agentUid: laptop, mode: 'server' },
+    ]);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    /** The server agent's company: server agents counted as used (Licensed or Licensed by exceed) at `at`. */
+    const serverUsed = async (at: number) => {
+      await app.ctx.clock.set(at);
+      return (await app.ctx.licensing.companyCounters(serverCompany, at)).find((c) => c.type === 'VAC_Server_Agent')!.usedCount;
+    };
+    const expectations: [number, number, string][] = [
+      [over - 1, 1, 'Licensed, within the license'],
+      [over, 1, 'Licensed by exceed from the instant demand exceeds'],
+      [over + 3.5 * DAY, 1, 'Licensed by exceed 3.5 days later'],
+      [over + 60 * DAY - 1, 1, 'Licensed by exceed until the 60th day ends'],
+      [over + 60 * DAY, 0, 'Unlicensed 60 days after the license first went over'],
+      [Date.parse('2027-01-01T00:00:00Z'), 0, 'a month start does not restart the clock'],
+      [fits - 1, 0, 'Unlicensed until demand fits'],
+      [fits, 1, 'Licensed the instant demand fits'],
+      [again, 1, 'Licensed by exceed: the clock restarts from zero'],
+      [again + 60 * DAY - 1, 1, 'Licensed by exceed until the new 60 days end'],
+      [again + 60 * DAY, 0, 'Unlicensed 60 days after the second excess'],
+    ];
+    // Asked in order and once more in order: cached answers held from earlier instants never leak.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const [at, used, why] of expectations) assert.equal(await serverUsed(at), used, `${new Date(at).toISOString()}: ${why}`);
+    }
+    // The month-end report sweeps the same clock: December counts it (by exceed until the 27th).
+    await app.ctx.clock.set(Date.parse('2027-04-10T00:00:00Z'));
+    const headers = { authorization: `Bearer ${app.adminToken}` };
+    const reported = async (month: string) => {
+      const answer = await app.vspc.inject({ url: `/tally/v1/reports/vspc/${month}`, headers });
+      assert.equal(answer.statusCode, 200, answer.body);
+      const company = (answer.json().companies as { companyUid: string; counters: { type: string; reportedCount: number }[] }[]).find((c) => c.companyUid === serverCompany);
+      return company?.counters.find((c) => c.type === 'VAC_Server_Agent')?.reportedCount ?? 0;
+    };
+    assert.equal(await reported('2026-12'), 1);
+    assert.equal(await reported('2027-01'), 1);
+  } finally {
+    await app.close();
+  }
+});
+
+for (const ingestionWorker of [false, true]) {
+  test(`a batch of one product's events keeps the other product's cached answers and recomputes its own (${ingestionWorker ? 'worker' : 'in process'})`, async () => {
+    const app = await startTestApp({ clock: '2026-11-20T12:00:00Z', ingestionWorker });
+    try {
+      const org = ORGS[0]!;
+      const company = COMPANIES[0]!;
+      await adminPut(app, `/tally/v1/organizations/${org}`, { name: org });
+      await adminPut(app, `/tally/v1/companies/${company}`, { name: 'c' });
+      // Which answers were computed (not served from the cache), by key.
+      const computed: string[] = [];
+      const cache = app.ctx.licensing.cache;
+      const timed = cache.timed.bind(cache);
+      cache.timed = ((key, at, compute, range) => timed(key, at, () => (computed.push(key), compute()), range)) as typeof cache.timed;
+      const uncached = new LicensingService(app.ctx.store.db, app.ctx.clock, 'UTC', app.ctx.store.dialect);
+      const answers = async (service: LicensingService) => ({
+        vb365: await service.organizationLicensingInformation(org),
+        vspc: await service.companyCounters(company, await app.ctx.clock.now()),
+      });
+      const expectSame = async () => {
+        uncached.cache.clear();
+        assert.deepEqual(await answers(app.ctx.licensing), await answers(uncached));
+      };
+      const backup = (id: string) => ({ id, type: 'vb365.backup', at: '2026-11-19T00:00:00Z', organizationId: org, user: { id, name: id } });
+      const agent = (id: string) => ({ id, type: 'vspc.agentActivated', at: '2026-11-19T00:00:00Z', companyUid: company, agent: { uid: agentUid(Number(id.slice(1))), name: id, mode: 'server' } });
+
+      assert.equal((await app.ingest([backup('b1'), agent('a1')])).status, 200);
+      await expectSame();
+      computed.length = 0;
+      assert.equal((await app.ingest([backup('b2')])).status, 200);
+      await expectSame();
+      assert.ok(computed.some((k) => k.startsWith('vb365:')), 'the VB365 answer is recomputed');
+      assert.ok(!computed.some((k) => k.startsWith('vspc:')), 'the VSPC pool is kept');
+      computed.length = 0;
+      assert.equal((await app.ingest([agent('a2')])).status, 200);
+      await expectSame();
+      assert.ok(computed.some((k) => k.startsWith('vspc:')), 'the VSPC pool is recomputed');
+      assert.ok(!computed.some((k) => k.startsWith('vb365:')), 'the VB365 answers are kept');
+      // A duplicate batch moves nothing.
+      computed.length = 0;
+      assert.equal((await app.ingest([agent('a2')])).status, 200);
+      await expectSame();
+      assert.deepEqual(computed, []);
+    } finally {
+      await app.close();
+    }
+  });
+}

@@ -27,8 +27,9 @@ const NOV = Date.parse('2026-11-01T00:00:00Z');
 const OCT = Date.parse('2026-10-01T00:00:00Z');
 const DAY = 86_400_000;
 const companiesOf = (run: number) => [1, 2].map((c) => `0c000000-0000-4000-8000-${String(run * 10 + c).padStart(12, '0')}`);
-// Instants around the October and November boundaries, inside the months, and after now.
-const INSTANTS = [OCT - 5 * DAY, OCT - 1, OCT, OCT + 1, OCT + 10 * DAY, NOV - 1, NOV, NOV + 1, NOV + 3 * DAY, NOV + 9 * DAY, NOW, NOW + 1, NOW + 2 * DAY];
+// Instants around the October and November boundaries, inside the months, and after now; in August
+// and on 1 September too, so that an over-limit period begun then runs out its 60 days in October.
+const INSTANTS = [Date.parse('2026-08-20T00:00:00Z'), Date.parse('2026-09-01T00:00:00Z'), OCT - 5 * DAY, OCT - 1, OCT, OCT + 1, OCT + 10 * DAY, NOV - 1, NOV, NOV + 1, NOV + 3 * DAY, NOV + 9 * DAY, NOW, NOW + 1, NOW + 2 * DAY];
 
 const agentHistory = fc.array(
   fc.oneof(

@@ -1,7 +1,8 @@
 /**
  * The VSPC console answers over and under the license (rules 17–18, the exceed duration and the
  * expiry grace) equal a straightforward recomputation from the raw events: every agent replayed
- * with agentStateAt, the whole installation classified by the engine's forward FIFO walk. The
+ * with agentStateAt, the whole installation classified by the engine's forward FIFO walk (the
+ * Rental allowance's clock recomputed from the raw events by `plainOverSince`). The
  * store answers them differently (GROUP BY counts, a newest-first walk along an index only as far
  * as the license boundary, agents with events after `now` replayed and merged in), so random
  * ledgers, licenses and instants check one against the other on every console endpoint; and the
@@ -24,7 +25,7 @@ import {
   agentStateAt, classifyAgents, countersOfClassified, type AgentEvent, type AgentState, type ClassifiedAgent, type ConsoleLicenseCounter,
 } from '../../src/domain/vspc.js';
 import { adminPut, startTestApp, type TestApp } from '../support/harness.js';
-import { managedReportFromEvents } from '../support/managedReport.js';
+import { managedReportFromEvents, plainOverSince } from '../support/managedReport.js';
 import { TEST_STORE } from '../support/stores.js';
 
 const SEED = Number(process.env.TALLY_FC_SEED ?? 20_261_201);
@@ -188,9 +189,10 @@ test('console answers over the license = the engine on the raw events; agents ar
       const res = await app.ingest(wireEvents.reverse());
       assert.equal(res.status, 200, JSON.stringify(res.body));
 
-      // The reference: replay every agent, classify the whole installation.
+      // The reference: replay every agent, classify the whole installation, the allowance's clock
+      // recomputed from the raw events (when demand first exceeded the license, one clock per license).
       const license = engineLicense(spec);
-      const classified = classifyAgents(managed, license, now, zone);
+      const classified = classifyAgents(managed, license, now, zone, license ? plainOverSince(byAgent, license, now, zone) : null);
       const count = (status: ClassifiedAgent['status']) => classified.filter((a) => a.status === status).length;
       assert.equal(classified.length, managed.length);
       assert.equal(count('Licensed') + count('LicensedByExceed') + count('Unlicensed') + count('New'), managed.length);

@@ -43,6 +43,8 @@ export interface TestAppOptions {
   dir?: string;
   /** Reuse an existing database (to test restarts); a fresh one of the suite's store otherwise. */
   database?: TestDatabase;
+  /** Ingest in a worker thread, as `tally serve` does (in process by default). */
+  ingestionWorker?: boolean;
 }
 
 export async function startTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -53,6 +55,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     clock: options.clock ? parseRfc3339(options.clock)! : undefined,
     timeZone: options.timeZone,
     vspcEnumStyle: options.vspcEnumStyle,
+    ingestionWorker: options.ingestionWorker,
   });
   const { clock } = ctx;
   await ensureAdminAccount(store.db, ADMIN_PASSWORD);
@@ -92,6 +95,7 @@ export async function startTestApp(options: TestAppOptions = {}): Promise<TestAp
     async close() {
       await vb365.close();
       await vspc.close();
+      await ctx.ingestion.close();
       await store.close();
       if (!options.database) await database.drop();
       if (!options.dir) rmSync(dir, { recursive: true, force: true });

@@ -5,12 +5,14 @@ import { requireRoles } from '../auth/guard.js';
 import { MAX_BATCH_BYTES } from '../../ingest/events.js';
 import {
   BatchEmptyError,
+  BatchScopeError,
   BatchShapeError,
   BatchTooLargeError,
   BatchValidationError,
   EventConflictError,
   type Arrival,
   type BodyFormat,
+  ingestScopeOf,
 } from '../../services/ingestion.js';
 import { sendError, tallyRefusals } from './errors.js';
 import { IngestReply } from '../../schemas/admin.js';
@@ -69,7 +71,8 @@ export function eventRoutes(ctx: AppContext): FastifyPluginAsync {
         // The batch's size and outcome, never its contents: written in the batch's transaction.
         const { details: _details, ...audit } = entryFor(request, { action: 'events.ingest', target: 'events' });
         try {
-          return await ctx.ingestion.ingestBody(body.batchBytes, body.format, audit, arrivals.get(request));
+          const scope = ingestScopeOf(request.principal!);
+          return await ctx.ingestion.ingestBody(body.batchBytes, body.format, audit, scope, arrivals.get(request));
         } catch (error) {
           if (error instanceof BatchTooLargeError) return sendError(reply, 413, error.message, undefined, 'batch_too_large');
           if (error instanceof BatchValidationError) {
@@ -77,6 +80,9 @@ export function eventRoutes(ctx: AppContext): FastifyPluginAsync {
           }
           if (error instanceof EventConflictError) {
             return sendError(reply, 409, `${error.message}; nothing was stored.`, [{ index: error.index, field: 'id', message: error.message }]);
+          }
+          if (error instanceof BatchScopeError) {
+            return sendError(reply, 400, 'The batch has events outside this account\'s scope; nothing was stored.', error.errors, 'out_of_scope');
           }
           if (error instanceof BatchShapeError) return sendError(reply, 400, error.message);
           if (error instanceof BatchEmptyError) throw new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY();

@@ -4,9 +4,10 @@
  * statuses come from the engine's installation-wide classification (the pool and the FIFO ranking
  * are shared), so a listing reads the installation's agents or users, then keeps the object's.
  */
-import { classifyAgents, type AgentLicenseStatus, type AgentState } from '../../domain/vspc.js';
+import { classifyAgents, overLimitSince, type AgentLicenseStatus, type AgentState } from '../../domain/vspc.js';
 import type { AgentMode } from '../../domain/licenses.js';
 import { agentStateAt } from '../../domain/vspc.js';
+import { segmentsBefore } from '../../store/agentSegments.js';
 import { managedAgentRows } from '../../store/agentCounts.js';
 import { agentEvents } from '../../store/readModels.js';
 import { formatInstant } from '../../time.js';
@@ -43,7 +44,9 @@ export async function agentsOf(ctx: ServiceContext, companyUids: ReadonlySet<str
     }
   }
   const license = await ctx.licensing.vspcLicense();
-  const mine = classifyAgents(states, license, now, ctx.timeZone).filter((a) => companyUids.has(a.companyUid));
+  // The Rental allowance's clock runs from when demand first exceeded the license (one clock per license).
+  const overSince = license ? overLimitSince(license, ctx.timeZone, await segmentsBefore(db, now + 1), now) : null;
+  const mine = classifyAgents(states, license, now, ctx.timeZone, overSince).filter((a) => companyUids.has(a.companyUid));
   // Names only for the listed agents: the read model has none.
   const unnamed = mine.filter((a) => a.name === '').map((a) => a.agentUid);
   const names = new Map<string, string>();
