@@ -11,6 +11,7 @@ import { ConfigError } from '../config.js';
 import { checkAccountChange } from '../services/accountPolicy.js';
 import { SYSTEM } from '../services/audit.js';
 import { LoginThrottle } from '../services/throttle.js';
+import { passwordProblem } from '../services/passwordPolicy.js';
 import { unlockAccount } from '../services/unlock.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -85,6 +86,9 @@ export async function removeUser(store: Store, username: string): Promise<void> 
 export async function changePassword(store: Store, username: string, password: string): Promise<void> {
   const account = await getAccount(store.db, username);
   if (!account) throw new ConfigError(`no account named ${username} (tally user list shows them)`);
+  // The password policy of every path that sets a password (services/passwordPolicy.ts).
+  const problem = passwordProblem(password, account.username);
+  if (problem) throw new ConfigError(`the password is refused: ${problem}`);
   await upsertAccount(store.db, { ...account, passwordHash: await hashPassword(password) }, Date.now());
   await deleteTokensOf(store.db, username);
 }

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { addUser } from '../../src/commands/user.js';
+import { addUser, changePassword } from '../../src/commands/user.js';
 import { resolveServeConfig } from '../../src/config.js';
 import { passwordProblem } from '../../src/services/passwordPolicy.js';
 import { nameConflict, normaliseUsername, usernameKey, usernameSkeleton } from '../../src/services/usernames.js';
@@ -78,13 +78,17 @@ test('passwords: a length floor, not only white space, not among the most common
   assert.equal((await put('jos\u00e9', { password: 'baseball1' })).statusCode, 400);
 });
 
-test('tally user add applies the same rules', async () => {
+test('tally user add and tally user passwd apply the same rules', async () => {
   await assert.rejects(addUser(app.ctx.store, 'ADMIN', ['ReadOnlyUser'], undefined, 'a-fine-long-password'), /unique whatever their case/);
   await assert.rejects(addUser(app.ctx.store, '\u0430dmin', ['ReadOnlyUser'], undefined, 'a-fine-long-password'), /looks like the existing account admin/);
   await assert.rejects(addUser(app.ctx.store, 'rtl\u202e', ['ReadOnlyUser'], undefined, 'a-fine-long-password'), /format/);
   await assert.rejects(addUser(app.ctx.store, 'cli-user', ['ReadOnlyUser'], undefined, '          '), /white space/);
   await assert.rejects(addUser(app.ctx.store, 'cli-user', ['ReadOnlyUser'], undefined, 'football1'), /most common/);
   assert.deepEqual(await addUser(app.ctx.store, 'cli-user', ['ReadOnlyUser'], undefined, 'a-fine-long-password'), { created: true });
+  // tally user passwd too.
+  await assert.rejects(changePassword(app.ctx.store, 'cli-user', 'superman1'), /most common/);
+  await assert.rejects(changePassword(app.ctx.store, 'cli-user', '         '), /white space/);
+  await changePassword(app.ctx.store, 'cli-user', 'another-fine-password');
 });
 
 test('a weak --admin-password is refused at start with one line', () => {
