@@ -2,6 +2,7 @@
  * One typed, validated configuration for `tally serve`: flag > environment variable > default
  * (contract §2). Every problem is reported with the flag or variable that caused it.
  */
+import { passwordProblem } from './services/passwordPolicy.js';
 import { isIP } from 'node:net';
 import path from 'node:path';
 import type { VspcEnumStyle } from './http/context.js';
@@ -182,9 +183,10 @@ export function resolveServeConfig(flags: ServeFlags, env: Env): ServeConfig {
   }
 
   const adminPassword = pick(flags.adminPassword, env, 'TALLY_ADMIN_PASSWORD')?.value;
-  if (adminPassword !== undefined && adminPassword.length < 8) {
-    throw new ConfigError('--admin-password must have at least 8 characters');
-  }
+  // A weak first-start password is refused, not warned about: it guards the one account that can
+  // do everything, and the operator can always leave it out to get a generated one.
+  const adminProblem = adminPassword === undefined ? undefined : passwordProblem(adminPassword, 'admin');
+  if (adminProblem !== undefined) throw new ConfigError(`--admin-password ${adminProblem.replace(/^the password /, '')}`);
 
   const enumStyle = pick(flags.vspcEnumStyle, env, 'TALLY_VSPC_ENUM_STYLE')?.value ?? 'camel';
   if (enumStyle !== 'camel' && enumStyle !== 'pascal') {

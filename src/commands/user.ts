@@ -8,8 +8,10 @@ import { hashPassword } from '../services/passwords.js';
 import { deleteAccount, deleteTokensOf, getAccount, listAccounts, upsertAccount } from '../store/accounts.js';
 import type { Store } from '../store/database.js';
 import { ConfigError } from '../config.js';
+import { checkAccountChange } from '../services/accountPolicy.js';
 import { SYSTEM } from '../services/audit.js';
 import { LoginThrottle } from '../services/throttle.js';
+import { passwordProblem } from '../services/passwordPolicy.js';
 import { unlockAccount } from '../services/unlock.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,13 +38,16 @@ export async function readPassword(input: NodeJS.ReadableStream): Promise<string
 
 export async function addUser(
   store: Store,
-  username: string,
+  rawUsername: string,
   roles: Role[],
   scope: string | undefined,
   password: string,
 ): Promise<{ created: boolean }> {
-  if (!/^[^\s/\u0000-\u001f\u007f]{1,200}$/.test(username)) throw new ConfigError('the user name must be 1 to 200 characters without spaces or slashes');
   if (scope !== undefined && !UUID.test(scope)) throw new ConfigError('--scope must be the uid of a reseller or company');
+  // The admin API's rules: the name normalised and free of look-alikes, the password policy.
+  const policy = await checkAccountChange(store.db, rawUsername, password);
+  if (!policy.ok) throw new ConfigError(`the ${policy.field} is refused: ${policy.message}`);
+  const username = policy.name;
   const existing = await getAccount(store.db, username);
   await upsertAccount(
     store.db,
@@ -81,6 +86,9 @@ export async function removeUser(store: Store, username: string): Promise<void> 
 export async function changePassword(store: Store, username: string, password: string): Promise<void> {
   const account = await getAccount(store.db, username);
   if (!account) throw new ConfigError(`no account named ${username} (tally user list shows them)`);
+  // The password policy of every path that sets a password (services/passwordPolicy.ts).
+  const problem = passwordProblem(password, account.username);
+  if (problem) throw new ConfigError(`the password is refused: ${problem}`);
   await upsertAccount(store.db, { ...account, passwordHash: await hashPassword(password) }, Date.now());
   await deleteTokensOf(store.db, username);
 }

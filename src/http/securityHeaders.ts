@@ -16,7 +16,7 @@
  * - `Cache-Control: no-store` on every answer to a request that carried credentials: usage,
  *   accounts and keys are never kept by a browser or a shared proxy cache.
  *
- * Installed before the response replay (http/replay.ts), so that replayed answers carry them too.
+ * Installed first among the onSend hooks, so that every later hook sees the headers.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 

@@ -64,7 +64,11 @@ const CONFUSABLES: Record<string, string> = {
 export function usernameSkeleton(name: string): string {
   const folded = name.normalize('NFKD').replace(/\p{M}/gu, '').toUpperCase().toLowerCase();
   let mapped = '';
-  for (const char of folded) mapped += CONFUSABLES[char] ?? char;
+  for (const char of folded) {
+    // Twice: a Cyrillic і maps to i, which maps on to l like the Latin i.
+    const once = CONFUSABLES[char] ?? char;
+    mapped += CONFUSABLES[once] ?? once;
+  }
   return mapped.replace(/rn/g, 'm').replace(/vv/g, 'w');
 }
 

@@ -56,7 +56,8 @@ async function sighup(expect: 'reloaded' | 'refused'): Promise<string> {
   const pattern = expect === 'reloaded' ? /TLS certificate reloaded/ : /TLS certificate reload refused/;
   const matching = () => server.stderr().split('\n').filter((line) => pattern.test(line));
   const before = matching().length;
-  server.child.kill('SIGHUP');
+  // process.kill, not child.kill: the latter marks the child killed, and stop() then sends no SIGTERM.
+  process.kill(server.child.pid!, 'SIGHUP');
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline) {
     const lines = matching();
@@ -136,7 +137,7 @@ test('a pair that cannot be used is refused with a log line and the previous cer
 test('SIGHUP on a plain-HTTP server changes nothing and does not stop it', async () => {
   const plain = await spawnTally({ args: ['--no-demo', '--http'] });
   try {
-    plain.child.kill('SIGHUP');
+    process.kill(plain.child.pid!, 'SIGHUP');
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(plain.child.exitCode, null);
     assert.equal(plain.child.signalCode, null, 'not ended by the signal');

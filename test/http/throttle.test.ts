@@ -1,5 +1,6 @@
 /**
- * Login throttling per account and per client address, in each face's dialect.
+ * Login throttling per account and per client address, in each face's dialect (the owner's side:
+ * test/security/lockout.test.ts).
  *
  * @stores sqlite postgres
  */
@@ -43,7 +44,7 @@ test('five failed logins lock the account for the window, on both faces, whateve
   assert.equal((await login('vspc', 'ops', 'password-of-ops', '10.0.0.9')).statusCode, 200);
 });
 
-test('twenty failed logins from one address lock that address for every account; a success resets the account count', async () => {
+test('twenty failed logins from one address lock that address for every account; other addresses are not affected', async () => {
   assert.equal((await login('vspc', 'ops', 'wrong', '10.0.0.3')).statusCode, 400);
   assert.equal((await login('vspc', 'ops', 'password-of-ops', '10.0.0.3')).statusCode, 200);
   for (let i = 0; i < 20; i++) assert.equal((await login('vb365', `nobody-${i}`, 'wrong', '10.0.0.2')).statusCode, 400);

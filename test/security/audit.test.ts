@@ -1,12 +1,16 @@
 /**
  * The audit log: an entry for each kind of change (who, when, from where, what), never a secret,
- * queryable by Portal Administrators only, dated on the wall clock rather than the time-travel clock.
+ * queryable by Portal Administrators only, dated on the wall clock rather than the time-travel clock;
+ * and every refusal (failed and throttled logins, 401, 403, API-key use), rate-limited, with one
+ * structured log line each.
  *
  * @stores sqlite postgres
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { redactSecrets, REDACTED } from '../../src/services/audit.js';
+import { pino } from 'pino';
+import { buildFaceApp } from '../../src/http/app.js';
+import { RefusalLimiter, redactSecrets, REDACTED } from '../../src/services/audit.js';
 import { startTestApp, type TestApp } from '../support/harness.js';
 import { auditEntries, bearer, grant, login, type AuditEntryView } from './helpers.js';
 
@@ -199,5 +203,116 @@ describe('reading the log', () => {
       assert.equal((await app.vb365.inject({ url: '/tally/v1/audit', headers: bearer(token) })).statusCode, 403, role);
     }
     assert.equal((await app.vb365.inject({ url: '/tally/v1/audit' })).statusCode, 401);
+  });
+});
+
+describe('every refusal leaves a trace (rate-limited)', () => {
+  const since = () => `since=${encodeURIComponent(new Date(startedAt).toISOString())}`;
+  const refusals = async (action: string, clientAddress: string) =>
+    (await auditEntries(app, `action=${action}&${since()}`)).filter((e) => e.clientAddress === clientAddress);
+
+  test('failed logins: the user name as given, the address and the reason; throttled logins too', async () => {
+    await app.tokenFor('refused-user', ['Vb365Administrator']);
+    const address = '203.0.113.1';
+    const attempts: [string, string][] = [
+      ['refused-user', 'wrong-password-here'],
+      ['no-such-account', 'whatever-password'],
+      ['bad\u0000name\u202e', 'whatever-password'],
+    ];
+    for (const [username, password] of attempts) {
+      assert.equal((await grant(app, 'vb365', { grant_type: 'password', username, password }, address)).statusCode, 400);
+    }
+    const failed = await refusals('login.failed', address);
+    const byName = new Map(failed.map((e) => [e.details.username, e]));
+    assert.equal(byName.get('refused-user')?.details.reason, 'wrong-password');
+    assert.equal(byName.get('no-such-account')?.details.reason, 'unknown-account');
+    assert.equal(byName.get('bad\\u0000name\\u202e')?.details.reason, 'impossible-name');
+    for (const entry of failed) {
+      assert.equal(entry.actor, 'anonymous');
+      assert.equal(entry.target, `account/${entry.details.username}`);
+    }
+    // Five failures lock the account from this address: the next try is throttled and says which lock.
+    for (let i = 0; i < 4; i++) await grant(app, 'vspc', { grant_type: 'password', username: 'refused-user', password: 'again-wrong' }, address);
+    assert.equal((await grant(app, 'vspc', { grant_type: 'password', username: 'refused-user', password: 'password-of-refused-user' }, address)).statusCode, 429);
+    const [throttled] = await refusals('login.throttled', address);
+    assert.equal(throttled?.details.username, 'refused-user');
+    assert.ok(['account', 'account-address'].includes(String(throttled?.details.scope)));
+    assert.ok(Number(throttled?.details.retryAfter) > 0);
+  });
+
+  test('401 and 403 on protected routes: reason, route, account and address', async () => {
+    const address = '203.0.113.2';
+    await app.vb365.inject({ url: '/v6/LicensedUsers', remoteAddress: address });
+    await app.vspc.inject({ url: '/api/v3/licensing/console', headers: bearer('not-a-token'), remoteAddress: address });
+    const unauthenticated = await refusals('auth.unauthenticated', address);
+    assert.deepEqual(unauthenticated.map((e) => e.details.reason).sort(), ['invalid', 'missing']);
+    assert.ok(unauthenticated.some((e) => e.target === 'route/GET /v6/LicensedUsers' && e.details.path === '/v6/LicensedUsers'));
+
+    const token = await app.tokenFor('refused-reader', ['ReadOnlyUser']);
+    assert.equal((await app.vspc.inject({ url: '/tally/v1/users', headers: bearer(token), remoteAddress: address })).statusCode, 403);
+    const [forbidden] = await refusals('auth.forbidden', address);
+    assert.equal(forbidden?.actor, 'refused-reader');
+    assert.equal(forbidden?.details.reason, 'role');
+    assert.equal(forbidden?.target, 'route/GET /tally/v1/users');
+  });
+
+  test('a read-only API key refused a change, and API-key use, are recorded', async () => {
+    const address = '203.0.113.3';
+    await app.tokenFor('key-owner', ['PortalAdministrator']);
+    const created = await app.vspc.inject({ method: 'POST', url: '/tally/v1/users/key-owner/apikeys', headers: bearer(app.adminToken), payload: { name: 'ro', readOnly: true } });
+    const key = created.json().key as string;
+    secrets.push(key);
+    assert.equal((await app.vspc.inject({ url: '/tally/v1/clock', headers: bearer(key), remoteAddress: address })).statusCode, 200);
+    assert.equal((await app.vspc.inject({ url: '/tally/v1/clock', headers: bearer(key), remoteAddress: address })).statusCode, 200);
+    const refused = await app.vspc.inject({ method: 'PUT', url: '/tally/v1/clock', headers: bearer(key), remoteAddress: address, payload: { now: CLOCK } });
+    assert.equal(refused.statusCode, 403);
+    const [forbidden] = await refusals('auth.forbidden', address);
+    assert.equal(forbidden?.details.reason, 'read-only-key');
+    assert.equal(forbidden?.actor, 'key-owner');
+    // Use of a key: the first in ten minutes is an entry (the next one will count those between).
+    const uses = await refusals('apikey.use', address);
+    assert.equal(uses.length, 1);
+    assert.equal(uses[0]?.target, `apikey/${created.json().id}`);
+    assert.equal(uses[0]?.actor, 'key-owner');
+  });
+
+  test('a flood of refusals from one address writes at most ten entries a minute', async () => {
+    const address = '203.0.113.4';
+    for (let i = 0; i < 60; i++) await app.vb365.inject({ url: '/v6/License', remoteAddress: address });
+    assert.equal((await refusals('auth.unauthenticated', address)).length, 10);
+  });
+
+  test('the entries left out are counted in the next entry written for that address', () => {
+    let now = 0;
+    const limiter = new RefusalLimiter(2, 60_000, () => now);
+    assert.deepEqual([1, 2, 3, 4, 5].map(() => limiter.admit('k').write), [true, true, false, false, false]);
+    now = 60_000;
+    assert.deepEqual(limiter.admit('k'), { write: true, suppressed: 3 });
+    assert.deepEqual(limiter.admit('k'), { write: true, suppressed: 0 });
+    assert.deepEqual(limiter.admit('other'), { write: true, suppressed: 0 });
+  });
+
+  test('each refusal is also one structured log line (pino, through the request logger)', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(line) });
+    const face = await buildFaceApp('vb365', app.ctx, { loggerInstance: logger });
+    try {
+      const address = '203.0.113.5';
+      await face.inject({ url: '/v6/LicensedUsers', remoteAddress: address });
+      await face.inject({
+        method: 'POST', url: '/v6/token', remoteAddress: address,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'grant_type=password&username=ghost&password=nope-nope',
+      });
+      const records = lines.map((line) => JSON.parse(line)).filter((record) => record.audit);
+      assert.deepEqual(records.map((r) => r.msg), ['auth.unauthenticated', 'login.failed']);
+      for (const record of records) {
+        assert.equal(record.level, 40);
+        assert.equal(record.audit.client_address, address);
+      }
+      assert.equal(records[1].audit.details.username, 'ghost');
+      assert.ok(!lines.join('').includes('nope-nope'), 'the password is never logged');
+    } finally {
+      await face.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Security headers on every kind of answer: VB365, VSPC and admin answers, token answers, errors
  * (401, 403, 404, 400 from validation and from a malformed URL), Swagger UI's pages and static
- * files, replayed answers; HSTS on HTTPS listeners only; CSP and X-Frame-Options on HTML pages;
+ * files, repeated polls; HSTS on HTTPS listeners only; CSP and X-Frame-Options on HTML pages;
  * `Cache-Control: no-store` on every answer to a request with credentials.
  *
  * @stores sqlite postgres
@@ -107,7 +107,7 @@ test('token answers carry no-store and nosniff on both faces', async () => {
   }
 });
 
-test('a replayed answer of a polled endpoint carries the same headers as the first', async () => {
+test('a polled endpoint asked twice (a cached answer) carries the same headers both times', async () => {
   const organizations = await app.vb365.inject({ url: '/v6/Organizations', headers: bearer(vbToken) });
   const id = organizations.json()[0]?.id;
   assert.ok(id, organizations.body);
@@ -115,7 +115,7 @@ test('a replayed answer of a polled endpoint carries the same headers as the fir
   const first = await app.vb365.inject({ url, headers: bearer(vbToken) });
   const second = await app.vb365.inject({ url, headers: bearer(vbToken) });
   assert.equal(first.statusCode, 200);
-  for (const res of [first, second]) checkHeaders('replay', res, true, false, false);
+  for (const res of [first, second]) checkHeaders('poll', res, true, false, false);
 });
 
 test('HTTPS listeners add HSTS to every kind of answer, on both faces', async () => {

@@ -16,6 +16,7 @@ import {
 } from '../../store/accounts.js';
 import { getCompany, getReseller } from '../../store/entities.js';
 import type { Database } from '../../store/schema.js';
+import { checkAccountChange } from '../accountPolicy.js';
 import * as audit from '../audit.js';
 import { hasAnyRole, hashToken, newToken, type Role } from '../auth.js';
 import type { Caller } from '../caller.js';
@@ -88,8 +89,15 @@ export class AccountOperations {
     return view(account);
   }
 
-  async put(caller: Caller, username: string, body: UserBody): Promise<AccountView> {
+  async put(caller: Caller, rawUsername: string, body: UserBody): Promise<AccountView> {
     mustAdminister(caller);
+    // The name normalised and free of look-alikes, the password policy (services/accountPolicy.ts).
+    const policy = await checkAccountChange(this.db, rawUsername, body.password);
+    if (!policy.ok) {
+      const message = `The ${policy.field} is refused: ${policy.message}.`;
+      throw policy.status === 400 ? new Invalid(message, [{ field: policy.field, message: policy.message }]) : new Conflict(message);
+    }
+    const username = policy.name;
     const needsPassword = () => new Invalid('A new user needs a password.', [{ field: 'password', message: 'is required for a new user' }]);
     if (body.password === undefined && !(await getAccount(this.db, username))) throw needsPassword();
     const scopeUid = body.scopeUid?.toLowerCase() ?? null;
