@@ -76,8 +76,9 @@ function jsonEvents(text: string): unknown[] | BodyProblem {
   let body: unknown;
   try {
     body = JSON.parse(text);
-  } catch (error) {
-    return { kind: 'syntax', message: (error as Error).message };
+  } catch {
+    // Fastify's own wording, which every other admin route answers for the same mistake.
+    return { kind: 'syntax', message: "Body is not valid JSON but content-type is set to 'application/json'" };
   }
   // As Fastify's parser (secure-json-parse, onProtoPoisoning 'error'): a body that could pollute
   // a prototype is refused, whatever it holds.
