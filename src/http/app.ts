@@ -4,7 +4,6 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import formbody from '@fastify/formbody';
-import { authenticateBeforeParsing } from './auth/guard.js';
 import type { AppContext } from './context.js';
 import type { InflightRequests } from './inflight.js';
 import { installStrictJsonParser } from './jsonBody.js';
@@ -114,8 +113,6 @@ export async function buildFaceApp(face: Face, ctx: AppContext, options: BuildOp
   // /health, /ready, /metrics, request ids and the per-request log line: before the faces, so
   // that their hooks see every route.
   installOps(app, face, ctx, { metricsOpen: options.metricsOpen });
-  // Before the faces: every guard runs before the body is read (see http/auth/guard.ts).
-  authenticateBeforeParsing(app);
   if (face === 'vb365') await app.register(vb365Face(ctx), { prefix: '/v6' });
   else await app.register(vspcFace(ctx), { prefix: '/api/v3' });
   await app.register(tallyApi(ctx), { prefix: '/tally/v1' });

@@ -6,10 +6,9 @@
  * **Authentication comes first.** The guard runs as an `onRequest` hook: before Fastify reads,
  * parses or validates the body, query or headers. An anonymous client therefore never costs a
  * parse of its 10 MiB batch, and never learns from a 400 what a valid body looks like (the role
- * list of `PUT /tally/v1/users/{username}`). Routes may still name the guard as `preHandler`
- * (that is how they read); `authenticateBeforeParsing`, installed once per app before the faces,
- * moves every guard it finds there to the route's `onRequest` hooks. Plugin-wide guards are added
- * with `addHook('onRequest', …)` directly. `test/security/auth-first.test.ts` sends every
+ * list of `PUT /tally/v1/users/{username}`). Routes declare it as `onRequest` (after a version
+ * gate where they have one); plugin-wide guards are added with `addHook('onRequest', …)`.
+ * `test/security/auth-first.test.ts` sends every
  * protected route of the three OpenAPI documents an anonymous request with a broken body and
  * expects the face's 401.
  *
@@ -17,7 +16,7 @@
  * with the reason (missing, malformed, invalid, expired, disabled), `auth.forbidden` with the
  * reason (role, read-only-key); and the use of an API key (`apikey.use`).
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { clientText, RefusalLimiter } from '../../services/audit.js';
 import { hasAnyRole, type AuthService, type Authentication, type Principal, type Role } from '../../services/auth.js';
 import type { Caller, Generations } from '../../services/caller.js';
@@ -39,17 +38,8 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 /** `apikey.use` entries: one per key and process in 10 minutes, the next one counting the uses between. */
 const apiKeyUseLimiter = new RefusalLimiter(1, 10 * 60_000);
 
-/** Marks the functions `requireRoles` makes, so that `authenticateBeforeParsing` can find them. */
-const GUARD = Symbol('tally.guard');
-
-export type Guard = ((this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>) & { [GUARD]: true };
-
-function isGuard(hook: unknown): hook is Guard {
-  return typeof hook === 'function' && (hook as Partial<Guard>)[GUARD] === true;
-}
-
-export function requireRoles(auth: AuthService, roles: readonly Role[], refusals: Refusals): Guard {
-  const guard = async function guard(request: FastifyRequest, reply: FastifyReply) {
+export function requireRoles(auth: AuthService, roles: readonly Role[], refusals: Refusals): onRequestAsyncHookHandler {
+  return async function guard(request: FastifyRequest, reply: FastifyReply) {
     // Read before anything they guard: a credential or answer checked against them is never older.
     const generations = await auth.generations.read();
     request.generations = generations;
@@ -77,19 +67,6 @@ export function requireRoles(auth: AuthService, roles: readonly Role[], refusals
     }
     request.principal = result.principal;
   };
-  return Object.assign(guard, { [GUARD]: true as const });
-}
-
-/** Moves every route's guard from `preHandler` to `onRequest` (see the header). Install before the routes. */
-export function authenticateBeforeParsing(app: FastifyInstance): void {
-  app.addHook('onRoute', (route: RouteOptions) => {
-    const pre = route.preHandler === undefined ? [] : [route.preHandler].flat();
-    const guards = pre.filter(isGuard);
-    if (guards.length === 0) return;
-    route.preHandler = pre.filter((hook) => !isGuard(hook));
-    const own = route.onRequest === undefined ? [] : [route.onRequest].flat();
-    route.onRequest = [...own, ...guards] as RouteOptions['onRequest'];
-  });
 }
 
 /** Who asks, for an operation of the services: the principal the guard left, the address and the log. */

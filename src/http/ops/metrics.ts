@@ -127,7 +127,7 @@ export function countRequests(app: FastifyInstance, face: string, metrics: Metri
 export function metricsRoute(app: FastifyInstance, ctx: AppContext, metrics: Metrics, open: boolean): void {
   app.get(
     '/metrics',
-    { schema: { hide: true }, ...(open ? {} : { preHandler: requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals) }) },
+    { schema: { hide: true }, ...(open ? {} : { onRequest: requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals) }) },
     async (_request, reply) => {
       reply.header('cache-control', 'no-store');
       return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());

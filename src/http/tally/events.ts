@@ -38,26 +38,29 @@ export function eventRoutes(ctx: AppContext): FastifyPluginAsync {
       done(null, { batchBytes: body as Buffer, format: 'ndjson' } satisfies RawBatch);
     });
 
-    // Each request is announced to ingestion from its first byte until it is ingested or answered
-    // otherwise, so that concurrent batches are committed together (src/store/sqliteLedger.ts).
+    // Each authenticated request is announced to ingestion before its body is read, until it is
+    // ingested or answered otherwise, so that concurrent batches are committed together (src/store/sqliteLedger.ts).
     const arrivals = new WeakMap<object, Arrival>();
 
     app.post(
       '/events',
       {
         bodyLimit: MAX_BATCH_BYTES,
-        onRequest: (request, reply, done) => {
-          const arrival = ctx.ingestion.expectBatch();
-          arrivals.set(request, arrival);
-          // Whichever comes first of the handler ingesting, the answer, or the connection closing.
-          reply.raw.once('close', () => arrival.settle());
-          done();
-        },
         onResponse: (request, _reply, done) => {
           arrivals.get(request)?.settle();
           done();
         },
-        preHandler: requireRoles(ctx.auth, ['PortalAdministrator', 'Ingest'], tallyRefusals),
+        // Authenticated first (an anonymous batch is never read), then announced to ingestion.
+        onRequest: [
+          requireRoles(ctx.auth, ['PortalAdministrator', 'Ingest'], tallyRefusals),
+          (request, reply, done) => {
+            const arrival = ctx.ingestion.expectBatch();
+            arrivals.set(request, arrival);
+            // Whichever comes first of the handler ingesting, the answer, or the connection closing.
+            reply.raw.once('close', () => arrival.settle());
+            done();
+          },
+        ],
         schema: { response: { 200: IngestReply } },
       },
       async (request, reply) => {

@@ -22,7 +22,7 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsync {
     app.delete(
       '/users/:username/tokens',
       {
-        preHandler: requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals),
+        onRequest: requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals),
         schema: { params: UsernameParams, response: { 204: NoContent, ...errorAnswers(400, 404) } },
       },
       async (request, reply) => {
@@ -33,7 +33,7 @@ export function sessionRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.delete(
       '/session',
-      { preHandler: requireRoles(ctx.auth, ROLES, tallyRefusals), schema: { response: { 204: NoContent, ...errorAnswers(409) } } },
+      { onRequest: requireRoles(ctx.auth, ROLES, tallyRefusals), schema: { response: { 204: NoContent, ...errorAnswers(409) } } },
       async (request, reply) => {
         await accounts.endSession(callerOf(request));
         return reply.code(204).send();

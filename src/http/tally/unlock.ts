@@ -15,7 +15,7 @@ export function unlockRoutes(ctx: AppContext): FastifyPluginAsync {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     app.post(
       '/users/:username/unlock',
-      { preHandler: requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals), schema: { params: UsernameParams, response: { 200: UnlockReply } } },
+      { onRequest: requireRoles(ctx.auth, ['PortalAdministrator'], tallyRefusals), schema: { params: UsernameParams, response: { 200: UnlockReply } } },
       async (request, reply) => {
         const outcome = await unlockAccount(ctx.store.db, ctx.throttle, request, request.params.username);
         if (!outcome.ok) return sendError(reply, 404, `User ${request.params.username} does not exist.`);

@@ -14,7 +14,7 @@ export function licenseRoutes(ctx: AppContext): FastifyPluginAsync {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const guard = requireRoles(ctx.auth, ['Vb365Administrator'], vb365Refusals);
 
-    app.get('/License', { preHandler: guard, schema: { response: { 200: License } } }, async (request) => {
+    app.get('/License', { onRequest: guard, schema: { response: { 200: License } } }, async (request) => {
       const summary = await licenseSummary(ctx, callerOf(request));
       const { terms } = summary;
       return {

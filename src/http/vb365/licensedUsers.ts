@@ -18,12 +18,12 @@ export function licensedUserRoutes(ctx: AppContext): FastifyPluginAsync {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const guard = requireRoles(ctx.auth, ['Vb365Administrator'], vb365Refusals);
 
-    app.delete('/LicensedUsers/:licensedUserId', { preHandler: guard, schema: { params: LicensedUserParams } }, async (request, reply) => {
+    app.delete('/LicensedUsers/:licensedUserId', { onRequest: guard, schema: { params: LicensedUserParams } }, async (request, reply) => {
       await revokeLicense(ctx, callerOf(request), { licensedUserId: request.params.licensedUserId });
       return reply.code(204).send();
     });
 
-    app.get('/LicensedUsers', { preHandler: guard, schema: { querystring: LicensedUsersQuery, response: { 200: LicensedUserPage } } }, async (request) => {
+    app.get('/LicensedUsers', { onRequest: guard, schema: { querystring: LicensedUsersQuery, response: { 200: LicensedUserPage } } }, async (request) => {
       const { offset = 0, limit = 30, organizationId, name } = request.query;
       const { users, totalCount } = await listLicensedUsers(ctx, callerOf(request), { offset, limit, organizationId, name });
       const href = (at: number) => {

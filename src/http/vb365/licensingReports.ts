@@ -18,14 +18,14 @@ export function licensingReportRoutes(ctx: AppContext): FastifyPluginAsync {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const guard = requireRoles(ctx.auth, ['Vb365Administrator'], vb365Refusals);
 
-    app.get('/licensing/reports/latest', { preHandler: guard, schema: { response: { 200: MonthlyReport } } }, async (request) => {
+    app.get('/licensing/reports/latest', { onRequest: guard, schema: { response: { 200: MonthlyReport } } }, async (request) => {
       const { report, now } = await latestMonthlyReport(ctx, callerOf(request));
       return renderMonthlyReport(report, now);
     });
 
     app.post(
       '/licensing/reports/:reportId/approve',
-      { preHandler: guard, schema: { params: ReportIdParams, body: ApproveReportOptions } },
+      { onRequest: guard, schema: { params: ReportIdParams, body: ApproveReportOptions } },
       async (request, reply) => {
         const removals = (request.body.removedUsers ?? []).map((r) => ({
           organizationId: r.organizationId,

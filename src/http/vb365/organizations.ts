@@ -38,20 +38,20 @@ export function organizationRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/Organizations',
-      { preHandler: guard, schema: { querystring: ExtendedViewQuery, response: { 200: OrganizationList } } },
+      { onRequest: guard, schema: { querystring: ExtendedViewQuery, response: { 200: OrganizationList } } },
       async (request) => (await listOrganizations(ctx, callerOf(request), { extendedView: request.query.extendedView ?? true })).map(render),
     );
 
     app.get(
       '/Organizations/:organizationId',
-      { preHandler: guard, schema: { params: OrganizationParams, querystring: ExtendedViewQuery, response: { 200: OrganizationSchema } } },
+      { onRequest: guard, schema: { params: OrganizationParams, querystring: ExtendedViewQuery, response: { 200: OrganizationSchema } } },
       async (request) =>
         render(await getOrganization(ctx, callerOf(request), { organizationId: request.params.organizationId, extendedView: request.query.extendedView ?? true })),
     );
 
     app.get(
       '/Organizations/:organizationId/LicensingInformation',
-      { preHandler: guard, schema: { params: OrganizationParams, response: { 200: LicensingInformation } } },
+      { onRequest: guard, schema: { params: OrganizationParams, response: { 200: LicensingInformation } } },
       async (request) => organizationLicensingInformation(ctx, callerOf(request), { organizationId: request.params.organizationId }),
     );
   };

@@ -16,7 +16,7 @@ export function reportRoutes(ctx: AppContext): FastifyPluginAsync {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const guard = requireRoles(ctx.auth, ['Vb365Administrator'], vb365Refusals);
 
-    app.post('/Reports/GenerateLicenseOverview', { preHandler: guard, schema: { body: LicenseOverviewOptions } }, async (request, reply) => {
+    app.post('/Reports/GenerateLicenseOverview', { onRequest: guard, schema: { body: LicenseOverviewOptions } }, async (request, reply) => {
       const file = await generateLicenseOverview(ctx, callerOf(request), request.body);
       return reply.type('application/octet-stream').header('Content-Disposition', `attachment; filename="${file.fileName}"`).send(file.content);
     });

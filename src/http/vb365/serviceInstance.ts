@@ -19,7 +19,7 @@ export function serviceInstanceRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const anyAccount = requireRoles(ctx.auth, ROLES, vb365Refusals);
-    app.get('/ServiceInstance', { preHandler: anyAccount, schema: { response: { 200: ServiceInstance } } }, async () => {
+    app.get('/ServiceInstance', { onRequest: anyAccount, schema: { response: { 200: ServiceInstance } } }, async () => {
       const { installationId, version } = await serviceInstance(ctx);
       return { installationId, version };
     });

@@ -23,7 +23,7 @@ export function aboutRoutes(ctx: AppContext): FastifyPluginAsync {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     app.get(
       '/about',
-      { onRequest: anyVersionRoute, preHandler: requireRoles(ctx.auth, ROLES, vspcRefusals), schema: { response: { 200: Envelope(AboutInformation) } } },
+      { onRequest: [anyVersionRoute, requireRoles(ctx.auth, ROLES, vspcRefusals)], schema: { response: { 200: Envelope(AboutInformation) } } },
       async (request) => {
         const header = request.headers['x-client-version'];
         const version = Array.isArray(header) ? header[0] : header;

@@ -44,9 +44,9 @@ export function alarmRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const anyAccount = requireRoles(ctx.auth, ROLES, vspcRefusals);
-    app.get('/alarms/templates', { preHandler: anyAccount, schema: { querystring: CollectionQuery, response: { 200: Envelope(Type.Array(AlarmTemplate)) } } },
+    app.get('/alarms/templates', { onRequest: anyAccount, schema: { querystring: CollectionQuery, response: { 200: Envelope(Type.Array(AlarmTemplate)) } } },
       async (request, reply) => collectionPage(await alarmTemplates(ctx), request.query, reply));
-    app.get('/alarms/active', { preHandler: anyAccount, schema: { querystring: CollectionQuery, response: { 200: Envelope(Type.Array(ActiveAlarm)) } } },
+    app.get('/alarms/active', { onRequest: anyAccount, schema: { querystring: CollectionQuery, response: { 200: Envelope(Type.Array(ActiveAlarm)) } } },
       async (request, reply) => collectionPage(await activeAlarms(ctx, request.principal!), request.query, reply));
   };
 }

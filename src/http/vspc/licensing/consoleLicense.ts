@@ -15,11 +15,11 @@ export function consoleLicenseRoutes(ctx: AppContext): FastifyPluginAsync {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
     const portalOnly = requireRoles(ctx.auth, ['PortalAdministrator'], vspcRefusals);
 
-    app.get('/licensing/console', { preHandler: portalOnly, schema: { response: { 200: Envelope(ConsoleLicense) } } }, async (request) => ({
+    app.get('/licensing/console', { onRequest: portalOnly, schema: { response: { 200: Envelope(ConsoleLicense) } } }, async (request) => ({
       data: await consoleLicense(ctx, callerOf(request)),
     }));
 
-    app.get('/licensing/console/settings', { preHandler: portalOnly, schema: { response: { 200: Envelope(LicenseSettings) } } }, async (request) => ({
+    app.get('/licensing/console/settings', { onRequest: portalOnly, schema: { response: { 200: Envelope(LicenseSettings) } } }, async (request) => ({
       data: await consoleSettings(ctx, callerOf(request)),
     }));
   };

@@ -37,26 +37,26 @@ export function consoleUsageRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/licensing/console/usage/companies/vcc/:tenantUid',
-      { onRequest: legacyRoute, preHandler: guard, schema: { params: TenantParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
+      { onRequest: [legacyRoute, guard], schema: { params: TenantParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
       async (request) => ({
         data: rendered(await tenantUsage(ctx, callerOf(request), request.params.tenantUid, request.generations)),
       }),
     );
 
-    app.get('/licensing/console/usage', { onRequest: legacyRoute, preHandler: guard, schema: { response: { 200: Envelope(ConsoleLicenseUsage) } } }, async (request) => {
+    app.get('/licensing/console/usage', { onRequest: [legacyRoute, guard], schema: { response: { 200: Envelope(ConsoleLicenseUsage) } } }, async (request) => {
       const usage = await consoleUsage(ctx, callerOf(request));
       return { data: { ...usage, unitType: renderEnum(usage.unitType, style), counters: render(usage.counters) } };
     });
 
     app.get(
       '/licensing/console/usage/companies',
-      { onRequest: legacyRoute, preHandler: guard, schema: { querystring: CollectionQuery, response: { 200: Envelope(Type.Array(CompanyConsoleLicenseUsage)) } } },
+      { onRequest: [legacyRoute, guard], schema: { querystring: CollectionQuery, response: { 200: Envelope(Type.Array(CompanyConsoleLicenseUsage)) } } },
       async (request, reply) => collectionPage((await companiesUsage(ctx, callerOf(request))).map(rendered), request.query, reply),
     );
 
     app.get(
       '/licensing/console/usage/companies/:companyUid',
-      { onRequest: legacyRoute, preHandler: guard, schema: { params: CompanyParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
+      { onRequest: [legacyRoute, guard], schema: { params: CompanyParams, response: { 200: Envelope(CompanyConsoleLicenseUsage) } } },
       async (request) => ({ data: rendered(await companyUsage(ctx, callerOf(request), request.params.companyUid)) }),
     );
   };

@@ -43,8 +43,7 @@ export function usageOrganizationsRoutes(ctx: AppContext): FastifyPluginAsync {
     app.get(
       '/licensing/usage/organizations',
       {
-        onRequest: modernRoute,
-        preHandler: guard,
+        onRequest: [modernRoute, guard],
         schema: { querystring: UsageOrganizationsQuery, response: { 200: Envelope(Type.Array(OrganizationCurrentLicenseUsage)) } },
       },
       async (request, reply) => {

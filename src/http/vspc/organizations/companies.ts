@@ -116,7 +116,7 @@ export function companyRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/organizations/companies',
-      { preHandler: readers, schema: { querystring: CompaniesQuery, response: { 200: Envelope(Type.Array(CompanySchema)) } } },
+      { onRequest: readers, schema: { querystring: CompaniesQuery, response: { 200: Envelope(Type.Array(CompanySchema)) } } },
       async (request, reply) => {
         const expand = parseExpand(request.query.expand);
         if (!expand) {
@@ -133,7 +133,7 @@ export function companyRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/organizations/companies/:companyUid',
-      { preHandler: readers, schema: { params: CompanyParams, querystring: SingleResourceQuery, response: { 200: Envelope(CompanySchema) } } },
+      { onRequest: readers, schema: { params: CompanyParams, querystring: SingleResourceQuery, response: { 200: Envelope(CompanySchema) } } },
       async (request, reply) => {
         const company = await getVisibleCompany(ctx, callerOf(request), request.params.companyUid);
         const data = selected(companyResource(company, new Set()), request.query.select, reply);
@@ -143,7 +143,7 @@ export function companyRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/organizations/companies/:companyUid/siteResources',
-      { preHandler: readers, schema: { params: CompanyParams, querystring: CollectionQuery, response: { 200: Envelope(Type.Array(CloudTenant)) } } },
+      { onRequest: readers, schema: { params: CompanyParams, querystring: CollectionQuery, response: { 200: Envelope(Type.Array(CloudTenant)) } } },
       async (request, reply) => {
         const tenants = (await companyTenants(ctx, callerOf(request), request.params.companyUid)).map((t) => ({
           instanceUid: t.tenantUid,

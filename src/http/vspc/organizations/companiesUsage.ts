@@ -58,7 +58,7 @@ export function companiesUsageRoutes(ctx: AppContext): FastifyPluginAsync {
     const readers = requireRoles(ctx.auth, COMPANY_USAGE_ROLES, vspcRefusals);
     const response = { 200: Envelope(Type.Array(CompanyUsage)) };
 
-    app.get('/organizations/companies/usage', { preHandler: readers, schema: { querystring: CompaniesUsageQuery, response } }, async (request, reply) => {
+    app.get('/organizations/companies/usage', { onRequest: readers, schema: { querystring: CompaniesUsageQuery, response } }, async (request, reply) => {
       const { fromDate, toDate } = request.query;
       const usage = await usageOrBadParameter(reply, () => companiesUsage(ctx, request.principal!, { fromDate, toDate }));
       return Array.isArray(usage) ? collectionPage(usage, request.query, reply) : usage;
@@ -66,7 +66,7 @@ export function companiesUsageRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/organizations/companies/:companyUid/usage',
-      { preHandler: readers, schema: { params: CompanyParams, querystring: CompaniesUsageQuery, response } },
+      { onRequest: readers, schema: { params: CompanyParams, querystring: CompaniesUsageQuery, response } },
       async (request, reply) => {
         const { fromDate, toDate } = request.query;
         const usage = await usageOrBadParameter(reply, () => companiesUsage(ctx, request.principal!, { companyUid: request.params.companyUid, fromDate, toDate }));

@@ -50,7 +50,7 @@ export function resellerRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/organizations/resellers',
-      { preHandler: readers, schema: { querystring: CompaniesQuery, response: { 200: Envelope(Type.Array(Reseller)) } } },
+      { onRequest: readers, schema: { querystring: CompaniesQuery, response: { 200: Envelope(Type.Array(Reseller)) } } },
       async (request, reply) => {
         const expand = parseExpand(request.query.expand);
         if (!expand) {
@@ -67,7 +67,7 @@ export function resellerRoutes(ctx: AppContext): FastifyPluginAsync {
 
     app.get(
       '/organizations/resellers/:resellerUid',
-      { preHandler: readers, schema: { params: ResellerParams, querystring: SingleResourceQuery, response: { 200: Envelope(Reseller) } } },
+      { onRequest: readers, schema: { params: ResellerParams, querystring: SingleResourceQuery, response: { 200: Envelope(Reseller) } } },
       async (request, reply) => {
         const resource = resellerResource(await resellerFor(ctx, request.principal!, request.params.resellerUid), false);
         if (request.query.select === undefined) return { data: resource };

@@ -24,7 +24,7 @@ export const User = Type.Object({
 export function currentUserRoutes(ctx: AppContext): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<TypeBoxTypeProvider>();
-    app.get('/users/me', { preHandler: requireRoles(ctx.auth, ROLES, vspcRefusals), schema: { response: { 200: Envelope(User) } } }, async (request) => ({
+    app.get('/users/me', { onRequest: requireRoles(ctx.auth, ROLES, vspcRefusals), schema: { response: { 200: Envelope(User) } } }, async (request) => ({
       data: await currentUser(ctx, request.principal!),
     }));
   };

@@ -26,7 +26,7 @@ export function userTokenRoutes(ctx: AppContext): FastifyPluginAsync {
     app.delete(
       '/users/:userUid/tokens',
       {
-        preHandler: requireRoles(ctx.auth, ROLES, vspcRefusals),
+        onRequest: requireRoles(ctx.auth, ROLES, vspcRefusals),
         schema: { params: UserParams, querystring: RevokeQuery, response: { 200: Envelope(Type.Boolean()) } },
       },
       async (request) => {
