@@ -29,19 +29,6 @@ export interface Timed<T> extends Validity {
   from?: number;
 }
 
-/**
- * Collects the instants between which every answer a request used holds (the intersection), for
- * a caller that keeps what it built from several answers.
- */
-export interface ValidityRange {
-  from: number;
-  until: number;
-}
-
-export function unbounded(): ValidityRange {
-  return { from: -Infinity, until: Infinity };
-}
-
 interface Entry {
   value: unknown;
   generation: number;
@@ -62,9 +49,8 @@ export class AnswerCache {
     key: string,
     at: { generation: number; terms: string; now: number },
     compute: () => Promise<{ value: T } & Validity>,
-    range?: ValidityRange,
   ): Promise<T> {
-    const { value } = await this.timed(key, at, compute, range);
+    const { value } = await this.timed(key, at, compute);
     return value;
   }
 
@@ -73,7 +59,6 @@ export class AnswerCache {
     key: string,
     at: { generation: number; terms: string; now: number },
     compute: () => Promise<{ value: T } & Validity>,
-    range?: ValidityRange,
   ): Promise<Timed<T>> {
     let entry = this.entries.get(key);
     const hit = entry !== undefined && entry.generation === at.generation && entry.terms === at.terms && entry.from <= at.now && at.now < entry.until;
@@ -85,10 +70,6 @@ export class AnswerCache {
       this.entries.delete(key);
       entry = { value, generation: at.generation, terms: at.terms, from: at.now, until: Math.max(until, at.now + 1) };
       this.entries.set(key, entry);
-    }
-    if (range) {
-      range.from = Math.max(range.from, entry.from);
-      range.until = Math.min(range.until, entry.until);
     }
     return { value: entry.value as T, from: entry.from, until: entry.until };
   }
@@ -165,11 +146,3 @@ export class CachedVspcPool implements VspcPoolAnswers {
   }
 }
 
-/** Narrows `range` to the instants `answer` holds for. */
-export function within<T>(answer: Timed<T>, range?: ValidityRange): T {
-  if (range) {
-    range.from = Math.max(range.from, answer.from ?? -Infinity);
-    range.until = Math.min(range.until, answer.until);
-  }
-  return answer.value;
-}

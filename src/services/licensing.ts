@@ -17,7 +17,7 @@ import type { Company, Organization } from '../store/entities.js';
 import type { Generations } from '../store/generation.js';
 import type { LedgerChange } from '../store/ledger.js';
 import type { Database } from '../store/schema.js';
-import { AnswerCache, CachedVb365Usage, CachedVspcPool, within, type ValidityRange } from './answerCache.js';
+import { AnswerCache, CachedVb365Usage, CachedVspcPool } from './answerCache.js';
 import { InstallationConfig } from './installation.js';
 import { Vb365Usage, type Vb365LicenseUsage, type Vb365UsageAnswers } from './vb365Usage.js';
 import { companyCountersFromPool, consoleLicenseStatus, VspcPool, type AgentPool, type ConsoleLicenseStatus, type VspcPoolAnswers } from './vspcPool.js';
@@ -81,11 +81,11 @@ export class LicensingService {
   }
 
   /** `GET /v6/Organizations/{id}/LicensingInformation` for an organization known to exist, at the clock's now. */
-  async organizationLicensingInformation(organizationId: string, known?: Generations, range?: ValidityRange): Promise<OrganizationLicensingInformation> {
+  async organizationLicensingInformation(organizationId: string, known?: Generations): Promise<OrganizationLicensingInformation> {
     const generations = await this.installation.generations(known);
     const now = await this.clock.now(generations.config);
     const license = await this.installation.vb365License(now, generations);
-    return within(await this.vb365.organizationUsage(organizationId, { now, license, generations }), range);
+    return (await this.vb365.organizationUsage(organizationId, { now, license, generations })).value;
   }
 
   /** Installation-wide usage for `GET /v6/License`. */
@@ -95,16 +95,16 @@ export class LicensingService {
   }
 
   /** Every company's managed agents at `now` with the license applied. */
-  async agentPool(now: number, license: VspcLicense | null, known?: Generations, range?: ValidityRange): Promise<AgentPool> {
+  async agentPool(now: number, license: VspcLicense | null, known?: Generations): Promise<AgentPool> {
     const generations = await this.installation.generations(known);
-    return within(await this.vspc.pool({ now, license, generations }), range);
+    return (await this.vspc.pool({ now, license, generations })).value;
   }
 
   /** The console counters of a company's agents at `now`, from the pool. */
-  async companyCounters(companyUid: string, now: number, known?: Generations, range?: ValidityRange): Promise<ConsoleLicenseCounter[]> {
+  async companyCounters(companyUid: string, now: number, known?: Generations): Promise<ConsoleLicenseCounter[]> {
     const generations = await this.installation.generations(known);
     const license = await this.installation.vspcLicense(generations);
-    return companyCountersFromPool(await this.agentPool(now, license, generations, range), companyUid, license);
+    return companyCountersFromPool(await this.agentPool(now, license, generations), companyUid, license);
   }
 
   /** `status` and `statusMessage` of `GET /api/v3/licensing/console`. */
@@ -120,12 +120,11 @@ export class LicensingService {
     tenantUid: string,
     visible: (company: Company) => boolean = () => true,
     known?: Generations,
-    range?: ValidityRange,
   ): Promise<CompanyConsoleLicenseUsage | null> {
     const generations = await this.installation.generations(known);
     const company = await this.installation.companyByTenant(tenantUid, generations);
     if (!company || !visible(company)) return null;
     const now = await this.clock.now(generations.config);
-    return { companyUid: company.uid, tenantUid: company.tenantUid, counters: await this.companyCounters(company.uid, now, generations, range) };
+    return { companyUid: company.uid, tenantUid: company.tenantUid, counters: await this.companyCounters(company.uid, now, generations) };
   }
 }

@@ -189,7 +189,7 @@ for (const ingestionWorker of [false, true]) {
       const computed: string[] = [];
       const cache = app.ctx.licensing.cache;
       const timed = cache.timed.bind(cache);
-      cache.timed = ((key, at, compute, range) => timed(key, at, () => (computed.push(key), compute()), range)) as typeof cache.timed;
+      cache.timed = ((key: string, at: Parameters<typeof timed>[1], compute: Parameters<typeof timed>[2]) => timed(key, at, () => (computed.push(key), compute()))) as typeof cache.timed;
       const uncached = new LicensingService(app.ctx.store.db, app.ctx.clock, 'UTC', app.ctx.store.dialect);
       const answers = async (service: LicensingService) => ({
         vb365: await service.organizationLicensingInformation(org),

@@ -9,7 +9,6 @@ import type { VspcLicenseBody } from '../../schemas/admin.js';
 import { getCompany, getLicenseTerms, listCompanies, type Company } from '../../store/entities.js';
 import type { Generations } from '../../store/generation.js';
 import { formatInstant, parseRfc3339 } from '../../time.js';
-import { within, type ValidityRange } from '../answerCache.js';
 import { hasAnyRole } from '../auth.js';
 import type { Caller } from '../caller.js';
 import type { ServiceContext } from '../context.js';
@@ -30,9 +29,9 @@ const iso = (text: string | undefined) => {
 };
 
 /** The pool at `now` with `license` applied, from the VSPC pool service (cached). */
-async function poolAt(ctx: ServiceContext, now: number, license: VspcLicense | null, known?: Generations, range?: ValidityRange): Promise<AgentPool> {
+async function poolAt(ctx: ServiceContext, now: number, license: VspcLicense | null, known?: Generations): Promise<AgentPool> {
   const generations = await ctx.licensing.installation.generations(known);
-  return within(await ctx.licensing.vspc.pool({ now, license, generations }), range);
+  return (await ctx.licensing.vspc.pool({ now, license, generations })).value;
 }
 
 async function terms(ctx: ServiceContext): Promise<VspcLicenseBody | undefined> {
@@ -117,22 +116,21 @@ export async function companyUsage(ctx: ServiceContext, caller: Caller, companyU
 
 /**
  * `GET /licensing/console/usage/companies/vcc/{tenantUid}`; NotFound for a missing or foreign
- * tenant. `generations` and `range`: what the request read when it was authenticated, and how
- * long the answer may be kept (the cache around the pool).
+ * tenant. `generations`: what the request read when it was authenticated (the cache around the
+ * pool is checked against them).
  */
 export async function tenantUsage(
   ctx: ServiceContext,
   caller: Caller,
   tenantUid: string,
   generations?: Generations,
-  range?: ValidityRange,
 ): Promise<CompanyUsage> {
   const known = await ctx.licensing.installation.generations(generations);
   const company = await ctx.licensing.installation.companyByTenant(tenantUid.toLowerCase(), known);
   if (!company || !companyVisibleTo(caller.principal, company)) throw new NotFound(`Tenant with UID ${tenantUid} does not exist.`);
   const now = await ctx.clock.now(known.config);
   const license = await ctx.licensing.installation.vspcLicense(known);
-  return usageOf(company, companyCountersFromPool(await poolAt(ctx, now, license, known, range), company.uid, license));
+  return usageOf(company, companyCountersFromPool(await poolAt(ctx, now, license, known), company.uid, license));
 }
 
 function usageOf(company: Company, counters: ConsoleLicenseCounter[]): CompanyUsage {
