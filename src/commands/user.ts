@@ -9,6 +9,8 @@ import { deleteAccount, deleteTokensOf, getAccount, listAccounts, upsertAccount 
 import type { Store } from '../store/database.js';
 import { ConfigError } from '../config.js';
 import { checkAccountChange } from '../services/accountPolicy.js';
+import { checkScope } from '../services/admin/accounts.js';
+import { isDomainError } from '../services/errors.js';
 import { SYSTEM } from '../services/audit.js';
 import { LoginThrottle } from '../services/throttle.js';
 import { passwordProblem } from '../services/passwordPolicy.js';
@@ -48,6 +50,14 @@ export async function addUser(
   const policy = await checkAccountChange(store.db, rawUsername, password);
   if (!policy.ok) throw new ConfigError(`the ${policy.field} is refused: ${policy.message}`);
   const username = policy.name;
+  // The admin API's scope rules: roles that need a scope have one naming a reseller or company
+  // that exists, and roles that cannot honour one refuse it.
+  try {
+    await checkScope(store.db, roles, scope?.toLowerCase() ?? null);
+  } catch (error) {
+    if (isDomainError(error)) throw new ConfigError(`--scope: ${error.message}`);
+    throw error;
+  }
   const existing = await getAccount(store.db, username);
   await upsertAccount(
     store.db,

@@ -13,6 +13,7 @@ import { PDFDocument } from 'pdf-lib';
 import { createTestDatabase, tempDir, TEST_STORE } from '../support/stores.js';
 import { builtCli, passwordToken, request, ROOT, spawnTally } from '../support/server.js';
 import { openStoreAt } from '../../src/store/database.js';
+import { upsertReseller } from '../../src/store/entities.js';
 
 const CLI = builtCli();
 const CLOCK = '2026-11-23T12:00:00Z';
@@ -157,10 +158,18 @@ test('user add: password from standard input, roles and scope; the account can l
   const add = (args: string[], input: string) => spawnSync(process.execPath, [CLI, 'user', 'add', ...args, ...where], { encoding: 'utf8', cwd: ROOT, input });
   try {
     await installDatabase(dir, database.url);
-    const created = add(['ops', '--role', 'ServiceProviderAdministrator', '--role', 'Vb365Administrator', '--scope', 'E0000000-0000-4000-8000-000000000001'], 'ops-password-1\n');
+    const reseller = 'E0000000-0000-4000-8000-000000000001';
+    // A scope must name a reseller or company that exists, as on the admin API.
+    assert.match(add(['ops', '--role', 'ServiceProviderAdministrator', '--scope', reseller], 'ops-password-1\n').stderr, /^tally: --scope: .*e0000000-0000-4000-8000-000000000001/m);
+    const store = await openStoreAt(database.url, dir);
+    await upsertReseller(store.db, { uid: reseller.toLowerCase(), name: 'Northwind' });
+    await store.close();
+    const created = add(['ops', '--role', 'ServiceProviderAdministrator', '--role', 'Vb365Administrator', '--scope', reseller], 'ops-password-1\n');
     assert.equal(created.status, 0, created.stderr);
     assert.equal(created.stdout, 'tally: created the account ops (ServiceProviderAdministrator, Vb365Administrator)\n');
-    const updated = add(['ops', '--role', 'ServiceProviderAdministrator'], 'ops-password-2\n');
+    // A reseller role without its scope is refused; with it, the account is updated.
+    assert.match(add(['ops', '--role', 'ServiceProviderAdministrator'], 'ops-password-2\n').stderr, /^tally: --scope: /m);
+    const updated = add(['ops', '--role', 'ServiceProviderAdministrator', '--scope', reseller], 'ops-password-2\n');
     assert.equal(updated.stdout, 'tally: updated the account ops (ServiceProviderAdministrator)\n');
     assert.match(add(['x', '--role', 'Emperor'], 'long-enough\n').stderr, /tally: unknown role "Emperor"; roles: PortalAdministrator/);
     assert.match(add(['x'], 'long-enough\n').stderr, /tally: give at least one --role/);
