@@ -212,3 +212,20 @@ export type RefusalSink = (change: Change, options?: { limitKey?: string }) => P
 export function refusalSink(db: Kysely<Database>, who: RefusalWho): RefusalSink {
   return (change, options) => recordRefusal(db, who, change, options);
 }
+
+/**
+ * A confined account named an object that exists outside its scope. The answer is exactly the
+ * missing object's (`missing`, returned for the caller to throw), so nothing about other tenants
+ * leaks; the refusal is recorded (`scope.refused`, rate-limited like every refusal) so that probing
+ * leaves a trace.
+ */
+export async function scopeRefusal(
+  db: Kysely<Database>,
+  who: { principal: Principal; ip?: string | undefined; log?: object | undefined },
+  target: string,
+  missing: Error,
+): Promise<Error> {
+  const log = who.log && 'warn' in who.log ? (who.log as RefusalWho['log']) : undefined;
+  await recordRefusal(db, { principal: who.principal, ip: who.ip, log }, { action: 'scope.refused', target, details: { scopeUid: who.principal.scopeUid } });
+  return missing;
+}

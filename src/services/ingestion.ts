@@ -15,10 +15,12 @@
 import { Worker } from 'node:worker_threads';
 import type { Kysely } from 'kysely';
 import { MAX_EVENTS_PER_BATCH, type FieldError } from '../ingest/events.js';
+import { insertAuditEntry } from '../store/audit.js';
 import { noteLocalChange } from '../store/generation.js';
 import { appendEvents, EventConflictError, type AppendResult, type IngestAudit, type LedgerChange } from '../store/ledger.js';
 import type { Database } from '../store/schema.js';
 import type { StoreSource } from '../store/database.js';
+import { refusalLimiter } from './audit.js';
 import { prepareBody, prepareEvents, type BodyFormat, type BodyProblem, type PreparedBody } from './batchBody.js';
 import { eventsOutOfScope, ingestScopeOf, type IngestScope } from './batchScope.js';
 
@@ -162,12 +164,28 @@ export class IngestionService {
 
   /** A request body's bytes: in the worker when there is one, else in process. `scope`: the sender's, when confined. */
   async ingestBody(body: Buffer, format: BodyFormat, who: IngestWho | undefined, scope: IngestScope | undefined, arrival?: Arrival): Promise<AppendResult> {
-    if (this.writer) {
-      const handedOver = arrival?.handOver() ?? false;
-      return this.writer.ingest(body, format, this.wallClock(), who, scope, handedOver);
+    try {
+      if (this.writer) {
+        const handedOver = arrival?.handOver() ?? false;
+        return await this.writer.ingest(body, format, this.wallClock(), who, scope, handedOver);
+      }
+      arrival?.settle();
+      return await this.append(prepareBody(body, format), who, scope);
+    } catch (error) {
+      if (error instanceof BatchScopeError && who) await this.scopeRefused(who, error);
+      throw error;
     }
-    arrival?.settle();
-    return this.append(prepareBody(body, format), who, scope);
+  }
+
+  /** A confined sender named objects outside its scope: recorded like every refusal (rate-limited). */
+  private async scopeRefused(who: IngestWho, error: BatchScopeError): Promise<void> {
+    const admitted = refusalLimiter.admit(`scope.refused|${who.client_address ?? ''}`);
+    if (!admitted.write) return;
+    const details = { events: error.errors.length, ...(admitted.suppressed > 0 ? { suppressed: admitted.suppressed } : {}) };
+    const entry = { ...who, at: this.wallClock(), action: 'scope.refused', target: 'events', details: JSON.stringify(details) };
+    await insertAuditEntry(this.db, entry).catch((failure: Error) => {
+      process.emitWarning(`audit entry not recorded: ${JSON.stringify(entry)}: ${failure.message}`, 'TallyAuditWarning');
+    });
   }
 
   private async append(prepared: PreparedBody, who: IngestWho | undefined, scope: IngestScope | undefined): Promise<AppendResult> {

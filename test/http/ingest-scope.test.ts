@@ -35,8 +35,8 @@ for (const worker of [true, false]) {
     let app: TestApp;
     let companyIngest: string;
     let resellerIngest: string;
-    const post = async (token: string, events: unknown[]) => {
-      const res = await app.vspc.inject({ method: 'POST', url: '/tally/v1/events', headers: { authorization: `Bearer ${token}` }, payload: { events } });
+    const post = async (token: string, events: unknown[], remoteAddress = '127.0.0.1') => {
+      const res = await app.vspc.inject({ method: 'POST', url: '/tally/v1/events', headers: { authorization: `Bearer ${token}` }, payload: { events }, remoteAddress });
       return { status: res.statusCode, body: res.json() };
     };
     const stored = async () => Number((await app.ctx.store.db.selectFrom('events').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
@@ -87,9 +87,16 @@ for (const worker of [true, false]) {
 
     test('a reseller-scoped account writes for every company of its reseller, none of another', async () => {
       assert.equal((await post(resellerIngest, [backup(ORG_MINE), activated(SIBLING, '0d000000-0000-4000-8000-0000000000e4')])).status, 200);
-      const refused = await post(resellerIngest, [activated(FOREIGN, '0d000000-0000-4000-8000-0000000000e5')]);
+      const refusals = async () => (await app.ctx.store.db.selectFrom('audit_log').select(['actor', 'target']).where('action', '=', 'scope.refused').execute());
+      const before = (await refusals()).length;
+      // From an address of its own: refusals are recorded at most ten a minute per address.
+      const refused = await post(resellerIngest, [activated(FOREIGN, '0d000000-0000-4000-8000-0000000000e5')], worker ? '203.0.113.71' : '203.0.113.72');
       assert.equal(refused.status, 400);
       assert.equal(refused.body.error.code, 'out_of_scope');
+      // The refusal leaves a trace in the audit log, as every refusal does.
+      const after = await refusals();
+      assert.equal(after.length, before + 1);
+      assert.equal(after.at(-1)?.target, 'events');
     });
 
     test('an agent activated in the scope by the same batch may be changed by it', async () => {

@@ -256,6 +256,23 @@ describe('every refusal leaves a trace (rate-limited)', () => {
     assert.equal(forbidden?.target, 'route/GET /tally/v1/users');
   });
 
+  test('a confined account naming a foreign object is answered as if it were missing, and the refusal is recorded', async () => {
+    const address = '203.0.113.6';
+    const foreign = '0c000000-0000-4000-8000-00000000b0aa';
+    await app.ctx.store.db.insertInto('companies').values({ uid: foreign, name: 'Someone else', reseller_uid: null, tenant_uid: null }).execute();
+    const token = await app.tokenFor('confined-owner', ['CompanyOwner'], COMPANY);
+    const url = (uid: string) => `/api/v3/organizations/companies/${uid}`;
+    const missing = await app.vspc.inject({ url: url('0c000000-0000-4000-8000-00000000b0bb'), headers: bearer(token), remoteAddress: address });
+    const refused = await app.vspc.inject({ url: url(foreign), headers: bearer(token), remoteAddress: address });
+    assert.equal(refused.statusCode, 404);
+    assert.equal(refused.body.replace(foreign, 'X'), missing.body.replace('0c000000-0000-4000-8000-00000000b0bb', 'X'), 'a foreign company answers as a missing one');
+    const [entry, ...rest] = await refusals('scope.refused', address);
+    assert.equal(rest.length, 0, 'the missing company is no refusal');
+    assert.equal(entry?.actor, 'confined-owner');
+    assert.equal(entry?.target, `company/${foreign}`);
+    assert.equal(entry?.details.scopeUid, COMPANY);
+  });
+
   test('a read-only API key refused a change, and API-key use, are recorded', async () => {
     const address = '203.0.113.3';
     await app.tokenFor('key-owner', ['PortalAdministrator']);

@@ -34,6 +34,7 @@ import { companyFromBody, organizationFromBody } from '../entities.js';
 import { Conflict, Forbidden, NotFound } from '../errors.js';
 import { companyVisibleTo, organizationVisibleTo, resellerVisibleTo as resellerOfScopeVisibleTo, unconfined } from '../scope.js';
 import { agentsOf, usersOf, type AgentWorkload, type UserWorkload } from './workloads.js';
+import { scopeRefusal } from '../audit.js';
 
 export type { Company, Organization, Reseller };
 export type Product = 'vb365' | 'vspc';
@@ -65,7 +66,8 @@ export class EntityOperations {
 
   async getReseller(caller: Caller, uid: string): Promise<Reseller> {
     const found = await getReseller(this.db, uid.toLowerCase());
-    if (!found || !resellerVisibleTo(caller, found)) throw missingReseller(uid);
+    if (!found) throw missingReseller(uid);
+    if (!resellerVisibleTo(caller, found)) throw await scopeRefusal(this.db, caller, `reseller/${found.uid}`, missingReseller(uid));
     return found;
   }
 
@@ -103,7 +105,8 @@ export class EntityOperations {
 
   async getCompany(caller: Caller, uid: string): Promise<Company> {
     const found = await getCompany(this.db, uid.toLowerCase());
-    if (!found || !companyVisibleTo(caller.principal, found)) throw missingCompany(uid);
+    if (!found) throw missingCompany(uid);
+    if (!companyVisibleTo(caller.principal, found)) throw await scopeRefusal(this.db, caller, `company/${found.uid}`, missingCompany(uid));
     return found;
   }
 
@@ -174,7 +177,8 @@ export class EntityOperations {
 
   async getOrganization(caller: Caller, id: string): Promise<Organization> {
     const found = await getOrganization(this.db, id.toLowerCase());
-    if (!found || !(await this.organizationVisible(caller, found))) throw missingOrganization(id);
+    if (!found) throw missingOrganization(id);
+    if (!(await this.organizationVisible(caller, found))) throw await scopeRefusal(this.db, caller, `organization/${found.id}`, missingOrganization(id));
     return found;
   }
 

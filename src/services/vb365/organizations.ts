@@ -7,6 +7,7 @@ import { organizationBackupTimes, type Organization } from '../../store/entities
 import { NotFound } from '../errors.js';
 import type { Caller, Vb365Services } from './context.js';
 import { organizationVisible, visibleOrganizationIds } from './scope.js';
+import { scopeRefusal } from '../audit.js';
 
 export interface OrganizationView {
   organization: Organization;
@@ -36,7 +37,8 @@ export async function listOrganizations(services: Vb365Services, caller: Caller,
 /** The organization `givenId` names, if the caller may see it; NotFound otherwise. */
 async function visibleOrganization(services: Vb365Services, caller: Caller, givenId: string): Promise<Organization> {
   const organization = await services.licensing.organization(givenId.toLowerCase(), caller.generations);
-  if (!organization || !(await organizationVisible(services, caller, organization))) throw notFound(givenId);
+  if (!organization) throw notFound(givenId);
+  if (!(await organizationVisible(services, caller, organization))) throw await scopeRefusal(services.store.db, caller, `organization/${organization.id}`, notFound(givenId));
   return organization;
 }
 

@@ -9,6 +9,7 @@ import type { Caller } from '../caller.js';
 import type { ServiceContext } from '../context.js';
 import { NotFound } from '../errors.js';
 import { companyVisibleTo } from '../scope.js';
+import { scopeRefusal } from '../audit.js';
 
 export type { Company };
 
@@ -30,8 +31,10 @@ async function companyOwners(ctx: ServiceContext): Promise<Map<string, string>> 
 
 async function visibleCompany(ctx: ServiceContext, caller: Caller, uid: string): Promise<Company> {
   const company = await getCompany(ctx.store.db, uid.toLowerCase());
-  if (company && companyVisibleTo(caller.principal, company)) return company;
-  throw new NotFound(`Company with UID ${uid} does not exist.`);
+  const missing = new NotFound(`Company with UID ${uid} does not exist.`);
+  if (!company) throw missing;
+  if (!companyVisibleTo(caller.principal, company)) throw await scopeRefusal(ctx.store.db, caller, `company/${company.uid}`, missing);
+  return company;
 }
 
 export async function listVisibleCompanies(ctx: ServiceContext, caller: Caller): Promise<CompanyWithOwner[]> {

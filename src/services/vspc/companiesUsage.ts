@@ -25,6 +25,7 @@ import type { Principal } from '../auth.js';
 import type { LicensingService } from '../licensing.js';
 import { Invalid, NotFound } from '../errors.js';
 import { companyVisibleTo } from '../scope.js';
+import { scopeRefusal } from '../audit.js';
 
 export interface CompaniesUsageDeps {
   store: Store;
@@ -86,9 +87,9 @@ export async function companiesUsage(deps: CompaniesUsageDeps, principal: Princi
   if (input.companyUid !== undefined) {
     const company = await getCompany(deps.store.db, input.companyUid.toLowerCase());
     // A company the caller may not see answers as a missing one.
-    if (!company || !companyVisibleTo(principal, company)) {
-      throw new NotFound(`Company with UID ${input.companyUid} does not exist.`);
-    }
+    const missing = new NotFound(`Company with UID ${input.companyUid} does not exist.`);
+    if (!company) throw missing;
+    if (!companyVisibleTo(principal, company)) throw await scopeRefusal(deps.store.db, { principal }, `company/${company.uid}`, missing);
     companies = [company];
   } else {
     companies = (await listCompanies(deps.store.db)).filter((c) => companyVisibleTo(principal, c));

@@ -16,6 +16,7 @@ import { NotFound } from '../errors.js';
 import { toVspcLicense } from '../licenses.js';
 import { companyVisibleTo } from '../scope.js';
 import { companyCountersFromPool, consoleLicenseStatus, type AgentPool } from '../vspcPool.js';
+import { scopeRefusal } from '../audit.js';
 
 export interface CompanyUsage {
   companyUid: string;
@@ -109,7 +110,9 @@ export async function companiesUsage(ctx: ServiceContext, caller: Caller): Promi
 /** `GET /licensing/console/usage/companies/{companyUid}`; NotFound for a missing or foreign company. */
 export async function companyUsage(ctx: ServiceContext, caller: Caller, companyUid: string): Promise<CompanyUsage> {
   const company = await getCompany(ctx.store.db, companyUid.toLowerCase());
-  if (!company || !companyVisibleTo(caller.principal, company)) throw new NotFound(`Company with UID ${companyUid} does not exist.`);
+  const missing = new NotFound(`Company with UID ${companyUid} does not exist.`);
+  if (!company) throw missing;
+  if (!companyVisibleTo(caller.principal, company)) throw await scopeRefusal(ctx.store.db, caller, `company/${company.uid}`, missing);
   const license = await ctx.licensing.installation.vspcLicense();
   return usageOf(company, companyCountersFromPool(await poolAt(ctx, await ctx.clock.now(), license), company.uid, license));
 }
@@ -127,7 +130,9 @@ export async function tenantUsage(
 ): Promise<CompanyUsage> {
   const known = await ctx.licensing.installation.generations(generations);
   const company = await ctx.licensing.installation.companyByTenant(tenantUid.toLowerCase(), known);
-  if (!company || !companyVisibleTo(caller.principal, company)) throw new NotFound(`Tenant with UID ${tenantUid} does not exist.`);
+  const missing = new NotFound(`Tenant with UID ${tenantUid} does not exist.`);
+  if (!company) throw missing;
+  if (!companyVisibleTo(caller.principal, company)) throw await scopeRefusal(ctx.store.db, caller, `company/${company.uid}`, missing);
   const now = await ctx.clock.now(known.config);
   const license = await ctx.licensing.installation.vspcLicense(known);
   return usageOf(company, companyCountersFromPool(await poolAt(ctx, now, license, known), company.uid, license));

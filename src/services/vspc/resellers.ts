@@ -12,6 +12,7 @@ import { getReseller, listResellers, type Reseller } from '../../store/entities.
 import type { Principal } from '../auth.js';
 import { NotFound } from '../errors.js';
 import { resellerVisibleTo as resellerOfScopeVisibleTo } from '../scope.js';
+import { scopeRefusal } from '../audit.js';
 
 export interface ResellerView {
   uid: string;
@@ -42,8 +43,8 @@ export async function resellersVisibleTo(deps: { store: Store }, principal: Prin
 /** One reseller; NotFound when it does not exist or lies outside the caller's scope. */
 export async function resellerFor(deps: { store: Store }, principal: Principal, uid: string): Promise<ResellerView> {
   const reseller = await getReseller(deps.store.db, uid.toLowerCase());
-  if (!reseller || !resellerVisibleTo(principal, reseller)) {
-    throw new NotFound(`Reseller with UID ${uid} does not exist.`);
-  }
+  const missing = new NotFound(`Reseller with UID ${uid} does not exist.`);
+  if (!reseller) throw missing;
+  if (!resellerVisibleTo(principal, reseller)) throw await scopeRefusal(deps.store.db, { principal }, `reseller/${reseller.uid}`, missing);
   return { uid: reseller.uid, name: reseller.name, owner: (await owners(deps.store)).get(reseller.uid) ?? null };
 }
