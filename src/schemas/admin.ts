@@ -3,7 +3,7 @@ import Type, { type Static } from 'typebox';
 import { VB365_LICENSE_TYPES, VSPC_LICENSE_TYPES } from '../domain/licenses.js';
 import { PRINTABLE } from '../ingest/events.js';
 import { ROLES } from '../services/auth.js';
-import { ORGANIZATION_REGIONS, ORGANIZATION_TYPES } from '../store/entities.js';
+import { ORGANIZATION_REGIONS, ORGANIZATION_TYPES } from '../domain/organizations.js';
 
 export const Uuid = Type.String({ format: 'uuid' });
 export const DateTimeText = Type.String({ format: 'date-time' });

@@ -1,6 +1,7 @@
 /** Resellers, companies, organizations and the two licenses: upserts and lookups. */
 import type { Kysely } from 'kysely';
 import type { Database, OrganizationRow } from './schema.js';
+import type { OrganizationRegion, OrganizationType } from '../domain/organizations.js';
 
 /** Number of rows in a table. */
 export async function countRows(db: Kysely<Database>, table: keyof Database): Promise<number> {
@@ -20,15 +21,14 @@ export interface Company {
   tenantUid: string | null;
 }
 
-export const ORGANIZATION_TYPES = ['Office365', 'OnPremises', 'Hybrid'] as const;
-export const ORGANIZATION_REGIONS = ['Worldwide', 'Germany', 'China', 'USDefence', 'USGovernment'] as const;
+export { ORGANIZATION_REGIONS, ORGANIZATION_TYPES } from '../domain/organizations.js';
 
 export interface Organization {
   id: string;
   name: string;
   officeName: string | null;
-  type: (typeof ORGANIZATION_TYPES)[number];
-  region: (typeof ORGANIZATION_REGIONS)[number];
+  type: OrganizationType;
+  region: OrganizationRegion;
   companyUid: string | null;
 }
 
