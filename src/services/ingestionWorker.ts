@@ -7,6 +7,7 @@
  *
  * At `close` it finishes every batch it received, closes its connections and exits.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { openStoreFrom } from '../store/database.js';
 import { appendEvents, EventConflictError, type LedgerChange } from '../store/ledger.js';
@@ -19,6 +20,23 @@ const POOL_SIZE = 4;
 
 const port = parentPort!;
 const { source, incoming: shared } = workerData as WorkerData;
+
+/**
+ * Bulk writes yield the CPU to the thread that answers polls: on a machine with as many busy
+ * threads as cores, a poll would otherwise wait for the scheduler behind a batch. This worker
+ * lowers the nice value of its own thread only: Linux keeps the nice value per thread, which is
+ * what setpriority(2) with pid 0 changes (its man page, "Notes"); the main thread keeps its own.
+ * Where the system applies it to the whole process instead, or refuses it, ingestion runs as
+ * before.
+ */
+const WRITER_NICE = 10;
+if (process.platform === 'linux') {
+  try {
+    setPriority(WRITER_NICE);
+  } catch {
+    // Refused by the system: ingestion runs at the process's priority, as it would elsewhere.
+  }
+}
 const incoming = new Int32Array(shared);
 const store = await openStoreFrom(source, { poolSize: POOL_SIZE, listen: false });
 
