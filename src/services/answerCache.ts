@@ -42,6 +42,8 @@ export const answerCacheStats = { hits: 0, misses: 0 };
 
 export class AnswerCache {
   private readonly entries = new Map<string, Entry>();
+  /** Computations under way, by key (see `timed`). */
+  private readonly pending = new Map<string, { generation: number; terms: string; now: number; entry: Promise<Entry> }>();
 
   constructor(private readonly maxEntries = 10_000) {}
 
@@ -60,18 +62,34 @@ export class AnswerCache {
     at: { generation: number; terms: string; now: number },
     compute: () => Promise<{ value: T } & Validity>,
   ): Promise<Timed<T>> {
-    let entry = this.entries.get(key);
-    const hit = entry !== undefined && entry.generation === at.generation && entry.terms === at.terms && entry.from <= at.now && at.now < entry.until;
+    const kept = this.entries.get(key);
+    const hit = kept !== undefined && holds(kept, at);
     if (hit) answerCacheStats.hits++;
     else answerCacheStats.misses++;
-    if (!hit || !entry) {
-      const { value, until } = await compute();
+    if (hit) return timedOf<T>(kept);
+    // One computation per answer at a time: the requests that miss while it runs wait for it
+    // (single flight). Where the computation is asynchronous (PostgreSQL), every poll arriving
+    // after a batch would otherwise start the same query, and they would crowd the pool and the
+    // cores that ingestion needs. An answer computed at an earlier instant serves a later one
+    // that its validity covers, exactly as a kept answer does.
+    const flight = this.pending.get(key);
+    if (flight && flight.generation === at.generation && flight.terms === at.terms && flight.now <= at.now) {
+      const entry = await flight.entry;
+      if (holds(entry, at)) return timedOf<T>(entry);
+    }
+    const entry = compute().then(({ value, until }): Entry => {
+      const made = { value, generation: at.generation, terms: at.terms, from: at.now, until: Math.max(until, at.now + 1) };
       if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
       this.entries.delete(key);
-      entry = { value, generation: at.generation, terms: at.terms, from: at.now, until: Math.max(until, at.now + 1) };
-      this.entries.set(key, entry);
+      this.entries.set(key, made);
+      return made;
+    });
+    this.pending.set(key, { generation: at.generation, terms: at.terms, now: at.now, entry });
+    try {
+      return timedOf<T>(await entry);
+    } finally {
+      if (this.pending.get(key)?.entry === entry) this.pending.delete(key);
     }
-    return { value: entry.value as T, from: entry.from, until: entry.until };
   }
 
   /**
@@ -90,7 +108,16 @@ export class AnswerCache {
 
   clear(): void {
     this.entries.clear();
+    this.pending.clear();
   }
+}
+
+function holds(entry: Entry, at: { generation: number; terms: string; now: number }): boolean {
+  return entry.generation === at.generation && entry.terms === at.terms && entry.from <= at.now && at.now < entry.until;
+}
+
+function timedOf<T>(entry: Entry): Timed<T> {
+  return { value: entry.value as T, from: entry.from, until: entry.until };
 }
 
 /**

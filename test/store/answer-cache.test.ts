@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { LicensingService } from '../../src/services/licensing.js';
+import { AnswerCache } from '../../src/services/answerCache.js';
 import { adminPut, startTestApp } from '../support/harness.js';
 
 const DAY = 86_400_000;
@@ -224,3 +225,30 @@ for (const ingestionWorker of [false, true]) {
     }
   });
 }
+
+test('requests that miss while an answer is being computed wait for that computation instead of starting their own', async () => {
+  const cache = new AnswerCache();
+  let computations = 0;
+  let finish!: () => void;
+  const compute = () => {
+    computations++;
+    return new Promise<{ value: number; until: number }>((resolve) => (finish = () => resolve({ value: 42, until: 2_000 })));
+  };
+  const at = { generation: 7, terms: 't', now: 1_000 };
+  const first = cache.timed('k', at, compute);
+  const second = cache.timed('k', { ...at, now: 1_500 }, compute);
+  await new Promise((resolve) => setImmediate(resolve));
+  finish();
+  assert.deepEqual(await Promise.all([first, second]).then((answers) => answers.map((a) => a.value)), [42, 42]);
+  assert.equal(computations, 1, 'one computation for both');
+  // Another generation (a batch committed meanwhile), or an instant past the answer's validity, computes anew.
+  const third = cache.timed('k', { ...at, generation: 8 }, compute);
+  await new Promise((resolve) => setImmediate(resolve));
+  finish();
+  await third;
+  const fourth = cache.timed('k', { ...at, now: 2_000 }, compute);
+  await new Promise((resolve) => setImmediate(resolve));
+  finish();
+  await fourth;
+  assert.equal(computations, 3);
+});
