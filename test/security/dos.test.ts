@@ -82,9 +82,9 @@ describe('bounded work per request on the VB365 face', () => {
     assert.ok(JSON.parse(vb365.res.body).results.length > 3000, 'the whole demo in one page');
     assert.ok(vb365.ms < ANSWER_BOUND_MS, `answered in ${vb365.ms.toFixed(0)} ms`);
     assert.ok(vb365.vspcMs < CONCURRENT_BOUND_MS, `VSPC answered in ${vb365.vspcMs.toFixed(0)} ms`);
-    // VSPC: the largest page of a collection (500), with a filter and a sort to run over it.
+    // VSPC: the largest page of a collection (500), sorted.
     const started = performance.now();
-    const page = app.vspc.inject({ url: '/api/v3/organizations/companies?limit=500&sort=%5B%22-name%22%5D', headers: bearer(app.adminToken) });
+    const page = app.vspc.inject({ url: '/api/v3/organizations/companies?limit=500&sort=%5B%7B%22property%22%3A%22name%22%2C%22direction%22%3A%22descending%22%7D%5D', headers: bearer(app.adminToken) });
     await new Promise((resolve) => setImmediate(resolve));
     const vb365Started = performance.now();
     const other = await app.vb365.inject({ url: '/v6/License', headers: bearer(app.adminToken) });
