@@ -45,13 +45,7 @@ export interface AppendResult {
  * batch's own transaction with its size and outcome as details: plain data, so that it can be
  * handed to the ingestion worker.
  */
-export interface IngestAudit {
-  at: number;
-  actor: string;
-  actor_uid: string | null;
-  client_address: string | null;
-  action: string;
-  target: string;
+export interface IngestAudit extends Omit<AuditRow, 'id' | 'details'> {
   /** The number of events the batch held. */
   count: number;
 }
