@@ -135,7 +135,7 @@ describe('tally report works at the installation\'s clock and in its time zone',
     assert.match(run.stdout, /^version: +\d+\.\d+\.\d+/m);
     assert.match(run.stdout, /^clock: +fixed at 2026-11-01T00:00:00.000Z/m);
     assert.match(run.stdout, /^time zone: +Europe\/Berlin$/m);
-    assert.match(run.stdout, /^database: +.+\((sqlite|postgres), [\d.]+ (B|KiB|MiB)\)$/m);
+    assert.match(run.stdout, /^database: +.+\((sqlite|postgres), [\d.]+ (B|KiB|MiB|GiB|TiB)\)$/m);
     assert.match(run.stdout, /^schema: +00\d\d_\w+ \(\d+ migrations applied\)$/m);
     assert.match(run.stdout, /^VSPC license: +Rental, 5000 units/m);
     assert.match(run.stdout, /^rows: +\d+ events, \d+ companies/m);
