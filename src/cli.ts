@@ -135,6 +135,16 @@ function storeConfig(flags: { data?: string; database?: string }) {
  * `--data`/`--database` that holds no Tally database (a typo must not create an empty one and
  * report, back up or import into it) and never creates the data directory.
  */
+/** Runs `work` on the installation's existing database and closes it afterwards, whatever happens. */
+async function withExisting<T>(flags: { data?: string; database?: string }, work: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openExisting(flags);
+  try {
+    return await work(store);
+  } finally {
+    await store.close();
+  }
+}
+
 function openExisting(flags: { data?: string; database?: string }): Promise<Store> {
   const { dataDir, databaseUrl } = storeConfig(flags);
   return openStoreAt(databaseUrl, dataDir, { mustExist: true });
@@ -172,32 +182,27 @@ storeOptions(
     .description('ingest events from a file through the regular ingestion path, 10,000 a batch'),
 ).action(async (file: string, flags: { data?: string; database?: string }) => {
   const { importEvents } = await importModule();
-  const store = await openExisting(flags);
-  try {
+  await withExisting(flags, async (store) => {
     const progress = progressLine('import', 'events');
     const report = await importEvents(store, file, (done, _accepted, _duplicates, fraction) => progress.update(done, fraction));
     progress.finish();
     process.stdout.write(`tally: imported ${report.accepted} events (${report.duplicates} duplicates ignored)\n`);
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 storeOptions(
   program.command('backup').argument('<file>', 'the new backup file').description('consistent online copy of the embedded database (safe while serving)'),
 ).action(async (file: string, flags: { data?: string; database?: string }) => {
-  const store = await openExisting(flags);
-  try {
+  const location = await withExisting(flags, async (store) => {
     const progress = progressLine('backup', 'pages');
     let pages = 0;
     await backupDatabase(store, file, (done, total) => progress.update(done, (pages = total) === 0 ? 1 : done / total));
     // SQLite reports before each step, never after the last one.
     progress.update(pages, 1);
     progress.finish();
-  } finally {
-    await store.close();
-  }
-  process.stdout.write(`tally: backed up ${store.location} to ${file}\n`);
+    return store.location;
+  });
+  process.stdout.write(`tally: backed up ${location} to ${file}\n`);
 });
 
 storeOptions(
@@ -264,15 +269,12 @@ storeOptions(
     .addOption(new Option('--scope <uid>', 'the reseller or company the account is confined to')),
 ).action(async (name: string, flags: { role?: string[]; scope?: string; data?: string; database?: string }) => {
   const roles = parseRoles(flags.role ?? []);
-  const store = await openExisting(flags);
-  try {
+  await withExisting(flags, async (store) => {
     if (process.stdin.isTTY) process.stderr.write(`password for ${name}: `);
     const password = await readPassword(process.stdin);
     const { created } = await addUser(store, name, roles, flags.scope, password);
     process.stdout.write(`tally: ${created ? 'created' : 'updated'} the account ${name} (${roles.join(', ')})\n`);
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 storeOptions(
@@ -281,60 +283,45 @@ storeOptions(
     .argument('<name>', 'the user name')
     .description('lift the login locks of an account (after failed logins); needs no login, so it always works for the last administrator'),
 ).action(async (name: string, flags: { data?: string; database?: string }) => {
-  const store = await openExisting(flags);
-  try {
+  await withExisting(flags, async (store) => {
     const { username, cleared } = await unlockUser(store, name);
     process.stdout.write(`tally: unlocked the account ${username} (${cleared} failure counter${cleared === 1 ? '' : 's'} cleared)\n`);
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 storeOptions(user.command('list').description('the accounts: name, roles, scope, disabled')).action(async (flags: { data?: string; database?: string }) => {
-  const store = await openExisting(flags);
-  try {
+  await withExisting(flags, async (store) => {
     process.stdout.write(await listUsers(store));
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 storeOptions(
   user.command('remove').argument('<name>', 'the user name').description('delete an account with its sessions and API keys (never the last Portal Administrator)'),
 ).action(async (name: string, flags: { data?: string; database?: string }) => {
-  const store = await openExisting(flags);
-  try {
+  await withExisting(flags, async (store) => {
     await removeUser(store, name);
     process.stdout.write(`tally: removed the account ${name}\n`);
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 storeOptions(
   user.command('passwd').argument('<name>', 'the user name').description('set an account\'s password (read from standard input) and end its sessions'),
 ).action(async (name: string, flags: { data?: string; database?: string }) => {
-  const store = await openExisting(flags);
-  try {
+  await withExisting(flags, async (store) => {
     if (process.stdin.isTTY) process.stderr.write(`new password for ${name}: `);
     const password = await readPassword(process.stdin);
     await changePassword(store, name, password);
     process.stdout.write(`tally: changed the password of ${name}; its sessions were ended\n`);
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 storeOptions(
   program.command('status').description('the installation: version, database, schema, clock, time zone, licenses and usage totals'),
 ).action(async (flags: { data?: string; database?: string }) => {
-  const store = await openExisting(flags);
-  try {
+  await withExisting(flags, async (store) => {
     const { installationStatus } = await import('./commands/status.js');
     process.stdout.write(await installationStatus(store, packageVersion()));
-  } finally {
-    await store.close();
-  }
+  });
 });
 
 program

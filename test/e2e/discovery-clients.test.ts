@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { form, passwordToken, request, spawnTally, type ServerProcess } from '../support/server.js';
+import { form, getJson, passwordToken, request, spawnTally, type ServerProcess } from '../support/server.js';
 
 const PASSWORD = 'discovery-clients-password';
 let server: ServerProcess;
@@ -19,12 +19,6 @@ before(async () => {
   server = await spawnTally({ args: ['--clock', '2026-11-23T12:00:00Z', '--admin-password', PASSWORD] });
 });
 after(() => server?.stop());
-
-async function getJson(url: string, token: string, headers: Record<string, string> = {}) {
-  const res = await request('GET', url, { headers: { authorization: `Bearer ${token}`, ...headers } });
-  assert.equal(res.status, 200, `${url}: ${res.text.slice(0, 300)}`);
-  return res.json();
-}
 
 test('VSPC usage-report script (3.2): token, about, resellers, alarm templates, active alarms, then the usage of every company page by page', async () => {
   const login = await request('POST', `${server.vspc}/api/v3/token`, form({ grant_type: 'password', username: 'admin', password: PASSWORD }));

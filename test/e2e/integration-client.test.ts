@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { passwordToken, request, spawnTally, type ServerProcess } from '../support/server.js';
+import { getJson, passwordToken, request, spawnTally, type ServerProcess } from '../support/server.js';
 
 const PASSWORD = 'integration-client-password';
 let server: ServerProcess;
@@ -16,12 +16,6 @@ before(async () => {
   server = await spawnTally({ args: ['--clock', '2026-11-23T12:00:00Z', '--admin-password', PASSWORD] });
 });
 after(() => server?.stop());
-
-async function getJson(url: string, token: string, headers: Record<string, string> = {}) {
-  const res = await request('GET', url, { headers: { authorization: `Bearer ${token}`, ...headers } });
-  assert.equal(res.status, 200, `${url}: ${res.text.slice(0, 300)}`);
-  return res.json();
-}
 
 test('VB365: organizations, their licensing information, licensed users page by page, and the license totals agree', async () => {
   const token = await passwordToken(server.vb365, 'vb365', 'admin', PASSWORD);

@@ -2,6 +2,7 @@
  * Starts the real `tally serve` (the built dist/cli.js, as `npm start` does) on free ports in a
  * child process, and talks HTTPS to it like a client.
  */
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import https from 'node:https';
@@ -188,4 +189,11 @@ export function peerFingerprint(url: string): Promise<string> {
     });
     socket.on('error', reject);
   });
+}
+
+/** GETs `url` with a bearer token, fails the test unless it answers 200, and returns the parsed body. */
+export async function getJson(url: string, token: string, headers: Record<string, string> = {}) {
+  const res = await request('GET', url, { headers: { authorization: `Bearer ${token}`, ...headers } });
+  assert.equal(res.status, 200, `${url}: ${res.text.slice(0, 300)}`);
+  return res.json();
 }
